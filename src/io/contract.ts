@@ -1,0 +1,62 @@
+// The contract between the datapath and native I/O. Implemented by src/io/*.ts over the addon (native/).
+// Ports are the core's indices: 0 = the parent, i >= 1 = the child whose TAP was attached as port i.
+// Every frame in memory is laid out as [virtio_net_hdr (10 bytes)][Ethernet frame]: `at` points at the Ethernet
+// header, the vnet header is at at - 10 (wire/virtio-net.ts). 802.1Q tags the kernel moved to metadata are already
+// put back into the frame (and the vnet header's csum_start/hdr_len adjusted).
+
+/** A received batch. Filled in place by Engine.poll(); the arrays are allocated once, sized to the batch limit.
+ *  Views into `region[...]` are valid until the next poll(). */
+export interface RxBatch {
+  count: number;
+  /** ingress port of frame i */
+  readonly port: Int16Array;
+  /** which memory region frame i lives in (index into Engine.regions) */
+  readonly region: Uint8Array;
+  /** offset of frame i's Ethernet header in its region */
+  readonly at: Uint32Array;
+  /** frame length, Ethernet header included, FCS excluded, vnet header excluded */
+  readonly len: Uint32Array;
+}
+
+/** A transmit list, filled by the datapath and sent with Engine.send(). Frame j is a view (region, at, len) of a
+ *  received frame (no copy) and goes to port[j]. */
+export interface TxList {
+  count: number;
+  readonly port: Int16Array;
+  readonly region: Uint8Array;
+  readonly at: Uint32Array;
+  readonly len: Uint32Array;
+  /** per-frame result written by send(): >= 0 sent, < 0 = -errno (EIO: TAP down, ENOBUFS, EMSGSIZE, ...) */
+  readonly result: Int32Array;
+}
+
+export interface EngineOptions {
+  /** parent interface name, in the engine's network namespace */
+  parent: string;
+  /** frames per batch (>= 32) */
+  batch: number;
+  /** rx ring size in frames for the parent socket */
+  ringFrames?: number;
+  /** spin this many microseconds before sleeping in poll */
+  busyPollUs?: number;
+}
+
+/** One per datapath worker. Owns the parent's AF_PACKET socket and the set of attached TAP fds. */
+export interface EngineApi {
+  /** memory regions the frames live in; Uint8Array views made once (the ring, the TAP read pool) */
+  readonly regions: readonly Uint8Array[];
+  readonly parentIfindex: number;
+  /** Waits up to timeoutMs for the parent or any TAP to be readable, then reads up to batch frames into rx.
+   *  Returns rx.count. Frames from the previous poll are released first. */
+  poll(rx: RxBatch, timeoutMs: number): number;
+  /** Sends every frame of the list; fills tx.result. Returns how many were sent. */
+  send(tx: TxList): number;
+  /** Starts reading the TAP `fd` as port `port` (the fd stays owned by the caller). */
+  attachTap(port: number, fd: number): void;
+  detachTap(port: number): void;
+  /** PACKET_ADD/DROP_MEMBERSHIP on the parent socket: kind 'unicast' | 'multicast' (mac needed), 'promisc', 'allmulti' */
+  membership(kind: 'unicast' | 'multicast' | 'promisc' | 'allmulti', add: boolean, mac?: number): void;
+  /** counters the native side keeps: frames the kernel dropped on the ring (tp_drops), rx truncations, … */
+  stats(): { ringDrops: number; rxErrors: number };
+  close(): void;
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs the Debian tools the system tests use, only those missing (a fresh machine has none of them).
+set -euo pipefail
+need=()
+command -v iperf3 >/dev/null || need+=(iperf3)
+command -v tshark >/dev/null || need+=(tshark)
+[ -e /usr/lib/x86_64-linux-gnu/libpcap.so.0.8 ] || [ -e /usr/lib/aarch64-linux-gnu/libpcap.so.0.8 ] || need+=(libpcap0.8)
+[ ${#need[@]} = 0 ] && exit 0
+echo "installing for the system tests: ${need[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
