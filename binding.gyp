@@ -2,9 +2,19 @@
   "targets": [
     {
       "target_name": "umacvlan",
-      "sources": ["native/addon.cc"],
+      "sources": [
+        "native/addon.cc",
+        "native/engine.cc",
+        "native/uring.cc",
+        "native/netns.cc",
+        "native/tap.cc",
+        "native/link.cc",
+        "native/sys.cc",
+        "native/bpf.cc"
+      ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api"],
-      "cflags_cc": ["-O2", "-fstack-protector-strong", "-std=c++17"],
+      "cflags_cc": ["-O2", "-fstack-protector-strong", "-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "ldflags": ["-pthread"],
       "defines": ["NAPI_VERSION=8"]
     }
   ]
