@@ -41,14 +41,6 @@ export function buildFrame(spec: RefFrameSpec): Uint8Array {
   return out;
 }
 
-/** The frame placed at offset `at` inside a larger buffer whose other bytes are `junk`, so a reader that ignores
- *  `at` or reads past `len` gets a wrong answer. */
-export function embed(frame: Uint8Array, at: number, tail: number, junk = 0xa5): { buf: Uint8Array; at: number; len: number } {
-  const buf = new Uint8Array(at + frame.length + tail).fill(junk);
-  buf.set(frame, at);
-  return { buf, at, len: frame.length };
-}
-
 export function putMac(b: Uint8Array, at: number, mac: number): void {
   let m = mac;
   for (let i = 5; i >= 0; i--) {

@@ -10,7 +10,6 @@ import type { PortTableApi, VerdictApi } from '../../../src/core/contract.js';
 import { ETHERTYPE_PAUSE_REF, REF_BROADCAST, getMac, refIsGroup } from './ref-frames.js';
 
 export type ModeName = 'private' | 'vepa' | 'bridge' | 'passthru' | 'source';
-export const MODE_LIST: readonly ModeName[] = ['private', 'vepa', 'bridge', 'passthru', 'source'];
 export const MODE_BIT: Readonly<Record<ModeName, ModeBit>> = {
   private: Mode.PRIVATE, vepa: Mode.VEPA, bridge: Mode.BRIDGE, passthru: Mode.PASSTHRU, source: Mode.SOURCE,
 };
@@ -173,7 +172,7 @@ function passthruChild(m: RefModel): RefChild | undefined {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-interface Acc extends RefVerdict {}
+type Acc = RefVerdict;
 const fresh = (): Acc => ({ egress: [], reason: Drop.NONE, toHost: false, parentRxDropped: false });
 
 /** §4.2 SR1–SR4: copies to listed source children; true when a NODST listing consumes the frame. */
