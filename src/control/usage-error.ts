@@ -1,0 +1,86 @@
+// usage-error.ts — the one error type of the command line and the config file (exit code 2).
+//
+// Every rejection is ONE line that starts with the culprit as the user wrote it: an option (`--child a:zz:bridge`),
+// a config path (`config children[2].mdoe`) or a command word. User text is echoed back, so it is escaped here, once:
+// a newline in argv or a JSON key must not split the message (scripts and journald read it line by line), and a
+// 10 MB argument must not become a 10 MB message.
+
+/** Stable codes a caller (or a control-socket client) can branch on. All of them exit with status 2. */
+export type UsageCode =
+  /** malformed or out-of-range input: the default */
+  | 'UMV_ERR_USAGE'
+  /** a MAC that is multicast or all zeros: the kernel answers EADDRNOTAVAIL */
+  | 'UMV_ERR_ADDR_NOT_AVAIL'
+  /** two children with one explicit MAC: the kernel refuses the second at UP with EADDRINUSE */
+  | 'UMV_ERR_DUP_MAC'
+  /** two children with one name (a TAP name is unique in its namespace) */
+  | 'UMV_ERR_DUP_NAME'
+  /** a second passthru child (kernel: EINVAL) */
+  | 'UMV_ERR_SECOND_PASSTHRU'
+  /** a passthru child beside a child of any other mode (kernel: EINVAL) */
+  | 'UMV_ERR_PASSTHRU_NOT_ALONE'
+  /** a child MTU above the parent's (kernel: EINVAL) */
+  | 'UMV_ERR_MTU'
+  /** a reference to a child that is not configured (--netns, --capture-port) */
+  | 'UMV_ERR_UNKNOWN_CHILD'
+  /** a command-line flag that disagrees with the config file: an error, never a silent override */
+  | 'UMV_ERR_CONFLICT'
+  /** the config file cannot be read or is not JSON */
+  | 'UMV_ERR_CONFIG';
+
+/** A rejection before it knows where it happened: the field is added by whoever read the value. */
+export interface Problem {
+  readonly code: UsageCode;
+  readonly detail: string;
+}
+
+export const problem = (detail: string, code: UsageCode = 'UMV_ERR_USAGE'): Problem => ({ code, detail });
+
+export const isProblem = (x: unknown): x is Problem =>
+  typeof x === 'object' && x !== null && !(x instanceof UsageError) && 'detail' in x && 'code' in x;
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  /** The culprit as the user sees it: `--child`, `config children[2].mdoe`, `set`. The message starts with it. */
+  readonly field: string;
+  readonly code: UsageCode;
+
+  /**
+   * @param field  the option, config path or word that is wrong
+   * @param detail what is wrong with it
+   * @param value  the offending value, echoed after the field (`--child a:zz:bridge: bad MAC "zz"`)
+   */
+  constructor(field: string, detail: string, code: UsageCode = 'UMV_ERR_USAGE', value?: string) {
+    const f = oneLine(field);
+    super(value === undefined ? `${f}: ${oneLine(detail)}` : `${f} ${oneLine(clip(value))}: ${oneLine(detail)}`);
+    this.field = f;
+    this.code = code;
+  }
+
+  static of(p: Problem, field: string, value?: string): UsageError {
+    return new UsageError(field, p.detail, p.code, value);
+  }
+}
+
+const MAX_ECHO = 64;
+
+/** At most MAX_ECHO characters of user text, marked when cut. */
+export function clip(s: string, max = MAX_ECHO): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
+/** User text in double quotes, clipped; escaping of line breaks is left to the constructor's oneLine(). */
+export function quote(s: string): string {
+  return `"${clip(s).replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+// C0, DEL, C1 (U+0085 NEL is a line break for some readers), and the Unicode line/paragraph separators.
+const BREAKING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** Escapes every character that could end a line or confuse a terminal. Maps char by char, so prefixes survive. */
+export function oneLine(s: string): string {
+  return s.replace(BREAKING, (c) => {
+    const n = c.charCodeAt(0);
+    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
+}
