@@ -347,7 +347,8 @@ function buildTheLongWay(t: PortTableApi, m: RefModel): void {
     if (decoyMode === Mode.SOURCE) t.sourceAdd(c.slot, DECOY_BASE + 0x100 + k); // flushed by leaving SOURCE
     t.setUp(c.slot, true);
     t.joinGroup(c.slot, DECOY_GROUP + k);
-    t.setGroups(c.slot, [DECOY_GROUP + 0x100 + k, ...c.groups]);
+    t.setGroups(c.slot, [DECOY_GROUP + 0x100 + k, ...c.groups, ...c.groups]); // a list is a set: repeats count once
+    for (const g of c.groups) t.joinGroup(c.slot, g); // already a member: no change
     t.joinGroup(c.slot, DECOY_GROUP + 0x200 + k);
     t.leaveGroup(c.slot, DECOY_GROUP + 0x200 + k);
     t.leaveGroup(c.slot, DECOY_GROUP + 0x100 + k);
