@@ -1,0 +1,220 @@
+// decide(): where one frame goes under the kernel's macvlan rules. Pure: reads the PortTable and the frame's
+// header, writes a Verdict. The exact rules are /work/shared/spec semantics (decide semantics) and forwarding.md.
+
+/*
+ * Theory of operation
+ *
+ * The kernel decides and delivers in the same loops (skb_clone, netif_rx, counting inside macvlan_broadcast). We
+ * only decide: every copy the kernel would make becomes one (port, kind, drop) row in the verdict, and the datapath
+ * delivers and counts afterwards. That split is what lets this function be tested exhaustively without a kernel.
+ *
+ * The branches follow the kernel functions in the kernel's order, because the order is observable: source-mode
+ * copies are made before NODST consumes the frame; the origin check comes before the port filters; the passthru
+ * target is chosen before the UP check. Each branch names the function and the spec step it mirrors.
+ *
+ * Hot path rules: no allocation, no closures, no strings, no throw. MACs are numbers, the table is typed arrays,
+ * and egress rows are written in ascending slot order (source copies first, then the flood or the target), so a
+ * verdict is a function of (table, frame) alone.
+ */
+
+import { BROADCAST, ETH, ETH_OVERHEAD, ETHERTYPE_PAUSE, dstMac, etherType, isGroupDst, srcMac } from '../wire/ethernet.js';
+import { Drop, Egress, Flag, Mode, PARENT } from './constants.js';
+import type { VerdictApi } from './contract.js';
+import type { PortTable } from './port-table.js';
+
+/** Modes an external origin's group frame floods to (macvlan_multicast_rx, src == NULL) */
+export const MASK_EXTERNAL = Mode.PRIVATE | Mode.VEPA | Mode.BRIDGE | Mode.PASSTHRU;
+/** ... when the origin is a vepa child */
+export const MASK_FROM_VEPA = Mode.VEPA | Mode.BRIDGE;
+/** ... when the origin is a bridge child: its bridge siblings already had it from X1 */
+export const MASK_FROM_BRIDGE = Mode.VEPA;
+/** Origins whose reflected group frames go back to them only (I3, "forward to original port") */
+const ORIGIN_ONLY_MODES = Mode.PRIVATE | Mode.PASSTHRU | Mode.SOURCE;
+
+export function decide(t: PortTable, from: number, b: Uint8Array, at: number, len: number, gso: boolean,
+  v: VerdictApi): number {
+  v.n = 0;
+  v.reason = Drop.NONE;
+  v.toHost = false;
+  v.parentRxDropped = false;
+  if (len < ETH.HLEN) {
+    v.reason = Drop.RUNT;
+    return 0;
+  }
+  if (from !== PARENT) return queueXmit(t, from, b, at, len, gso, v);
+  if (isGroupDst(b, at)) return multicastRx(t, b, at, v);
+  return unicastRx(t, b, at, v);
+}
+
+/** The flood mask for a group frame by its origin (Table 1.3). Origin < 0 is external. */
+export function floodMask(t: PortTable, origin: number): number {
+  if (origin < 0) return MASK_EXTERNAL;
+  return t.mode[origin] === Mode.VEPA ? MASK_FROM_VEPA : MASK_FROM_BRIDGE;
+}
+
+/** childAccepts(j, D) with D's group id g (-1 when no child lists D): the child filter, exact */
+export function childAccepts(t: PortTable, j: number, d: number, g: number): boolean {
+  return d === BROADCAST || t.promisc[j] === 1 || t.allmulti[j] === 1 || (g >= 0 && t.isMember(g, j));
+}
+
+/** bc_filter: which group frames take the broadcast queue (§3.1, §3.3) */
+export function inBcFilter(t: PortTable, d: number, g: number): boolean {
+  if (t.bcCutoff < 0) return false;
+  return t.parentPromisc || d === BROADCAST || (g >= 0 && t.grpHeld[g] > t.bcCutoff);
+}
+
+/** mc_filter: which group frames are flooded at once when not queued (§3.1) */
+export function inMcFilter(t: PortTable, d: number, g: number): boolean {
+  return t.parentPromisc || d === BROADCAST || (g >= 0 && t.grpHeld[g] >= 1);
+}
+
+function emit(v: VerdictApi, port: number, kind: number, drop: number): void {
+  const n = v.n;
+  v.port[n] = port;
+  v.kind[n] = kind;
+  v.drop[n] = drop;
+  v.n = n + 1;
+}
+
+/**
+ * macvlan_forward_source: one copy per UP source child listing S, then whether any listing child (UP or not) has
+ * NODST, in which case the caller consumes the frame (SR3, SR4).
+ */
+function forwardSource(t: PortTable, s: number, v: VerdictApi): boolean {
+  let nodst = false;
+  for (let e = t.sourceHead(s); e >= 0; e = t.srcNext[e]) {
+    const c = t.srcChild[e];
+    if (t.used[c] === 1 && t.up[c] === 1 && t.mode[c] === Mode.SOURCE) emit(v, c, Egress.SOURCE_COPY, Drop.NONE);
+    if ((t.flags[c] & Flag.NODST) !== 0) nodst = true;
+  }
+  return nodst;
+}
+
+/**
+ * macvlan_broadcast: every UP child other than `skip` whose mode is in `mask` and whose filter accepts D. With
+ * `mtuLen` > 0 each copy is also held to the receiver's MTU (__dev_forward_skb on the bridge-local path).
+ * The caller has already refused PAUSE frames.
+ */
+function broadcast(t: PortTable, v: VerdictApi, d: number, mask: number, skip: number, kind: number,
+  mtuLen: number): void {
+  const g = d === BROADCAST ? -1 : t.groupOf(d);
+  const list = t.upList;
+  const count = t.upCount;
+  const mode = t.mode;
+  for (let k = 0; k < count; k++) {
+    const j = list[k];
+    if (j === skip || (mode[j] & mask) === 0 || !childAccepts(t, j, d, g)) continue;
+    emit(v, j, kind, mtuLen > t.mtu[j] + ETH_OVERHEAD ? Drop.MTU_EXCEEDED : Drop.NONE);
+  }
+}
+
+/** macvlan_handle_frame, group destination (I2–I6) */
+function multicastRx(t: PortTable, b: Uint8Array, at: number, v: VerdictApi): number {
+  const s = srcMac(b, at);
+  // I2: source-mode copies first; NODST consumes the frame, P-stack included
+  if (forwardSource(t, s, v)) {
+    v.reason = Drop.NODST;
+    return v.n;
+  }
+  // I3: a reflected frame of a private/passthru/source child goes back to it only, no filter, no P-stack
+  const origin = t.lookup(s);
+  if (origin >= 0 && (t.mode[origin] & ORIGIN_ONLY_MODES) !== 0) {
+    emit(v, origin, Egress.ORIGIN_ONLY, Drop.NONE);
+    return v.n;
+  }
+  // I4/I5: the parent's stack gets it whatever happens below (RX_HANDLER_PASS)
+  v.toHost = true;
+  const d = dstMac(b, at);
+  const g = d === BROADCAST ? -1 : t.groupOf(d);
+  let flood = false;
+  if (inBcFilter(t, d, g)) {
+    // macvlan_broadcast_enqueue: a queue limit of 0 admits nothing
+    if (t.bcQueueLimit === 0) {
+      v.reason = Drop.QUEUE_FULL;
+      v.parentRxDropped = true;
+    } else {
+      flood = true;
+    }
+  } else {
+    flood = inMcFilter(t, d, g);
+  }
+  // I6: macvlan_multicast_rx → macvlan_broadcast; PAUSE frames are never flooded
+  if (flood && etherType(b, at) !== ETHERTYPE_PAUSE) {
+    broadcast(t, v, d, floodMask(t, origin), origin, Egress.FLOOD, 0);
+  }
+  if (v.n === 0 && v.reason === Drop.NONE) v.reason = Drop.MODE_FORBIDS;
+  return v.n;
+}
+
+/** macvlan_handle_frame, unicast destination (I7–I11) */
+function unicastRx(t: PortTable, b: Uint8Array, at: number, v: VerdictApi): number {
+  // I7: as I2
+  if (forwardSource(t, srcMac(b, at), v)) {
+    v.reason = Drop.NODST;
+    return v.n;
+  }
+  // I8: a passthru port sends all unicast to its child, whatever the destination, even while the child is DOWN
+  const target = t.passthru !== 0 ? t.passthru : t.lookup(dstMac(b, at));
+  // I9: nobody (or a source child, never a destination): RX_HANDLER_PASS
+  if (target < 0 || t.mode[target] === Mode.SOURCE) {
+    v.reason = Drop.NO_DESTINATION;
+    v.toHost = true;
+    return v.n;
+  }
+  // I10: only a passthru target can be DOWN here; the kernel drops it silently
+  if (t.up[target] === 0) {
+    v.reason = Drop.PASSTHRU_DOWN;
+    return v.n;
+  }
+  // I11
+  emit(v, target, Egress.UNICAST, Drop.NONE);
+  return v.n;
+}
+
+/** macvlan_start_xmit → macvlan_queue_xmit (X0–X4) */
+function queueXmit(t: PortTable, from: number, b: Uint8Array, at: number, len: number, gso: boolean,
+  v: VerdictApi): number {
+  // X0: without carrier the child's qdisc drops it before macvlan
+  if (!t.parentCarrier) {
+    v.reason = Drop.LINK_DOWN;
+    return 0;
+  }
+  if (!gso && len > t.mtu[from] + ETH_OVERHEAD) {
+    v.reason = Drop.OVERSIZE;
+    return 0;
+  }
+  if (t.mode[from] === Mode.BRIDGE) {
+    if (isGroupDst(b, at)) {
+      // X1: bridge siblings first, synchronously, each through __dev_forward_skb (receiver MTU); then the wire
+      if (etherType(b, at) !== ETHERTYPE_PAUSE) {
+        broadcast(t, v, dstMac(b, at), Mode.BRIDGE, from, Egress.LOCAL_FLOOD, gso ? 0 : len);
+      }
+      emit(v, PARENT, Egress.WIRE, Drop.NONE);
+      return v.n;
+    }
+    const j = t.lookup(dstMac(b, at));
+    if (j >= 0 && t.mode[j] === Mode.BRIDGE) {
+      // X2: dev_forward_skb(P) re-injects it into P's receive path; P refuses it when down or over its MTU
+      if (!t.parentUp) {
+        v.reason = Drop.PARENT_DOWN;
+        v.parentRxDropped = true;
+        return 0;
+      }
+      if (!gso && len > t.mtu[PARENT] + ETH_OVERHEAD) {
+        v.reason = Drop.MTU_EXCEEDED;
+        v.parentRxDropped = true;
+        return 0;
+      }
+      // ... then macvlan_handle_frame's unicast steps run on it: source copies by the sender's MAC (SR6), I11
+      if (forwardSource(t, srcMac(b, at), v)) {
+        v.reason = Drop.NODST;
+        return v.n;
+      }
+      emit(v, j, Egress.LOCAL_UNICAST, Drop.NONE);
+      return v.n;
+    }
+  }
+  // X3/X4: everything else goes to the wire, source MAC unchanged
+  emit(v, PARENT, Egress.WIRE, Drop.NONE);
+  return v.n;
+}
