@@ -199,7 +199,9 @@ int Engine::OpenTapRing() {
 }
 
 void Engine::RecycleBuf(unsigned bid) {
-  io_uring_buf* b = &bufRing_->bufs[bufTail_ & (bufCount_ - 1)];
+  // Indexed as a plain array: in C++ the uapi header's flexible `bufs` member lands 8 bytes late (an empty struct
+  // has size 1 there), which would write past the ring.
+  io_uring_buf* b = reinterpret_cast<io_uring_buf*>(bufRing_) + (bufTail_ & (bufCount_ - 1));
   b->addr = reinterpret_cast<uint64_t>(pool_ + static_cast<size_t>(bid) * frameSize_);
   b->len = frameSize_;
   b->bid = static_cast<uint16_t>(bid);

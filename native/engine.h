@@ -59,7 +59,8 @@ class Engine : public Napi::ObjectWrap<Engine> {
   unsigned HarvestTaps(unsigned n, unsigned max);
   bool Ready();
   void RecycleBuf(unsigned bid);
-  void PublishBufs() { __atomic_store_n(&bufRing_->tail, bufTail_, __ATOMIC_RELEASE); }
+  // The tail overlays entry 0's `resv` field (offset 14), see struct io_uring_buf_ring.
+  void PublishBufs() { __atomic_store_n(&reinterpret_cast<io_uring_buf*>(bufRing_)->resv, bufTail_, __ATOMIC_RELEASE); }
   static bool BindView(View& v, Napi::Value val, size_t elemSize);
   uint8_t* RegionBase(unsigned r, size_t* size);
 

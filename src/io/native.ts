@@ -1,0 +1,112 @@
+// The only loader of the addon, and the contract of every native call. Convention (native/common.h): a call
+// returns >= 0 (or a string/object where said) on success and -errno on failure; it never throws and never prints.
+// Policy — which errno is fatal, what to retry — is the TypeScript caller's.
+
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+
+/** The parent's I/O engine (native/engine.cc). One per datapath thread; not shareable between threads. */
+export interface NativeEngine {
+  /** Opens the parent socket and ring in namespace `nsfd` (-1: the caller's) → 0 | -errno; failedOp() names the
+   *  step that failed (e.g. 'SIOCGIFINDEX' → ENODEV: no such parent). */
+  open(parent: string, nsfd: number, batch: number, ringFrames: number, frameSize: number, tapBuffers: number,
+    scratchBytes: number, busyPollUs: number): number;
+  failedOp(): string;
+  /** Region 0 = parent rx ring, 1 = TAP read pool, 2 = scratch. An external ArrayBuffer, no copy. -EINVAL if unknown. */
+  memory(region: number): ArrayBuffer | number;
+  /** Remembers the arrays poll() fills; returns the capacity (shortest array) or -EINVAL. */
+  bindRx(port: Int16Array, region: Uint8Array, at: Uint32Array, len: Uint32Array): number;
+  /** Remembers the arrays send() reads and the result array it fills; returns the capacity or -EINVAL. */
+  bindTx(port: Int16Array, region: Uint8Array, at: Uint32Array, len: Uint32Array, result: Int32Array): number;
+  /** Gives back the previous batch, then waits up to timeoutMs (< 0: no limit, 0: no wait) → frames | -errno. */
+  poll(max: number, timeoutMs: number): number;
+  /** Sends entries 0..count-1 of the bound tx arrays → frames sent; result[j] = bytes (>= 0) or -errno. */
+  send(count: number): number;
+  /** Starts reading TAP fd as `port` at the next poll() → 0 | -EBUSY (port taken) | -EINVAL. */
+  attachTap(port: number, fd: number): number;
+  /** Cancels the port's reads at once → 0 | -ENOENT. The fd may be closed right after. */
+  detachTap(port: number): number;
+  /** 0, or the -errno that stopped reads on this TAP (-EBADFD: deleted from outside) | -ENOENT. */
+  portError(port: number): number;
+  /** PACKET_ADD/DROP_MEMBERSHIP, type PACKET_MR_* → 0 | -errno */
+  membership(type: number, add: boolean, mac: number): number;
+  /** Fills out[0..4]: ringDrops, rxErrors, rxTruncated, poolEmpty, skipped (loopback/outgoing). */
+  stats(out: Float64Array): number;
+  ifindex(): number;
+  /** Closes the socket and rings (memberships go with the socket). Regions stay mapped while views exist. */
+  close(): number;
+}
+
+export interface NativeAddon {
+  Engine: new () => NativeEngine;
+
+  /** TAP (IFF_TAP|IFF_NO_PI|IFF_TUN_EXCL, + IFF_VNET_HDR), non-blocking, in namespace nsfd → fd | -errno
+   *  (-EBUSY: the name is taken). Not persistent: closing the fd removes the device. */
+  tapOpen(name: string, nsfd: number, vnetHdr: boolean): number;
+  /** TUNSETOFFLOAD with TUN_F_* bits → 0 | -errno (-EINVAL: a bit the kernel does not know) */
+  tapSetOffload(fd: number, flags: number): number;
+  tapSetCarrier(fd: number, on: boolean): number;
+  /** SIOCSIFHWADDR through the TAP fd → 0 | -errno */
+  tapSetMac(fd: number, mac: number): number;
+  /** TUNGETDEVNETNS → a new fd on the TAP netdev's current namespace | -errno */
+  tapNetnsFd(fd: number): number;
+  /** TUNGETIFF → the netdev's current name | -errno */
+  tapIfname(fd: number): string | number;
+
+  /** SIOCGIFINDEX in namespace nsfd (-1: here) → ifindex | -errno (-ENODEV) */
+  ifIndex(nsfd: number, name: string): number;
+  /** out = [ifindex, flags (IFF_*), mtu, mac] → 0 | -errno */
+  ifInfo(nsfd: number, name: string, out: Float64Array): number;
+  ifSetMtu(nsfd: number, name: string, mtu: number): number;
+  ifSetMac(nsfd: number, name: string, mac: number): number;
+  /** flags = (flags | set) & ~clear → the new flags | -errno */
+  ifChangeFlags(nsfd: number, name: string, set: number, clear: number): number;
+  /** opens a namespace file → fd | -errno */
+  nsOpen(path: string): number;
+  closeFd(fd: number): number;
+
+  /** NETLINK_ROUTE socket, non-blocking, bound to RTMGRP_* `groups`, made in namespace nsfd → fd | -errno */
+  nlOpen(nsfd: number, groups: number): number;
+  nlSend(fd: number, msg: Uint8Array): number;
+  /** One datagram into buf, waiting up to timeoutMs (0: not at all, < 0: no limit) → bytes | -errno (-EAGAIN).
+   *  A result larger than buf.length means the datagram was truncated. */
+  recvInto(fd: number, buf: Uint8Array, timeoutMs: number): number;
+  /** datagram to an AF_UNIX socket ('@name' = abstract) → bytes | -errno */
+  sdNotify(path: string, text: string): number;
+  /** Reads a file from a thread inside namespace nsfd (use /proc/thread-self/net/...) → text | -errno */
+  readInNetns(nsfd: number, path: string): string | number;
+
+  /** Plain AF_PACKET socket on ifname in namespace nsfd, all protocols, non-blocking, PACKET_AUXDATA → fd | -errno */
+  packetOpen(nsfd: number, ifname: string): number;
+  packetSend(fd: number, frame: Uint8Array): number;
+  /** Next frame the interface received (not sent), with a stripped VLAN tag put back → length | -errno (-EAGAIN) */
+  packetRecv(fd: number, buf: Uint8Array, timeoutMs: number): number;
+}
+
+const ADDON_FILE = 'umacvlan.node';
+
+/** Where the build may be, from this file in src/io/ (tests) or dist/src/io/ (the package), Release first. */
+function candidates(): string[] {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const roots = [join(here, '..', '..'), join(here, '..', '..', '..')];
+  return roots.flatMap((r) => [join(r, 'build', 'Release', ADDON_FILE), join(r, 'build', 'Debug', ADDON_FILE)]);
+}
+
+let cached: unknown = null;
+
+/** Loads the addon once per thread (each worker gets its own instance). `T` lets other rooms (capture) type the
+ *  functions they registered on the same addon. Throws an Error listing where it looked. */
+export function loadAddon<T = NativeAddon>(): T {
+  if (cached !== null) return cached as T;
+  const req = createRequire(import.meta.url);
+  const paths = candidates();
+  for (const p of paths) {
+    if (existsSync(p)) {
+      cached = req(p);
+      return cached as T;
+    }
+  }
+  throw new Error(`umacvlan addon not built (run npm ci or npm run build); looked in: ${paths.join(', ')}`);
+}

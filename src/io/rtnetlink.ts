@@ -1,0 +1,111 @@
+// rtnetlink over the addon: a link-event socket the daemon watches, and request/answer calls (dump, set link).
+
+import { loadAddon } from './native.js';
+import { IfaceError } from './errors.js';
+import { withNetns, netnsPath } from './netns.js';
+import {
+  RTMGRP_LINK, buildGetLinkDump, buildSetLink, parseMessages, type LinkChange, type LinkEvent,
+} from './rtnetlink-codec.js';
+
+export type { LinkEvent, LinkChange } from './rtnetlink-codec.js';
+
+const RECV_BUF = 1 << 16;  // the kernel's dump messages fit in a page each; 64 KiB holds a full datagram
+const ANSWER_TIMEOUT_MS = 2000;
+
+/** A NETLINK_ROUTE socket subscribed to link events. Non-blocking: recv(0) never waits, so the fd can be polled;
+ *  or call recv(timeoutMs) from a worker. */
+export class LinkWatcher {
+  readonly fd: number;
+  private readonly buf = new Uint8Array(RECV_BUF);
+  private closed = false;
+
+  /** In the caller's namespace, or in `netns` (name or path), or in the namespace open on `netnsFd`
+   *  (e.g. tapNetnsFd(): to follow a TAP that was moved). */
+  constructor(opts: { netns?: string; netnsFd?: number } = {}) {
+    const addon = loadAddon();
+    const fd = opts.netnsFd !== undefined ? addon.nlOpen(opts.netnsFd, RTMGRP_LINK)
+      : withNetns(opts.netns, (nsfd) => addon.nlOpen(nsfd, RTMGRP_LINK));
+    if (fd < 0) throw new IfaceError(opts.netns ?? 'rtnetlink', 'socket(NETLINK_ROUTE)', -fd);
+    this.fd = fd;
+  }
+
+  /** Events of the next datagram (waiting up to timeoutMs; 0 = not at all), or [] when none came.
+   *  ENOBUFS (the kernel dropped events: resync with dumpLinks()) is thrown as IfaceError code 'ENOBUFS'. */
+  recv(timeoutMs = 0): LinkEvent[] {
+    const n = loadAddon().recvInto(this.fd, this.buf, timeoutMs);
+    if (n === -11) return [];  // EAGAIN
+    if (n < 0) throw new IfaceError('rtnetlink', 'recv', -n);
+    const out: LinkEvent[] = [];
+    parseMessages(this.buf, Math.min(n, this.buf.length), (e) => out.push(e));
+    return out;
+  }
+
+  close(): void {
+    if (!this.closed) { this.closed = true; loadAddon().closeFd(this.fd); }
+  }
+}
+
+let seqCounter = 1;
+
+/** Sends one request on a fresh socket in the namespace and collects its answer: links (for a dump) and the ACK. */
+function request(nsfd: number, msg: Uint8Array, seq: number, what: string, dump: boolean): LinkEvent[] {
+  const addon = loadAddon();
+  const fd = addon.nlOpen(nsfd, 0);
+  if (fd < 0) throw new IfaceError(what, 'socket(NETLINK_ROUTE)', -fd);
+  try {
+    const sent = addon.nlSend(fd, msg);
+    if (sent < 0) throw new IfaceError(what, 'sendto(NETLINK_ROUTE)', -sent);
+    const buf = new Uint8Array(RECV_BUF);
+    const links: LinkEvent[] = [];
+    const deadline = Date.now() + ANSWER_TIMEOUT_MS;
+    let done = false;
+    let error = 0;
+    while (!done) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new IfaceError(what, 'rtnetlink answer', 110);  // ETIMEDOUT
+      const n = addon.recvInto(fd, buf, left);
+      if (n === -11) continue;
+      if (n < 0) throw new IfaceError(what, 'recv(NETLINK_ROUTE)', -n);
+      parseMessages(buf, Math.min(n, buf.length),
+        (e, s) => { if (s === seq) links.push(e); },
+        (a) => { if (a.seq === seq) { error = a.error; done = true; } },
+        (s) => { if (s === seq && dump) done = true; });
+    }
+    if (error < 0) throw new IfaceError(what, 'RTM_SETLINK', -error);
+    return links;
+  } finally {
+    addon.closeFd(fd);
+  }
+}
+
+/** Every link of a namespace (RTM_GETLINK dump), as 'new' events. */
+export function dumpLinks(opts: { netns?: string; netnsFd?: number } = {}): LinkEvent[] {
+  const seq = seqCounter++;
+  const run = (nsfd: number) => request(nsfd, buildGetLinkDump(seq), seq, opts.netns ?? 'links', true);
+  return opts.netnsFd !== undefined ? run(opts.netnsFd) : withNetns(opts.netns, run);
+}
+
+/** RTM_SETLINK: MTU, MAC, up/down, or a move to another namespace; IfaceError with the kernel's errno on refusal. */
+export function setLink(ifname: string, change: LinkChange, opts: { netns?: string; netnsFd?: number } = {}): void {
+  const seq = seqCounter++;
+  const run = (nsfd: number) => request(nsfd, buildSetLink(seq, change), seq, ifname, false);
+  if (opts.netnsFd !== undefined) run(opts.netnsFd); else withNetns(opts.netns, run);
+}
+
+/** Moves link `ifname` from namespace `from` (default: here) into `to` (a name under /run/netns, or a path such as
+ *  /proc/PID/ns/net). The link arrives down: bring it up there. */
+export function moveLink(ifname: string, to: string, opts: { from?: string } = {}): void {
+  const addon = loadAddon();
+  const target = addon.nsOpen(netnsPath(to));
+  if (target < 0) throw new IfaceError(netnsPath(to), 'open netns', -target);
+  try {
+    withNetns(opts.from, (nsfd) => {
+      const ifindex = addon.ifIndex(nsfd, ifname);
+      if (ifindex < 0) throw new IfaceError(ifname, 'SIOCGIFINDEX', -ifindex);
+      const seq = seqCounter++;
+      request(nsfd, buildSetLink(seq, { ifindex, netnsFd: target }), seq, ifname, false);
+    });
+  } finally {
+    addon.closeFd(target);
+  }
+}
