@@ -1,0 +1,54 @@
+// What the daemon asks of the operating system, as one interface: the Linux implementation (host-linux.ts) wraps
+// the addon; tests may hand in a fake. Everything here is control path.
+
+export interface LinkState {
+  ifindex: number;
+  name: string;
+  mac: number;
+  mtu: number;
+  /** IFF_UP */
+  up: boolean;
+  /** carrier (IFF_LOWER_UP) */
+  carrier: boolean;
+  promisc: boolean;
+  allmulti: boolean;
+}
+
+export type TapEvent =
+  | { type: 'state'; link: LinkState }
+  /** the TAP now lives in another namespace (its fd still works) */
+  | { type: 'moved'; netns: string }
+  /** the TAP was deleted: its fd is dead */
+  | { type: 'gone' };
+
+export type ParentEvent = { type: 'state'; link: LinkState } | { type: 'gone' };
+
+export interface Tap {
+  readonly name: string;
+  readonly fd: number;
+  setCarrier(on: boolean): void;
+  /** Sets the TAP's link up/down, MAC or MTU in whatever namespace it now lives */
+  setUp(on: boolean): void;
+  setMac(mac: number): void;
+  setMtu(mtu: number): void;
+  /** Its link state as seen in its current namespace */
+  state(): LinkState;
+  /** Its link-layer multicast list (from /proc/net/dev_mcast in its namespace) */
+  groups(): number[];
+  /** Follow its link events wherever it moves; returns a stop function */
+  watch(cb: (ev: TapEvent) => void): () => void;
+  /** Closing the fd removes a non-persistent TAP */
+  close(): void;
+}
+
+export interface Host {
+  isRoot(): boolean;
+  link(name: string): LinkState;
+  /** A name clash in a target namespace is checked before creating anything */
+  linkExistsIn(netns: string, name: string): boolean;
+  /** Creates the TAP, in `netns` (a name under /run/netns or an absolute path) when given, down */
+  openTap(name: string, mac: number, mtu: number, netns?: string): Tap;
+  watchParent(ifindex: number, cb: (ev: ParentEvent) => void): () => void;
+  /** sd_notify; a no-op without NOTIFY_SOCKET */
+  notify(text: string): void;
+}

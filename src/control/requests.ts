@@ -1,0 +1,145 @@
+// What the control socket does with a request. A client sends its argv; the daemon parses it again with the same
+// parser as the command line (nothing a client sends is trusted), then acts on its own port table.
+
+import { MODE_NAMES, Flag, Mode, PARENT, type ModeBit } from '../core/constants.js';
+import { explain, EGRESS_NAMES } from '../core/trace.js';
+import { traceFrame } from '../core/trace.js';
+import { formatMac } from '../wire/ethernet.js';
+import { parseCommand, type Command } from './args.js';
+import { UsageError } from './usage-error.js';
+import type { Answer } from './server.js';
+import type { Daemon, SetRequest } from './daemon.js';
+
+export interface PortView {
+  name: string;
+  slot: number;
+  mac: string;
+  mode: string;
+  state: string;
+  mtu: number;
+  flags: string[];
+  netns: string | null;
+  macaddr: string[];
+  counters: Record<string, number>;
+}
+
+export function portViews(d: Daemon, only?: string): PortView[] {
+  const t = d.table;
+  const views: PortView[] = [];
+  const rows = d.counterRows();
+  for (const r of rows) {
+    if (only !== undefined && r.name !== only) continue;
+    if (r.slot === PARENT) {
+      views.push({
+        name: r.name, slot: 0, mac: formatMac(t.mac[0]), mode: 'parent',
+        state: t.parentUp ? (t.parentCarrier ? 'up' : 'no-carrier') : 'down', mtu: t.mtu[0], flags: [], netns: null, macaddr: [],
+        counters: r.counters,
+      });
+      continue;
+    }
+    const rt = d.children.get(r.name)!;
+    const s = rt.slot;
+    const gone = rt.state === 'gone';
+    const flags: string[] = [];
+    if (!gone && t.flags[s] & Flag.NODST) flags.push('nodst');
+    if (!gone && t.flags[s] & Flag.NOPROMISC) flags.push('nopromisc');
+    if (!gone && t.promisc[s]) flags.push('promisc');
+    if (!gone && t.allmulti[s]) flags.push('allmulti');
+    views.push({
+      name: rt.name, slot: s, mac: formatMac(gone ? (rt.cfg.mac as number) : t.mac[s]),
+      mode: MODE_NAMES[(gone ? rt.cfg.mode : t.mode[s]) as ModeBit], state: rt.state,
+      mtu: gone ? 0 : t.mtu[s], flags, netns: rt.netns,
+      macaddr: gone ? [] : t.sourceList(s).map(formatMac), counters: r.counters,
+    });
+  }
+  return views;
+}
+
+function toSetRequest(c: Extract<Command, { kind: 'set' }>['change']): SetRequest {
+  switch (c.what) {
+    case 'mode': return { mode: c.mode };
+    case 'mac': return { mac: c.mac };
+    case 'mtu': return { mtu: c.mtu };
+    case 'nodst': case 'nopromisc': return {}; // filled by the caller, which knows the current flags
+    case 'macaddr':
+      if (c.op === 'flush') return { sourceOp: 'flush', sourceMacs: [] };
+      if (c.op === 'set') return { sourceOp: 'set', sourceMacs: c.macs };
+      return { sourceOp: c.op, sourceMacs: [c.mac] };
+  }
+}
+
+function portIndex(d: Daemon, name: string): number {
+  if (name === 'parent' || name === d.cfg.parent) return PARENT;
+  const rt = d.liveChild(name);
+  return rt.slot;
+}
+
+function failure(e: unknown): Answer {
+  const err = e as Error & { code?: string };
+  return { ok: false, error: err.message, code: typeof err.code === 'string' ? err.code : 'UMV_ERR_INTERNAL' };
+}
+
+export interface ExtraHandlers {
+  captureStart?: (c: Extract<Command, { kind: 'capture-start' }>) => Promise<Answer> | Answer;
+  captureStop?: () => Promise<Answer> | Answer;
+}
+
+export async function handleRequest(d: Daemon, req: Record<string, unknown>, extra: ExtraHandlers = {}): Promise<Answer> {
+  if (req.cmd === 'ping') return { ok: true, pid: process.pid, parent: d.cfg.parent };
+  if (req.cmd !== 'exec' || !Array.isArray(req.argv) || !req.argv.every((a) => typeof a === 'string')) {
+    return { ok: false, error: 'malformed request: expected {"cmd":"exec","argv":[...]} or {"cmd":"ping"}', code: 'UMV_ERR_REQUEST' };
+  }
+  const cmd = parseCommand(req.argv as string[], () => new UsageError('--config', 'not accepted over the control socket'));
+  if (cmd instanceof UsageError) return { ok: false, error: cmd.message, code: cmd.code };
+  try {
+    switch (cmd.kind) {
+      case 'show': {
+        if (cmd.name !== undefined && cmd.name !== d.cfg.parent && cmd.name !== 'parent' && !d.children.has(cmd.name)) {
+          return { ok: false, error: `no port named ${cmd.name}`, code: 'UMV_ERR_NO_CHILD' };
+        }
+        return { ok: true, ports: portViews(d, cmd.name === 'parent' ? d.cfg.parent : cmd.name) };
+      }
+      case 'add': {
+        const rt = d.addChild(cmd.child);
+        await d.settled();
+        return { ok: true, name: rt.name, mac: formatMac(d.table.mac[rt.slot]) };
+      }
+      case 'del':
+        d.delChild(cmd.name);
+        await d.settled();
+        return { ok: true };
+      case 'set': {
+        const rt = d.liveChild(cmd.name);
+        const r = toSetRequest(cmd.change);
+        if (cmd.change.what === 'nodst' || cmd.change.what === 'nopromisc') {
+          const bit = cmd.change.what === 'nodst' ? Flag.NODST : Flag.NOPROMISC;
+          const cur = d.table.flags[rt.slot];
+          r.flags = cmd.change.on ? cur | bit : cur & ~bit;
+        }
+        d.setChild(cmd.name, r);
+        await d.settled();
+        return { ok: true };
+      }
+      case 'trace': {
+        const from = portIndex(d, cmd.in);
+        const frame = traceFrame(cmd.dst, cmd.src ?? 0x02_ee_00_00_00_01, 0x88b5, cmd.len ?? 60);
+        const tr = explain(d.table, from, frame);
+        const name = (p: number): string => (p === PARENT ? `${d.cfg.parent} (wire)` : [...d.children.values()].find((c) => c.slot === p)?.name ?? `slot ${p}`);
+        return {
+          ok: true, rule: tr.rule, reason: tr.reasonName, toHost: tr.toHost,
+          egress: tr.egress.map((e) => ({ port: name(e.port), kind: EGRESS_NAMES[e.kind], drop: e.drop ? e.drop : undefined })),
+        };
+      }
+      case 'capture-start':
+        return extra.captureStart ? await extra.captureStart(cmd) : { ok: false, error: 'capture is not available in this daemon', code: 'UMV_ERR_CAPTURE' };
+      case 'capture-stop':
+        return extra.captureStop ? await extra.captureStop() : { ok: false, error: 'no capture is running', code: 'UMV_ERR_CAPTURE' };
+      default:
+        return { ok: false, error: `${cmd.kind}: not a control-socket command`, code: 'UMV_ERR_REQUEST' };
+    }
+  } catch (e) {
+    return failure(e);
+  }
+}
+
+export { Mode };

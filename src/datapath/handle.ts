@@ -1,0 +1,69 @@
+// The control thread's handle on the datapath worker: start it, replay table changes into it, stop it.
+
+import { Worker, MessageChannel } from 'node:worker_threads';
+import type { PortTable } from '../core/port-table.js';
+import { CTL, type ToWorker, type FromWorker, type WorkerInit } from './messages.js';
+
+export interface DatapathOptions {
+  parent: string;
+  batch: number;
+  busyPollUs: number;
+  counters: SharedArrayBuffer;
+  onError: (message: string) => void;
+}
+
+export class Datapath {
+  private readonly worker: Worker;
+  private readonly ctl = new Int32Array(new SharedArrayBuffer(12));
+  private readonly channel = new MessageChannel();
+  private readonly stopped: Promise<void>;
+  readonly ready: Promise<number>;
+
+  constructor(table: PortTable, o: DatapathOptions) {
+    const init: WorkerInit = {
+      parent: o.parent, batch: o.batch, busyPollUs: o.busyPollUs, table: table.snapshot(),
+      counters: o.counters, control: this.ctl.buffer as SharedArrayBuffer, port: this.channel.port2,
+    };
+    this.worker = new Worker(new URL('./worker.js', import.meta.url), {
+      workerData: init, transferList: [this.channel.port2], execArgv: process.execArgv,
+    });
+    let resolveReady!: (ifindex: number) => void;
+    let rejectReady!: (e: Error) => void;
+    this.ready = new Promise((res, rej) => { resolveReady = res; rejectReady = rej; });
+    let isReady = false;
+    this.stopped = new Promise((res) => {
+      this.worker.on('message', (m: FromWorker) => {
+        if (m.type === 'ready') { isReady = true; resolveReady(m.ifindex); }
+        else if (m.type === 'error') {
+          if (!isReady) rejectReady(Object.assign(new Error(m.message), { code: m.code }));
+          else o.onError(m.message);
+        }
+      });
+      this.worker.on('error', (e) => { if (!isReady) rejectReady(e); else o.onError(e.message); });
+      this.worker.on('exit', () => { if (!isReady) rejectReady(new Error('datapath worker exited before it was ready')); res(); });
+    });
+  }
+
+  /** Posts a change; the worker applies it before its next batch. */
+  post(m: ToWorker): void {
+    this.channel.port1.postMessage(m);
+    Atomics.add(this.ctl, CTL.POSTED, 1);
+  }
+
+  /** Replays a PortTable mutator call on the worker's replica. */
+  table(method: keyof PortTable & string, ...args: unknown[]): void {
+    this.post({ op: 'table', method, args });
+  }
+
+  /** Resolves once the worker has applied everything posted so far (between two batches). */
+  async settled(): Promise<void> {
+    const want = Atomics.load(this.ctl, CTL.POSTED);
+    // The worker applies changes between batches, at most one idle wait (20 ms) away.
+    while (Atomics.load(this.ctl, CTL.APPLIED) < want) await new Promise((r) => setTimeout(r, 2));
+  }
+
+  async stop(): Promise<void> {
+    Atomics.store(this.ctl, CTL.STOP, 1);
+    await this.stopped;
+  }
+}

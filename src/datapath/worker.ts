@@ -1,0 +1,89 @@
+// The datapath worker: one thread that does its own I/O. poll → decide → send, in batches, until asked to stop.
+// Control changes arrive as messages but are read synchronously between batches (receiveMessageOnPort), only when
+// the control thread has bumped the POSTED generation: an idle check costs one Atomics.load per batch.
+
+import { parentPort, workerData, receiveMessageOnPort } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { PortTable } from '../core/port-table.js';
+import { Verdict } from '../core/verdict.js';
+import { openEngine } from '../io/engine.js';
+import type { EngineApi } from '../io/contract.js';
+import { forwardBatch, type BatchState } from './forward.js';
+import { Rx, Tx } from './tx-list.js';
+import { CTL, type ToWorker, type WorkerInit, type FromWorker } from './messages.js';
+import { CaptureRing } from '../capture/ring.js';
+
+const init = workerData as WorkerInit;
+const post = (m: FromWorker): void => parentPort!.postMessage(m);
+
+/** Broadcast to every child of a full table is ~4k copies: room for a batch of those before an early flush. */
+const TX_CAPACITY = 65536;
+const IDLE_WAIT_MS = 20;
+
+function apply(table: PortTable, engine: EngineApi, s: BatchState, m: ToWorker): void {
+  switch (m.op) {
+    case 'table': {
+      const fn = (table as unknown as Record<string, (...a: unknown[]) => void>)[m.method];
+      fn.apply(table, m.args);
+      break;
+    }
+    case 'field':
+      (table as unknown as Record<string, boolean | number>)[m.field] = m.value;
+      break;
+    case 'attach': engine.attachTap(m.port, m.fd); break;
+    case 'detach': engine.detachTap(m.port); break;
+    case 'membership': engine.membership(m.kind, m.add, m.mac); break;
+    case 'capture': s.capture = m.sab === null ? null : CaptureRing.attach(m.sab); break;
+  }
+}
+
+function run(): void {
+  let engine: EngineApi;
+  try {
+    engine = openEngine({ parent: init.parent, batch: init.batch, busyPollUs: init.busyPollUs });
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    post({ type: 'error', message: err.message, code: err.code });
+    return;
+  }
+  const table = PortTable.fromSnapshot(init.table);
+  const ctl = new Int32Array(init.control);
+  const s: BatchState = {
+    table,
+    verdict: new Verdict(2 * table.maxChildren + 2),
+    tx: new Tx(TX_CAPACITY),
+    counters: new Float64Array(init.counters),
+    regions: engine.regions,
+    capture: null,
+  };
+  const rx = new Rx(init.batch);
+  let seen = 0;
+  post({ type: 'ready', ifindex: engine.parentIfindex });
+  try {
+    while (Atomics.load(ctl, CTL.STOP) === 0) {
+      const posted = Atomics.load(ctl, CTL.POSTED);
+      if (posted !== seen) {
+        for (let m = receiveMessageOnPort(init.port); m !== undefined; m = receiveMessageOnPort(init.port)) {
+          try { apply(table, engine, s, m.message as ToWorker); } catch (e) {
+            post({ type: 'error', message: `applying ${(m.message as ToWorker).op}: ${(e as Error).message}` });
+          }
+        }
+        seen = posted;
+        Atomics.store(ctl, CTL.APPLIED, posted);
+        Atomics.notify(ctl, CTL.APPLIED);
+      }
+      if (engine.poll(rx, IDLE_WAIT_MS) > 0) {
+        // One timestamp per batch (as passt's pcap does): a clock read per frame would cost more than the capture.
+        const tsNs = s.capture === null ? 0 : Math.round((performance.timeOrigin + performance.now()) * 1e6);
+        forwardBatch(s, rx, engine, tsNs);
+      }
+    }
+  } catch (e) {
+    post({ type: 'error', message: `datapath: ${(e as Error).message}` });
+  } finally {
+    engine.close();
+    post({ type: 'stopped' });
+  }
+}
+
+run();
