@@ -44,7 +44,7 @@ constexpr unsigned kVlan = 4;
 constexpr unsigned kRegionRing = 0, kRegionPool = 1, kRegionScratch = 2;
 constexpr uint64_t kRead = 1, kPoll = 2, kCancel = 3, kWrite = 4;
 constexpr unsigned kBufGroup = 0;
-constexpr size_t kBlock = 1u << 20;  // ring block: a power of two the page allocator serves without waste
+constexpr size_t kBlock = kRingBlock;
 
 inline uint64_t Tag(uint64_t kind, uint64_t gen, uint64_t port) { return (kind << 56) | (gen << 32) | port; }
 inline uint64_t NowNs() {
@@ -114,7 +114,8 @@ Napi::Value Engine::Open(const Napi::CallbackInfo& info) {
   if (parent.empty() || parent.size() >= IFNAMSIZ) return Num(env, Fail("parent name", -EINVAL));
   if (frameSize_ < 2048 || frameSize_ % TPACKET_ALIGNMENT || frameSize_ > kBlock) return Num(env, Fail("frameSize", -EINVAL));
   if (tapBuffers < 2 * batch_ || tapBuffers > 32768 || (tapBuffers & (tapBuffers - 1))) return Num(env, Fail("tapBuffers", -EINVAL));
-  unsigned perBlock = static_cast<unsigned>(kBlock / frameSize_);
+  perBlock_ = static_cast<unsigned>(kBlock / frameSize_);
+  unsigned perBlock = perBlock_;
   unsigned blocks = (ringFrames + perBlock - 1) / perBlock;
   frameNr_ = blocks * perBlock;
 
@@ -261,7 +262,7 @@ Napi::Value Engine::BindTx(const Napi::CallbackInfo& info) {
 
 void Engine::Release() {
   for (; ringTail_ != ringHead_; ringTail_ = (ringTail_ + 1) % frameNr_) {
-    auto* h = reinterpret_cast<tpacket2_hdr*>(ring_ + static_cast<size_t>(ringTail_) * frameSize_);
+    auto* h = reinterpret_cast<tpacket2_hdr*>(ring_ + FrameOffset(ringTail_));
     __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
   }
   if (!heldBufs_.empty()) {
@@ -288,7 +289,7 @@ void Engine::Rearm() {
 }
 
 bool Engine::Ready() {
-  auto* h = reinterpret_cast<tpacket2_hdr*>(ring_ + static_cast<size_t>(ringHead_) * frameSize_);
+  auto* h = reinterpret_cast<tpacket2_hdr*>(ring_ + FrameOffset(ringHead_));
   return (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) || rx_->CqReady();
 }
 
@@ -298,7 +299,7 @@ unsigned Engine::HarvestRing(unsigned n, unsigned max) {
   auto* outAt = static_cast<uint32_t*>(rxAt_.data);
   auto* outLen = static_cast<uint32_t*>(rxLen_.data);
   while (n < max) {
-    size_t slot = static_cast<size_t>(ringHead_) * frameSize_;
+    size_t slot = FrameOffset(ringHead_);
     auto* h = reinterpret_cast<tpacket2_hdr*>(ring_ + slot);
     uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
     if (!(status & TP_STATUS_USER)) break;

@@ -14,6 +14,9 @@
 
 namespace umv {
 
+/** Ring block size: a power of two the page allocator serves without waste. */
+constexpr size_t kRingBlock = 1u << 20;
+
 class Engine : public Napi::ObjectWrap<Engine> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
@@ -75,7 +78,11 @@ class Engine : public Napi::ObjectWrap<Engine> {
   int sock_ = -1;
   uint8_t* ring_ = nullptr;
   size_t ringLen_ = 0;
-  unsigned frameSize_ = 0, frameNr_ = 0;
+  unsigned frameSize_ = 0, frameNr_ = 0, perBlock_ = 1;
+  // Frames never straddle blocks: a block holds perBlock_ frames and its tail end is unused.
+  size_t FrameOffset(unsigned idx) const {
+    return static_cast<size_t>(idx / perBlock_) * kRingBlock + static_cast<size_t>(idx % perBlock_) * frameSize_;
+  }
   unsigned ringHead_ = 0;   // next frame to look at
   unsigned ringTail_ = 0;   // first frame still held by JavaScript
   bool pollArmed_ = false;

@@ -1,0 +1,329 @@
+// Native I/O against real devices, in namespaces made for this file (root only).
+//
+//   ext (outside host)  umi<pid>e0 ──veth── umi<pid>p0  dp (the daemon's namespace: the engine's parent)
+//                                                      TAPs t1, t2, t3 made in dp; t2 → c1, t3 → c2 (children)
+//
+// The relay loop below is a hub written for this test (every frame to every other port): the daemon comes later.
+
+import { describe, test, expect, beforeAll, afterAll } from 'vitest';
+import { createSandbox, isRoot, type Sandbox } from './helpers/netns.js';
+import { openEngine, Region, type Engine } from '../../src/io/engine.js';
+import type { RxBatch, TxList } from '../../src/io/contract.js';
+import { loadAddon } from '../../src/io/native.js';
+import { withNetns } from '../../src/io/netns.js';
+import { openTap, closeTap, type Tap } from '../../src/io/tap.js';
+import { IfaceError } from '../../src/io/errors.js';
+import { moveLink, dumpLinks, LinkWatcher } from '../../src/io/rtnetlink.js';
+import { setUp, ifindex, linkInfo } from '../../src/io/link.js';
+import { readDevMcast } from '../../src/io/dev-mcast.js';
+
+const root = isRoot();
+const EXPERIMENTAL = 0x88b5;  // IEEE local experimental ethertype: nothing else in the sandbox sends it
+const MAC_EXT = 0x02_00_5e_00_00_01, MAC_T1 = 0x02_00_5e_00_00_11, MAC_C1 = 0x02_00_5e_00_00_21, MAC_C2 = 0x02_00_5e_00_00_31;
+const BATCH = 256;
+const VNET = 10;
+
+function rxBatch(n: number): RxBatch {
+  return { count: 0, port: new Int16Array(n), region: new Uint8Array(n), at: new Uint32Array(n), len: new Uint32Array(n) };
+}
+function txList(n: number): TxList {
+  return { count: 0, port: new Int16Array(n), region: new Uint8Array(n), at: new Uint32Array(n), len: new Uint32Array(n), result: new Int32Array(n) };
+}
+function putMac(b: Uint8Array, at: number, mac: number): void {
+  for (let i = 5, v = mac; i >= 0; i--, v = Math.floor(v / 256)) b[at + i] = v % 256;
+}
+/** dst, src, [802.1Q tci], ethertype 0x88b5, then a 32-bit sequence number and a byte pattern. */
+function frame(dst: number, src: number, len: number, seq: number, vlanTci = -1): Uint8Array {
+  const f = new Uint8Array(len);
+  putMac(f, 0, dst); putMac(f, 6, src);
+  let o = 12;
+  if (vlanTci >= 0) { f[o++] = 0x81; f[o++] = 0x00; f[o++] = vlanTci >> 8; f[o++] = vlanTci & 0xff; }
+  f[o++] = EXPERIMENTAL >> 8; f[o++] = EXPERIMENTAL & 0xff;
+  new DataView(f.buffer).setUint32(o, seq); o += 4;
+  for (; o < len; o++) f[o] = (o * 7 + seq) & 0xff;
+  return f;
+}
+const isTest = (b: Uint8Array, at: number, len: number): boolean => {
+  if (len < 18) return false;
+  const t = (b[at + 12] << 8) | b[at + 13];
+  return t === EXPERIMENTAL || (t === 0x8100 && ((b[at + 16] << 8) | b[at + 17]) === EXPERIMENTAL);
+};
+const seqOf = (b: Uint8Array, at: number): number =>
+  new DataView(b.buffer, b.byteOffset).getUint32(at + (b[at + 12] === 0x81 ? 18 : 14));
+
+describe.skipIf(!root)('native I/O (root)', () => {
+  let sb: Sandbox;
+  let ext: string, dp: string, c1: string, c2: string, e0: string, p0: string;
+  let eng: Engine;
+  let extSock = -1;           // raw socket on e0 (outside host)
+  const rx = rxBatch(BATCH);
+  const tx = txList(4096);
+  const taps: Tap[] = [];
+  const addon = root ? loadAddon() : (null as never);
+
+  /** Polls until `want` matching frames arrived (or timeoutMs), calling fn on each one. */
+  function collect(want: number, timeoutMs: number, fn: (port: number, b: Uint8Array, at: number, len: number) => void): number {
+    let got = 0;
+    const end = Date.now() + timeoutMs;
+    while (got < want && Date.now() < end) {
+      const n = eng.poll(rx, 20);
+      for (let i = 0; i < n; i++) {
+        const b = eng.regions[rx.region[i]];
+        if (!isTest(b, rx.at[i], rx.len[i])) continue;
+        fn(rx.port[i], b, rx.at[i], rx.len[i]);
+        got++;
+      }
+    }
+    return got;
+  }
+  /** Puts frames into the scratch region (zero vnet header before each) and sends them, one per port given. */
+  function sendScratch(frames: Array<{ port: number; bytes: Uint8Array }>): Int32Array {
+    const s = eng.regions[Region.SCRATCH];
+    let off = 0;
+    tx.count = 0;
+    for (const f of frames) {
+      s.fill(0, off, off + VNET);
+      s.set(f.bytes, off + VNET);
+      const j = tx.count++;
+      tx.port[j] = f.port; tx.region[j] = Region.SCRATCH; tx.at[j] = off + VNET; tx.len[j] = f.bytes.length;
+      off = (off + VNET + f.bytes.length + 63) & ~63;
+    }
+    eng.send(tx);
+    return tx.result.slice(0, tx.count);
+  }
+  function recvOn(fd: number, timeoutMs: number): Uint8Array | null {
+    const buf = new Uint8Array(70000);
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      const n = addon.packetRecv(fd, buf, 50);
+      if (n === -11) continue;
+      expect(n).toBeGreaterThan(0);
+      if (isTest(buf, 0, n)) return buf.slice(0, n);
+    }
+    return null;
+  }
+
+  beforeAll(() => {
+    sb = createSandbox('umi');
+    ext = sb.addNs('ext'); dp = sb.addNs('dp'); c1 = sb.addNs('c1'); c2 = sb.addNs('c2');
+    [e0, p0] = sb.addVeth(ext, 'e0', dp, 'p0');
+    sb.run(ext, ['ip', 'link', 'set', e0, 'address', '02:00:5e:00:00:01']);
+    eng = openEngine({ parent: p0, netns: dp, batch: BATCH, ringFrames: 1100 });
+    eng.membership('promisc', true);
+    extSock = withNetns(ext, (ns) => addon.packetOpen(ns, e0));
+    expect(extSock).toBeGreaterThan(0);
+  });
+  afterAll(() => {
+    try { eng?.close(); } catch { /* reported by the tests */ }
+    for (const t of taps) closeTap(t);
+    if (extSock > 0) addon.closeFd(extSock);
+    sb?.cleanup();
+  });
+
+  test('a frame injected at the far end of the parent arrives byte-for-byte with its length', () => {
+    for (const len of [60, 1514]) {
+      const f = frame(MAC_T1, MAC_EXT, len, len);
+      expect(addon.packetSend(extSock, f)).toBe(len);
+      let seen: Uint8Array | null = null;
+      collect(1, 2000, (port, b, at, l) => { expect(port).toBe(0); seen = b.slice(at, at + l); });
+      expect(seen).toEqual(f);
+    }
+    expect(eng.parentIfindex).toBe(ifindex(p0, { netns: dp }));
+  });
+
+  test('1,000 distinct frames injected back-to-back all arrive, in order', () => {
+    const N = 1000;
+    for (let i = 0; i < N; i++) expect(addon.packetSend(extSock, frame(MAC_T1, MAC_EXT, 64 + (i % 200), 10_000 + i))).toBeGreaterThan(0);
+    const seqs: number[] = [];
+    collect(N, 5000, (_p, b, at, len) => { seqs.push(seqOf(b, at)); expect(len).toBe(64 + (seqs.length - 1) % 200); });
+    expect(seqs.length).toBe(N);
+    expect(seqs).toEqual(Array.from({ length: N }, (_, i) => 10_000 + i));
+    expect(eng.stats().ringDrops).toBe(0);
+  });
+
+  test('a frame written to a TAP is seen on its netdev, and one sent by the netdev is read from the TAP', () => {
+    const t1 = openTap(sb.name('t1'), { netns: dp, mac: MAC_T1, mtu: 1500 });
+    taps.push(t1);
+    eng.attachTap(1, t1.fd);
+    const cap = withNetns(dp, (ns) => addon.packetOpen(ns, t1.name));
+    try {
+      const toChild = frame(MAC_T1, MAC_EXT, 300, 1);
+      expect(Array.from(sendScratch([{ port: 1, bytes: toChild }]))).toEqual([300]);
+      expect(recvOn(cap, 2000)).toEqual(toChild);
+
+      const fromChild = frame(MAC_EXT, MAC_T1, 200, 2);
+      expect(addon.packetSend(cap, fromChild)).toBe(200);
+      let seen: Uint8Array | null = null;
+      collect(1, 2000, (port, b, at, len) => { expect(port).toBe(1); seen = b.slice(at, at + len); });
+      expect(seen).toEqual(fromChild);
+    } finally {
+      addon.closeFd(cap);
+    }
+  });
+
+  test('an 802.1Q-tagged frame crosses with its tag, both ways (no 8021q module: tags crafted raw)', () => {
+    const t1 = taps[0];
+    const cap = withNetns(dp, (ns) => addon.packetOpen(ns, t1.name));
+    try {
+      const tagged = frame(MAC_T1, MAC_EXT, 120, 3, 0x2064);  // PCP 1, VID 100
+      expect(addon.packetSend(extSock, tagged)).toBe(120);
+      let seen: Uint8Array | null = null;
+      let at0 = 0, region0 = 0, len0 = 0;
+      collect(1, 2000, (port, b, at, len) => { seen = b.slice(at, at + len); at0 = at; len0 = len; region0 = 0; expect(port).toBe(0); });
+      expect(seen).toEqual(tagged);
+      // forward that very ring frame to the TAP (a view, no copy) and look at it on the TAP's netdev
+      tx.count = 1; tx.port[0] = 1; tx.region[0] = region0; tx.at[0] = at0; tx.len[0] = len0;
+      expect(eng.send(tx)).toBe(1);
+      expect(recvOn(cap, 2000)).toEqual(tagged);
+
+      const up = frame(MAC_EXT, MAC_T1, 130, 4, 0x0007);
+      expect(addon.packetSend(cap, up)).toBe(130);
+      let fromTap: Uint8Array | null = null;
+      collect(1, 2000, (port, b, at, len) => {
+        expect(port).toBe(1); fromTap = b.slice(at, at + len);
+        tx.count = 1; tx.port[0] = 0; tx.region[0] = Region.TAP_POOL; tx.at[0] = at; tx.len[0] = len;
+        expect(eng.send(tx)).toBe(1);
+      });
+      expect(fromTap).toEqual(up);
+      expect(recvOn(extSock, 2000)).toEqual(up);
+    } finally {
+      addon.closeFd(cap);
+    }
+  });
+
+  test('runts are refused with EINVAL, an oversize frame with an error, and neither stops the engine', () => {
+    const r = sendScratch([
+      { port: 0, bytes: new Uint8Array(10) },
+      { port: 1, bytes: new Uint8Array(10) },
+      { port: 0, bytes: frame(MAC_EXT, MAC_T1, 3000, 5) },  // no GSO in its vnet header: larger than the MTU
+      { port: 0, bytes: frame(MAC_EXT, MAC_T1, 100, 6) },
+      { port: 9, bytes: frame(MAC_EXT, MAC_T1, 100, 7) },  // no TAP on port 9
+    ]);
+    expect(r[0]).toBe(-22);
+    expect(r[1]).toBe(-22);
+    expect(r[2]).toBe(-90);  // EMSGSIZE
+    expect(r[3]).toBe(100);
+    expect(r[4]).toBe(-6);   // ENXIO
+    expect(recvOn(extSock, 2000)).toEqual(frame(MAC_EXT, MAC_T1, 100, 6));
+  });
+
+  test('relay: iperf3 TCP outside ↔ TAP child through the parent, and TAP ↔ TAP with 64 KiB GSO frames', async () => {
+    const t2 = openTap(sb.name('t2'), { netns: dp, mac: MAC_C1, mtu: 1500 });
+    const t3 = openTap(sb.name('t3'), { netns: dp, mac: MAC_C2, mtu: 1500 });
+    taps.push(t2, t3);
+    moveLink(t2.name, c1, { from: dp });
+    moveLink(t3.name, c2, { from: dp });
+    setUp(t2.name, true, { netns: c1 });
+    setUp(t3.name, true, { netns: c2 });
+    expect(linkInfo(t2.name, { netns: c1 }).mac).toBe(MAC_C1);
+    sb.run(ext, ['ip', 'addr', 'add', '198.18.0.1/24', 'dev', e0]);
+    sb.run(c1, ['ip', 'addr', 'add', '198.18.0.2/24', 'dev', t2.name]);
+    sb.run(c2, ['ip', 'addr', 'add', '198.18.0.3/24', 'dev', t3.name]);
+    eng.detachTap(1);  // t1 stays out of the hub
+    eng.attachTap(2, t2.fd);
+    eng.attachTap(3, t3.fd);
+    const ports = [0, 2, 3];
+    let big = 0, frames = 0, txErrors = 0;
+
+    // The hub: every frame to every other port, as views into the memory it arrived in.
+    const relayOnce = (): void => {
+      const n = eng.poll(rx, 1);
+      if (n === 0) return;
+      tx.count = 0;
+      for (let i = 0; i < n; i++) {
+        frames++;
+        if (rx.port[i] !== 0 && rx.len[i] > 1514) big++;
+        for (const p of ports) {
+          if (p === rx.port[i]) continue;
+          const j = tx.count++;
+          tx.port[j] = p; tx.region[j] = rx.region[i]; tx.at[j] = rx.at[i]; tx.len[j] = rx.len[i];
+        }
+      }
+      eng.send(tx);
+      for (let j = 0; j < tx.count; j++) if (tx.result[j] < 0) txErrors++;
+    };
+    const relayWhile = async (p: Promise<unknown>): Promise<void> => {
+      let done = false;
+      void p.finally(() => { done = true; });
+      while (!done) {
+        const until = Date.now() + 20;
+        while (Date.now() < until) relayOnce();
+        await new Promise((r) => setImmediate(r));  // lets child-process events in
+      }
+    };
+    const iperf = async (serverNs: string, serverIp: string, clientNs: string, reverse: boolean) => {
+      const srv = sb.spawn(serverNs, ['iperf3', '-s', '-1', '-B', serverIp]);
+      await relayWhile(new Promise((r) => setTimeout(r, 300)));
+      const cli = sb.spawn(clientNs, ['iperf3', '-c', serverIp, '-t', '2', '-J', ...(reverse ? ['-R'] : [])]);
+      const done = sb.wait(cli, 15_000);
+      await relayWhile(done);
+      const r = await done;
+      await relayWhile(sb.wait(srv, 3000));
+      expect(r.code, r.stderr + r.stdout.slice(0, 500)).toBe(0);
+      const j = JSON.parse(r.stdout) as { end: { sum_received: { bytes: number; bits_per_second: number } } };
+      expect(j.end.sum_received.bytes).toBeGreaterThan(1_000_000);
+      return j.end.sum_received.bits_per_second;
+    };
+
+    const up = await iperf(ext, '198.18.0.1', c1, false);     // child → outside
+    const down = await iperf(ext, '198.18.0.1', c1, true);    // outside → child
+    const bigBefore = big;
+    const lateral = await iperf(c2, '198.18.0.3', c1, false); // child → child
+    console.log(`hub relay: child→outside ${(up / 1e9).toFixed(2)} Gbit/s, outside→child ${(down / 1e9).toFixed(2)} Gbit/s, ` +
+      `child→child ${(lateral / 1e9).toFixed(2)} Gbit/s; ${frames} frames, ${big} longer than 1514, ${txErrors} tx errors`);
+    expect(big - bigBefore).toBeGreaterThan(0);  // GSO frames from a TAP crossed whole
+  }, 60_000);
+
+  test('memberships show in dev_mcast; link dump and events see the TAPs', () => {
+    const group = 0x01_00_5e_01_02_03;
+    eng.membership('multicast', true, group);
+    const pIdx = ifindex(p0, { netns: dp });
+    expect(readDevMcast(dp).some((m) => m.ifindex === pIdx && m.mac === group)).toBe(true);
+    eng.membership('multicast', false, group);
+    expect(readDevMcast(dp).some((m) => m.ifindex === pIdx && m.mac === group)).toBe(false);
+
+    const links = dumpLinks({ netns: dp });
+    expect(links.find((l) => l.ifname === p0)?.ifindex).toBe(pIdx);
+    const w = new LinkWatcher({ netns: dp });
+    try {
+      sb.run(dp, ['ip', 'link', 'set', p0, 'mtu', '1400']);
+      const evs = w.recv(2000);
+      const ev = evs.find((e) => e.ifname === p0);
+      expect(ev).toMatchObject({ type: 'new', ifindex: pIdx, mtu: 1400 });
+    } finally {
+      w.close();
+      sb.run(dp, ['ip', 'link', 'set', p0, 'mtu', '1500']);
+    }
+  });
+
+  test('a TAP deleted from outside gives counted errors, not a crash', () => {
+    const t3 = taps[2];
+    sb.run(c2, ['ip', 'link', 'del', t3.name]);
+    const r = sendScratch([{ port: 3, bytes: frame(MAC_C2, MAC_EXT, 100, 8) }, { port: 0, bytes: frame(MAC_EXT, MAC_T1, 100, 9) }]);
+    expect(r[0]).toBeLessThan(0);
+    expect(r[1]).toBe(100);
+    for (let i = 0; i < 5 && eng.portError(3) === 0; i++) eng.poll(rx, 20);
+    expect(eng.portError(3)).toBeGreaterThan(0);
+    expect(eng.stats().rxErrors).toBeGreaterThan(0);
+    eng.detachTap(3);
+  });
+
+  test('a missing parent is ENODEV and a taken TAP name EBUSY, each naming the interface', () => {
+    const missing = sb.name('nope');
+    expect(() => openEngine({ parent: missing, netns: dp, batch: 32 })).toThrow(IfaceError);
+    try { openEngine({ parent: missing, netns: dp, batch: 32 }); } catch (e) {
+      expect(e).toMatchObject({ code: 'ENODEV', ifname: missing });
+    }
+    try { openTap(p0, { netns: dp }); expect.unreachable(); } catch (e) {
+      expect(e).toBeInstanceOf(IfaceError);
+      expect(e).toMatchObject({ code: 'EBUSY', ifname: p0, op: 'TUNSETIFF' });
+    }
+    try { ifindex(missing, { netns: dp }); expect.unreachable(); } catch (e) {
+      expect(e).toMatchObject({ code: 'ENODEV', ifname: missing });
+    }
+  });
+});
+
+test.skipIf(root)('native I/O system tests need root: skipped (network namespaces, TAP devices)', () => {
+  expect(root).toBe(false);
+});
