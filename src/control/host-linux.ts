@@ -8,77 +8,37 @@ import { loadAddon } from '../io/native.js';
 import { IfaceError, check } from '../io/errors.js';
 import { withNetns } from '../io/netns.js';
 import { openTap, closeTap, tapNetnsFd, tapIfname, setTapCarrier, setTapMac, type Tap as IoTap } from '../io/tap.js';
+import { LinkWatcher, type LinkEvent } from '../io/rtnetlink.js';
+import { IFF } from '../io/rtnetlink-codec.js';
+import { parseDevMcast } from '../io/dev-mcast.js';
+import { sdNotify } from '../io/notify.js';
 import type { Host, LinkState, ParentEvent, Tap, TapEvent } from './host.js';
 
-const RTMGRP_LINK = 1;
-const RTM_NEWLINK = 16;
-const RTM_DELLINK = 17;
-const IFLA_ADDRESS = 1;
-const IFLA_IFNAME = 3;
-const IFLA_MTU = 4;
-const IFLA_CARRIER = 33;
-const IFF = { UP: 0x1, RUNNING: 0x40, PROMISC: 0x100, ALLMULTI: 0x200, LOWER_UP: 0x10000 } as const;
 const WATCH_MS = 50;
 
-interface LinkMsg { type: number; link: LinkState }
-
-/** Parses the RTM_NEWLINK/RTM_DELLINK messages in one netlink datagram. */
-export function parseLinkMessages(b: Uint8Array, len: number): LinkMsg[] {
-  const dv = new DataView(b.buffer, b.byteOffset, len);
-  const out: LinkMsg[] = [];
-  for (let off = 0; off + 16 <= len;) {
-    const mlen = dv.getUint32(off, true);
-    const type = dv.getUint16(off + 4, true);
-    if (mlen < 16 || off + mlen > len) break;
-    if ((type === RTM_NEWLINK || type === RTM_DELLINK) && mlen >= 32) {
-      const ifindex = dv.getInt32(off + 20, true);
-      const flags = dv.getUint32(off + 24, true);
-      const link: LinkState = {
-        ifindex, name: '', mac: 0, mtu: 0, up: (flags & IFF.UP) !== 0, carrier: (flags & IFF.LOWER_UP) !== 0,
-        promisc: (flags & IFF.PROMISC) !== 0, allmulti: (flags & IFF.ALLMULTI) !== 0,
-      };
-      for (let a = off + 32; a + 4 <= off + mlen;) {
-        const alen = dv.getUint16(a, true);
-        const atype = dv.getUint16(a + 2, true) & 0x3fff;
-        if (alen < 4 || a + alen > off + mlen) break;
-        const p = a + 4;
-        if (atype === IFLA_IFNAME) link.name = new TextDecoder().decode(b.subarray(p, p + alen - 5));
-        else if (atype === IFLA_MTU && alen >= 8) link.mtu = dv.getUint32(p, true);
-        else if (atype === IFLA_ADDRESS && alen - 4 === 6) { let m = 0; for (let k = 0; k < 6; k++) m = m * 256 + b[p + k]; link.mac = m; }
-        else if (atype === IFLA_CARRIER && alen >= 5) link.carrier = link.carrier && b[p] === 1;
-        a += (alen + 3) & ~3;
-      }
-      out.push({ type, link });
-    }
-    off += (mlen + 3) & ~3;
-  }
-  return out;
-}
-
-/** A NETLINK_ROUTE socket on link events in one namespace, read on a timer. */
+/** A link-event socket in one namespace, drained on a timer. */
 class LinkWatch {
-  private readonly fd: number;
-  private readonly buf = new Uint8Array(64 * 1024);
+  private readonly w: LinkWatcher;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(nsfd: number, private readonly cb: (m: LinkMsg) => void, what: string) {
-    this.fd = check(loadAddon().nlOpen(nsfd, RTMGRP_LINK), what, 'netlink open');
+  constructor(netnsFd: number | undefined, private readonly cb: (e: LinkEvent) => void) {
+    this.w = new LinkWatcher(netnsFd === undefined ? {} : { netnsFd });
     this.timer = setInterval(() => this.drain(), WATCH_MS);
     this.timer.unref();
   }
 
-  drain(): void {
-    const addon = loadAddon();
+  private drain(): void {
     for (;;) {
-      const n = addon.recvInto(this.fd, this.buf, 0);
-      if (n <= 0) return;
-      for (const m of parseLinkMessages(this.buf, Math.min(n, this.buf.length))) this.cb(m);
+      let evs: LinkEvent[];
+      try { evs = this.w.recv(0); } catch { return; /* ENOBUFS: the next event re-reads the state */ }
+      if (evs.length === 0) return;
+      for (const e of evs) this.cb(e);
     }
   }
 
   close(): void {
     clearInterval(this.timer);
-    loadAddon().closeFd(this.fd);
+    this.w.close();
   }
 }
 
@@ -94,17 +54,6 @@ function linkIn(nsfd: number, name: string): LinkState {
 }
 
 const nsInode = (fd: number): number => fstatSync(fd).ino;
-
-/** /proc/net/dev_mcast lines: "ifindex name users global 01005e000001" */
-export function parseDevMcast(text: string, ifindex: number): number[] {
-  const groups: number[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 5 || Number(f[0]) !== ifindex || !/^[0-9a-f]{12}$/i.test(f[4])) continue;
-    groups.push(parseInt(f[4], 16));
-  }
-  return groups;
-}
 
 class LinuxTap implements Tap {
   private nl: LinkWatch | null = null;
@@ -139,7 +88,7 @@ class LinuxTap implements Tap {
     return this.inNs((nsfd) => {
       const r = loadAddon().readInNetns(nsfd, '/proc/thread-self/net/dev_mcast');
       if (typeof r === 'number') throw new IfaceError(this.io.name, 'read dev_mcast', -r);
-      return parseDevMcast(r, this.ifindex);
+      return parseDevMcast(r).filter((e) => e.ifindex === this.ifindex).map((e) => e.mac);
     });
   }
 
@@ -147,7 +96,7 @@ class LinuxTap implements Tap {
     const open = (): void => {
       this.inNs((nsfd) => {
         this.nsIno = nsInode(nsfd);
-        this.nl = new LinkWatch(nsfd, (m) => this.onMsg(m, cb), this.io.name);
+        this.nl = new LinkWatch(nsfd, (m) => this.onMsg(m, cb));
       });
     };
     open();
@@ -159,9 +108,9 @@ class LinuxTap implements Tap {
 
   private reopen: (() => void) | null = null;
 
-  private onMsg(m: LinkMsg, cb: (ev: TapEvent) => void): void {
-    if (m.link.ifindex !== this.ifindex || this.closed) return;
-    if (m.type === RTM_NEWLINK) {
+  private onMsg(m: LinkEvent, cb: (ev: TapEvent) => void): void {
+    if (m.ifindex !== this.ifindex || this.closed) return;
+    if (m.type === 'new') {
       try { cb({ type: 'state', link: this.state() }); } catch { /* vanished meanwhile: the DELLINK follows */ }
       return;
     }
@@ -205,17 +154,15 @@ export class LinuxHost implements Host {
   }
 
   watchParent(ifindex: number, cb: (ev: ParentEvent) => void): () => void {
-    const w = new LinkWatch(-1, (m) => {
-      if (m.link.ifindex !== ifindex) return;
-      if (m.type === RTM_DELLINK) { cb({ type: 'gone' }); return; }
-      try { cb({ type: 'state', link: linkIn(-1, m.link.name) }); } catch { /* gone: the DELLINK follows */ }
-    }, `ifindex ${ifindex}`);
+    const w = new LinkWatch(undefined, (m) => {
+      if (m.ifindex !== ifindex) return;
+      if (m.type === 'del') { cb({ type: 'gone' }); return; }
+      try { cb({ type: 'state', link: linkIn(-1, m.ifname) }); } catch { /* gone: the DELLINK follows */ }
+    });
     return () => w.close();
   }
 
   notify(text: string): void {
-    const path = process.env.NOTIFY_SOCKET;
-    if (!path) return;
-    loadAddon().sdNotify(path, text);
+    sdNotify(text);
   }
 }
