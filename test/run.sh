@@ -2,7 +2,7 @@
 # The test command (npm test): unit tests without root, then the root system tests one file at a time.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-[ -f dist/src/main.js ] || npx tsc -p tsconfig.json
+npx tsc -p tsconfig.json || exit 1
 npx vitest run --dir test/unit
 unit=$?
 if [ "$(id -u)" != 0 ]; then
