@@ -99,11 +99,14 @@ export function countVerdict(c: Float64Array, v: VerdictApi, from: number, len: 
     }
   }
   const n = v.n;
+  const ports = v.port;
+  const kinds = v.kind;
+  const drops = v.drop;
   for (let i = 0; i < n; i++) {
-    const kind = v.kind[i];
+    const kind = kinds[i];
     if (kind === Egress.WIRE) continue; // the sender's tx above; P's own counters are the NIC's
-    const row = v.port[i] * COUNTER_COLUMNS;
-    const drop = v.drop[i];
+    const row = ports[i] * COUNTER_COLUMNS;
+    const drop = drops[i];
     if (drop !== Drop.NONE) {
       // X1 copy refused by __dev_forward_skb: macvlan's rx_errors and the core's rx_dropped (C6: +1, +2)
       c[row + Col.RX_ERRORS] += 1;

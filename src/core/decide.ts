@@ -12,12 +12,15 @@
  * copies are made before NODST consumes the frame; the origin check comes before the port filters; the passthru
  * target is chosen before the UP check. Each branch names the function and the spec step it mirrors.
  *
- * Hot path rules: no allocation, no closures, no strings, no throw. MACs are numbers, the table is typed arrays,
- * and egress rows are written in ascending slot order (source copies first, then the flood or the target), so a
- * verdict is a function of (table, frame) alone.
+ * Hot path rules: no allocation, no closures, no strings, no throw. MACs are read as (hi 16 bits, lo 32 bits) pairs
+ * of small integers (a 48-bit double crossing a call V8 does not inline is boxed, i.e. allocated, which
+ * bench/core-gc.ts showed), the table is typed arrays, and egress rows are written in ascending slot order (source
+ * copies first, then the flood or the target), so a verdict is a function of (table, frame) alone.
  */
 
-import { BROADCAST, ETH, ETH_OVERHEAD, ETHERTYPE_PAUSE, dstMac, etherType, isGroupDst, srcMac } from '../wire/ethernet.js';
+import {
+  BROADCAST_HI, BROADCAST_LO, ETH, ETH_OVERHEAD, ETHERTYPE_PAUSE, etherType, isGroupDst, macHiAt, macLoAt,
+} from '../wire/ethernet.js';
 import { Drop, Egress, Flag, Mode, PARENT } from './constants.js';
 import type { VerdictApi } from './contract.js';
 import type { PortTable } from './port-table.js';
@@ -30,6 +33,9 @@ export const MASK_FROM_VEPA = Mode.VEPA | Mode.BRIDGE;
 export const MASK_FROM_BRIDGE = Mode.VEPA;
 /** Origins whose reflected group frames go back to them only (I3, "forward to original port") */
 const ORIGIN_ONLY_MODES = Mode.PRIVATE | Mode.PASSTHRU | Mode.SOURCE;
+
+const DST = ETH.DST;
+const SRC = ETH.SRC;
 
 export function decide(t: PortTable, from: number, b: Uint8Array, at: number, len: number, gso: boolean,
   v: VerdictApi): number {
@@ -52,20 +58,20 @@ export function floodMask(t: PortTable, origin: number): number {
   return t.mode[origin] === Mode.VEPA ? MASK_FROM_VEPA : MASK_FROM_BRIDGE;
 }
 
-/** childAccepts(j, D) with D's group id g (-1 when no child lists D): the child filter, exact */
-export function childAccepts(t: PortTable, j: number, d: number, g: number): boolean {
-  return d === BROADCAST || t.promisc[j] === 1 || t.allmulti[j] === 1 || (g >= 0 && t.isMember(g, j));
+/** childAccepts(j, D): `bc` = D is broadcast, `g` = D's group id (-1 when no child lists D). Exact sets. */
+export function childAccepts(t: PortTable, j: number, bc: boolean, g: number): boolean {
+  return bc || t.promisc[j] === 1 || t.allmulti[j] === 1 || (g >= 0 && t.isMember(g, j));
 }
 
 /** bc_filter: which group frames take the broadcast queue (§3.1, §3.3) */
-export function inBcFilter(t: PortTable, d: number, g: number): boolean {
+export function inBcFilter(t: PortTable, bc: boolean, g: number): boolean {
   if (t.bcCutoff < 0) return false;
-  return t.parentPromisc || d === BROADCAST || (g >= 0 && t.grpHeld[g] > t.bcCutoff);
+  return t.parentPromisc || bc || (g >= 0 && t.grpHeld[g] > t.bcCutoff);
 }
 
 /** mc_filter: which group frames are flooded at once when not queued (§3.1) */
-export function inMcFilter(t: PortTable, d: number, g: number): boolean {
-  return t.parentPromisc || d === BROADCAST || (g >= 0 && t.grpHeld[g] >= 1);
+export function inMcFilter(t: PortTable, bc: boolean, g: number): boolean {
+  return t.parentPromisc || bc || (g >= 0 && t.grpHeld[g] >= 1);
 }
 
 function emit(v: VerdictApi, port: number, kind: number, drop: number): void {
@@ -77,12 +83,12 @@ function emit(v: VerdictApi, port: number, kind: number, drop: number): void {
 }
 
 /**
- * macvlan_forward_source: one copy per UP source child listing S, then whether any listing child (UP or not) has
- * NODST, in which case the caller consumes the frame (SR3, SR4).
+ * macvlan_forward_source: one copy per UP source child listing the source MAC (hi, lo), then whether any listing
+ * child (UP or not) has NODST, in which case the caller consumes the frame (SR3, SR4).
  */
-function forwardSource(t: PortTable, s: number, v: VerdictApi): boolean {
+function forwardSource(t: PortTable, hi: number, lo: number, v: VerdictApi): boolean {
   let nodst = false;
-  for (let e = t.sourceHead(s); e >= 0; e = t.srcNext[e]) {
+  for (let e = t.sourceHeadHL(hi, lo); e >= 0; e = t.srcNext[e]) {
     const c = t.srcChild[e];
     if (t.used[c] === 1 && t.up[c] === 1 && t.mode[c] === Mode.SOURCE) emit(v, c, Egress.SOURCE_COPY, Drop.NONE);
     if ((t.flags[c] & Flag.NODST) !== 0) nodst = true;
@@ -91,43 +97,62 @@ function forwardSource(t: PortTable, s: number, v: VerdictApi): boolean {
 }
 
 /**
- * macvlan_broadcast: every UP child other than `skip` whose mode is in `mask` and whose filter accepts D. With
+ * macvlan_broadcast: every UP child other than `skip` whose mode is in `mask` and whose filter accepts D
+ * (childAccepts, inlined by hand: this loop runs once per copy and is the hottest code of the core). With
  * `mtuLen` > 0 each copy is also held to the receiver's MTU (__dev_forward_skb on the bridge-local path).
  * The caller has already refused PAUSE frames.
  */
-function broadcast(t: PortTable, v: VerdictApi, d: number, mask: number, skip: number, kind: number,
+function broadcast(t: PortTable, v: VerdictApi, bc: boolean, g: number, mask: number, skip: number, kind: number,
   mtuLen: number): void {
-  const g = d === BROADCAST ? -1 : t.groupOf(d);
   const list = t.upList;
   const count = t.upCount;
   const mode = t.mode;
+  const promisc = t.promisc;
+  const allmulti = t.allmulti;
+  const mtu = t.mtu;
+  const bits = t.grpBits;
+  const base = g >= 0 ? g * t.grpWords : -1;
+  const port = v.port;
+  const kinds = v.kind;
+  const drops = v.drop;
+  let n = v.n;
   for (let k = 0; k < count; k++) {
     const j = list[k];
-    if (j === skip || (mode[j] & mask) === 0 || !childAccepts(t, j, d, g)) continue;
-    emit(v, j, kind, mtuLen > t.mtu[j] + ETH_OVERHEAD ? Drop.MTU_EXCEEDED : Drop.NONE);
+    if (j === skip || (mode[j] & mask) === 0) continue;
+    if (!bc && promisc[j] === 0 && allmulti[j] === 0 && (base < 0 || ((bits[base + (j >>> 5)] >>> (j & 31)) & 1) === 0)) {
+      continue;
+    }
+    port[n] = j;
+    kinds[n] = kind;
+    drops[n] = mtuLen > mtu[j] + ETH_OVERHEAD ? Drop.MTU_EXCEEDED : Drop.NONE;
+    n++;
   }
+  v.n = n;
 }
 
 /** macvlan_handle_frame, group destination (I2–I6) */
 function multicastRx(t: PortTable, b: Uint8Array, at: number, v: VerdictApi): number {
-  const s = srcMac(b, at);
+  const sHi = macHiAt(b, at + SRC);
+  const sLo = macLoAt(b, at + SRC);
   // I2: source-mode copies first; NODST consumes the frame, P-stack included
-  if (forwardSource(t, s, v)) {
+  if (forwardSource(t, sHi, sLo, v)) {
     v.reason = Drop.NODST;
     return v.n;
   }
   // I3: a reflected frame of a private/passthru/source child goes back to it only, no filter, no P-stack
-  const origin = t.lookup(s);
+  const origin = t.lookupHL(sHi, sLo);
   if (origin >= 0 && (t.mode[origin] & ORIGIN_ONLY_MODES) !== 0) {
     emit(v, origin, Egress.ORIGIN_ONLY, Drop.NONE);
     return v.n;
   }
   // I4/I5: the parent's stack gets it whatever happens below (RX_HANDLER_PASS)
   v.toHost = true;
-  const d = dstMac(b, at);
-  const g = d === BROADCAST ? -1 : t.groupOf(d);
+  const dHi = macHiAt(b, at + DST);
+  const dLo = macLoAt(b, at + DST);
+  const bc = dHi === BROADCAST_HI && dLo === BROADCAST_LO;
+  const g = bc ? -1 : t.groupOfHL(dHi, dLo);
   let flood = false;
-  if (inBcFilter(t, d, g)) {
+  if (inBcFilter(t, bc, g)) {
     // macvlan_broadcast_enqueue: a queue limit of 0 admits nothing
     if (t.bcQueueLimit === 0) {
       v.reason = Drop.QUEUE_FULL;
@@ -136,11 +161,11 @@ function multicastRx(t: PortTable, b: Uint8Array, at: number, v: VerdictApi): nu
       flood = true;
     }
   } else {
-    flood = inMcFilter(t, d, g);
+    flood = inMcFilter(t, bc, g);
   }
   // I6: macvlan_multicast_rx → macvlan_broadcast; PAUSE frames are never flooded
   if (flood && etherType(b, at) !== ETHERTYPE_PAUSE) {
-    broadcast(t, v, d, floodMask(t, origin), origin, Egress.FLOOD, 0);
+    broadcast(t, v, bc, g, floodMask(t, origin), origin, Egress.FLOOD, 0);
   }
   if (v.n === 0 && v.reason === Drop.NONE) v.reason = Drop.MODE_FORBIDS;
   return v.n;
@@ -149,12 +174,12 @@ function multicastRx(t: PortTable, b: Uint8Array, at: number, v: VerdictApi): nu
 /** macvlan_handle_frame, unicast destination (I7–I11) */
 function unicastRx(t: PortTable, b: Uint8Array, at: number, v: VerdictApi): number {
   // I7: as I2
-  if (forwardSource(t, srcMac(b, at), v)) {
+  if (forwardSource(t, macHiAt(b, at + SRC), macLoAt(b, at + SRC), v)) {
     v.reason = Drop.NODST;
     return v.n;
   }
   // I8: a passthru port sends all unicast to its child, whatever the destination, even while the child is DOWN
-  const target = t.passthru !== 0 ? t.passthru : t.lookup(dstMac(b, at));
+  const target = t.passthru !== 0 ? t.passthru : t.lookupHL(macHiAt(b, at + DST), macLoAt(b, at + DST));
   // I9: nobody (or a source child, never a destination): RX_HANDLER_PASS
   if (target < 0 || t.mode[target] === Mode.SOURCE) {
     v.reason = Drop.NO_DESTINATION;
@@ -184,15 +209,18 @@ function queueXmit(t: PortTable, from: number, b: Uint8Array, at: number, len: n
     return 0;
   }
   if (t.mode[from] === Mode.BRIDGE) {
+    const dHi = macHiAt(b, at + DST);
+    const dLo = macLoAt(b, at + DST);
     if (isGroupDst(b, at)) {
       // X1: bridge siblings first, synchronously, each through __dev_forward_skb (receiver MTU); then the wire
       if (etherType(b, at) !== ETHERTYPE_PAUSE) {
-        broadcast(t, v, dstMac(b, at), Mode.BRIDGE, from, Egress.LOCAL_FLOOD, gso ? 0 : len);
+        const bc = dHi === BROADCAST_HI && dLo === BROADCAST_LO;
+        broadcast(t, v, bc, bc ? -1 : t.groupOfHL(dHi, dLo), Mode.BRIDGE, from, Egress.LOCAL_FLOOD, gso ? 0 : len);
       }
       emit(v, PARENT, Egress.WIRE, Drop.NONE);
       return v.n;
     }
-    const j = t.lookup(dstMac(b, at));
+    const j = t.lookupHL(dHi, dLo);
     if (j >= 0 && t.mode[j] === Mode.BRIDGE) {
       // X2: dev_forward_skb(P) re-injects it into P's receive path; P refuses it when down or over its MTU
       if (!t.parentUp) {
@@ -206,7 +234,7 @@ function queueXmit(t: PortTable, from: number, b: Uint8Array, at: number, len: n
         return 0;
       }
       // ... then macvlan_handle_frame's unicast steps run on it: source copies by the sender's MAC (SR6), I11
-      if (forwardSource(t, srcMac(b, at), v)) {
+      if (forwardSource(t, macHiAt(b, at + SRC), macLoAt(b, at + SRC), v)) {
         v.reason = Drop.NODST;
         return v.n;
       }

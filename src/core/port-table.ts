@@ -28,8 +28,10 @@
  *   multicast list: a child's list is synced only while it is UP, which is why setUp adjusts it.
  *
  * Open addressing: linear probing over a power-of-two table at most half full, so every probe ends at an empty
- * key; keys are MAC + 1 so 0 means empty; deletion shifts the following run back (no tombstones, so lookups never
- * slow down after churn). Growth allocates new arrays; that is control-path work, the hot path only reads.
+ * key; deletion shifts the following run back (no tombstones, so lookups never slow down after churn). Keys are
+ * stored and compared as (hi 16 bits, lo 32 bits signed) in two Int32Arrays, hi = -1 marking a free bucket: a 48-bit
+ * MAC as one double would be boxed (allocated) each time it crosses a call V8 does not inline, and the hot path
+ * makes such calls per frame. Growth allocates new arrays; that is control-path work, the hot path only reads.
  *
  * Kernel device events are applied by setParent, because a caller that changed the parent and forgot them would
  * leave the table describing a state the kernel cannot be in: a lower parent MTU clamps larger children
@@ -42,18 +44,26 @@
 import { DEFAULT_BC_CUTOFF, DEFAULT_BC_QUEUE_LEN, MAX_CHILDREN, Mode } from './constants.js';
 import type { ModeBit } from './constants.js';
 import type { ChildSpec, PortTableApi } from './contract.js';
+import { macHi, macLo } from '../wire/ethernet.js';
 
-/** A 32-bit mix of a 48-bit MAC held as a number. Integer ops only: the hot path calls it for every lookup. */
-export function macHash(mac: number): number {
-  const lo = mac >>> 0;
-  const hi = (mac / 4294967296) | 0;
+/**
+ * A 32-bit mix of a MAC given as (hi 16 bits, lo 32 bits signed). Integer ops only; the pair form keeps every value
+ * a small integer, so nothing on the hot path is boxed.
+ */
+export function macHashHL(hi: number, lo: number): number {
   const h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
-  return (h ^ (h >>> 15)) >>> 0;
+  return h ^ (h >>> 15);
 }
 
-/** MAC → non-negative int. find() allocates nothing; set()/delete() may grow the arrays. */
+/** The same hash for a MAC held as a number (control path) */
+export const macHash = (mac: number): number => macHashHL(macHi(mac), macLo(mac)) >>> 0;
+
+const EMPTY = -1; // keyHi of a free bucket: a real hi is 0..0xffff
+
+/** MAC → non-negative int. findHL() allocates nothing; set()/delete() may grow the arrays. */
 export class MacIndex {
-  keys: Float64Array;
+  keyHi: Int32Array;
+  keyLo: Int32Array;
   vals: Int32Array;
   mask: number;
   size = 0;
@@ -61,62 +71,77 @@ export class MacIndex {
   constructor(minEntries = 8) {
     let cap = 16;
     while (cap < minEntries * 2) cap *= 2;
-    this.keys = new Float64Array(cap);
+    this.keyHi = new Int32Array(cap).fill(EMPTY);
+    this.keyLo = new Int32Array(cap);
     this.vals = new Int32Array(cap);
     this.mask = cap - 1;
   }
 
-  find(mac: number): number {
-    const keys = this.keys;
+  /** Hot path: the value for MAC (hi, lo), or -1 */
+  findHL(hi: number, lo: number): number {
+    const keyHi = this.keyHi;
+    const keyLo = this.keyLo;
     const mask = this.mask;
-    const k = mac + 1;
-    for (let i = macHash(mac) & mask; ; i = (i + 1) & mask) {
-      const x = keys[i];
-      if (x === k) return this.vals[i];
-      if (x === 0) return -1;
+    for (let i = macHashHL(hi, lo) & mask; ; i = (i + 1) & mask) {
+      const kh = keyHi[i];
+      if (kh === hi && keyLo[i] === lo) return this.vals[i];
+      if (kh === EMPTY) return -1;
     }
   }
 
+  find(mac: number): number {
+    return this.findHL(macHi(mac), macLo(mac));
+  }
+
   set(mac: number, val: number): void {
-    if ((this.size + 1) * 2 > this.keys.length) this.rehash(this.keys.length * 2);
-    const keys = this.keys;
+    if ((this.size + 1) * 2 > this.keyHi.length) this.rehash(this.keyHi.length * 2);
+    const hi = macHi(mac);
+    const lo = macLo(mac);
     const mask = this.mask;
-    const k = mac + 1;
-    let i = macHash(mac) & mask;
-    for (; keys[i] !== 0; i = (i + 1) & mask) {
-      if (keys[i] === k) { this.vals[i] = val; return; }
+    let i = macHashHL(hi, lo) & mask;
+    for (; this.keyHi[i] !== EMPTY; i = (i + 1) & mask) {
+      if (this.keyHi[i] === hi && this.keyLo[i] === lo) { this.vals[i] = val; return; }
     }
-    keys[i] = k;
+    this.keyHi[i] = hi;
+    this.keyLo[i] = lo;
     this.vals[i] = val;
     this.size++;
   }
 
   delete(mac: number): boolean {
-    const keys = this.keys;
-    const vals = this.vals;
-    const mask = this.mask;
-    const k = mac + 1;
-    let i = macHash(mac) & mask;
-    for (; keys[i] !== k; i = (i + 1) & mask) if (keys[i] === 0) return false;
+    const { keyHi, keyLo, vals, mask } = this;
+    const hi = macHi(mac);
+    const lo = macLo(mac);
+    let i = macHashHL(hi, lo) & mask;
+    for (; !(keyHi[i] === hi && keyLo[i] === lo); i = (i + 1) & mask) if (keyHi[i] === EMPTY) return false;
     // Backward shift: walk the run after the hole; an entry whose home is not cyclically in (hole, j] moves up.
-    for (let j = (i + 1) & mask; keys[j] !== 0; j = (j + 1) & mask) {
-      const home = macHash(keys[j] - 1) & mask;
+    for (let j = (i + 1) & mask; keyHi[j] !== EMPTY; j = (j + 1) & mask) {
+      const home = macHashHL(keyHi[j], keyLo[j]) & mask;
       const stays = i <= j ? home > i && home <= j : home > i || home <= j;
-      if (!stays) { keys[i] = keys[j]; vals[i] = vals[j]; i = j; }
+      if (!stays) { keyHi[i] = keyHi[j]; keyLo[i] = keyLo[j]; vals[i] = vals[j]; i = j; }
     }
-    keys[i] = 0;
+    keyHi[i] = EMPTY;
     this.size--;
     return true;
   }
 
+  /** Every (MAC, value) pair, for tests and rebuilds */
+  entries(): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    for (let i = 0; i < this.keyHi.length; i++) {
+      if (this.keyHi[i] !== EMPTY) out.push([this.keyHi[i] * 0x1_0000_0000 + (this.keyLo[i] >>> 0), this.vals[i]]);
+    }
+    return out;
+  }
+
   private rehash(cap: number): void {
-    const oldKeys = this.keys;
-    const oldVals = this.vals;
-    this.keys = new Float64Array(cap);
+    const old = this.entries();
+    this.keyHi = new Int32Array(cap).fill(EMPTY);
+    this.keyLo = new Int32Array(cap);
     this.vals = new Int32Array(cap);
     this.mask = cap - 1;
     this.size = 0;
-    for (let i = 0; i < oldKeys.length; i++) if (oldKeys[i] !== 0) this.set(oldKeys[i] - 1, oldVals[i]);
+    for (const [mac, val] of old) this.set(mac, val);
   }
 }
 
@@ -240,9 +265,18 @@ export class PortTable implements PortTableApi {
     return this.addr.find(mac);
   }
 
+  /** lookup() for a MAC as (hi, lo) (wire/ethernet.ts macHiAt/macLoAt): what decide() calls */
+  lookupHL(hi: number, lo: number): number {
+    return this.addr.findHL(hi, lo);
+  }
+
   /** Group id of a group MAC some child holds (UP or not), or -1 */
   groupOf(mac: number): number {
     return this.grp.size === 0 ? -1 : this.grp.find(mac);
+  }
+
+  groupOfHL(hi: number, lo: number): number {
+    return this.grp.size === 0 ? -1 : this.grp.findHL(hi, lo);
   }
 
   /** Is slot j in group g's membership set */
@@ -259,6 +293,10 @@ export class PortTable implements PortTableApi {
   /** First source-table entry for a source MAC, or -1; follow srcNext. */
   sourceHead(mac: number): number {
     return this.src.size === 0 ? -1 : this.src.find(mac);
+  }
+
+  sourceHeadHL(hi: number, lo: number): number {
+    return this.src.size === 0 ? -1 : this.src.findHL(hi, lo);
   }
 
   freeSlot(): number {

@@ -83,12 +83,13 @@ function egressRule(t: PortTable, from: number, b: Uint8Array, v: Verdict, withS
 function groupRule(t: PortTable, b: Uint8Array, v: Verdict, withSource: (s: string) => string): string {
   if (countKind(v, Egress.ORIGIN_ONLY) > 0) return withSource('I3 origin-only (G4: reflected frame of a private/passthru/source child)');
   const d = dstMac(b, 0);
-  const g = d === BROADCAST ? -1 : t.groupOf(d);
+  const bc = d === BROADCAST;
+  const g = bc ? -1 : t.groupOf(d);
   const origin = t.lookup(srcMac(b, 0));
   const mask = floodMask(t, origin);
   const row = origin < 0 ? 'G1 external origin' : mask === Mode.VEPA ? 'G3 bridge origin' : 'G2 vepa origin';
   if (v.reason === Drop.QUEUE_FULL) return withSource('I4 Q1 broadcast queue, limit 0: dropped (parent rx_dropped +1)');
-  const q = inBcFilter(t, d, g) ? 'Q1 queued flood' : inMcFilter(t, d, g) ? 'Q2 flood now' : 'Q3 no port filter match';
+  const q = inBcFilter(t, bc, g) ? 'Q1 queued flood' : inMcFilter(t, bc, g) ? 'Q2 flood now' : 'Q3 no port filter match';
   const pause = etherType(b, 0) === ETHERTYPE_PAUSE ? ', PAUSE not flooded' : '';
   const floods = countKind(v, Egress.FLOOD);
   return withSource(`I6 ${row}, ${q} (${floods} cop${floods === 1 ? 'y' : 'ies'}${pause}) + I5 P-stack`);

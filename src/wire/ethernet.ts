@@ -14,6 +14,19 @@ export function macAt(b: Uint8Array, at: number): number {
   const lo = ((b[at + 2] << 24) | (b[at + 3] << 16) | (b[at + 4] << 8) | b[at + 5]) >>> 0;
   return hi * 0x1_0000_0000 + lo;
 }
+/** The MAC at `at` as two small integers: the upper 16 bits... */
+export const macHiAt = (b: Uint8Array, at: number): number => (b[at] << 8) | b[at + 1];
+/** ...and the lower 32 bits as a *signed* int32. The hot path compares and hashes MACs as this (hi, lo) pair:
+ *  both stay small integers in V8, while a 48-bit double passed to a function that is not inlined is boxed as a
+ *  heap number, i.e. allocated. (mac | 0) gives the same lo for a MAC held as a number. */
+export const macLoAt = (b: Uint8Array, at: number): number =>
+  (b[at + 2] << 24) | (b[at + 3] << 16) | (b[at + 4] << 8) | b[at + 5];
+/** Upper 16 bits of a MAC held as a number */
+export const macHi = (mac: number): number => Math.floor(mac / 0x1_0000_0000);
+/** Lower 32 bits of a MAC held as a number, signed (as macLoAt) */
+export const macLo = (mac: number): number => mac | 0;
+export const BROADCAST_HI = 0xffff;
+export const BROADCAST_LO = -1;
 export const dstMac = (b: Uint8Array, at: number): number => macAt(b, at + ETH.DST);
 export const srcMac = (b: Uint8Array, at: number): number => macAt(b, at + ETH.SRC);
 /** I/G bit of the destination: multicast *and* broadcast (`is_multicast_ether_addr`). */

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import {
-  BROADCAST, ETH, ETH_OVERHEAD, ETHERTYPE_IPV4, ETHERTYPE_PAUSE, ETHERTYPE_VLAN, dstMac, etherType, formatMac,
+  BROADCAST, BROADCAST_HI, BROADCAST_LO, ETH, ETH_OVERHEAD, macHi, macHiAt, macLo, macLoAt, ETHERTYPE_IPV4, ETHERTYPE_PAUSE, ETHERTYPE_VLAN, dstMac, etherType, formatMac,
   isGroupDst, isGroupMac, macAt, parseMac, srcMac, writeMac,
 } from '../../../src/wire/ethernet.js';
 
@@ -125,5 +125,20 @@ describe('isGroupMac', () => {
       writeMac(b, 0, mac);
       expect(isGroupMac(mac)).toBe(isGroupDst(b, 0));
     }
+  });
+});
+
+describe('MACs as (hi, lo) small integers (the hot path form)', () => {
+  it('macHiAt/macLoAt agree with macHi/macLo of macAt, lo signed, for edge values', () => {
+    const b = new Uint8Array(6);
+    for (const x of [0, 1, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 0x1_0000_0000, 0x02aa_0000_00b1, 0xffff_ffff_ffff, 0x8000_8000_0000]) {
+      writeMac(b, 0, x);
+      expect([macHiAt(b, 0), macLoAt(b, 0)], x.toString(16)).toEqual([macHi(x), macLo(x)]);
+      expect(macHi(x) * 2 ** 32 + (macLo(x) >>> 0)).toBe(x);
+      expect(Number.isInteger(macLo(x)) && macLo(x) >= -(2 ** 31) && macLo(x) < 2 ** 31).toBe(true);
+    }
+    expect([macHi(BROADCAST), macLo(BROADCAST)]).toEqual([BROADCAST_HI, BROADCAST_LO]);
+    expect([macHiAt(ARP_BCAST, 0), macLoAt(ARP_BCAST, 0)]).toEqual([BROADCAST_HI, BROADCAST_LO]);
+    expect([macHiAt(IPV4_UNI, 6), macLoAt(IPV4_UNI, 6)]).toEqual([0x02ee, 0x0000_0001]);
   });
 });
