@@ -112,9 +112,12 @@ export function parseMode(text: string): ModeBit | Problem {
   return MODE_BY_NAME.get(text) ?? problem(`bad mode ${quote(text)} (${MODE_LIST})`);
 }
 
-/** A decimal integer in [min, max]: digits only, no sign, no exponent. */
+/**
+ * A decimal integer in [min, max]: digits only, no sign, no exponent, no leading zero (iproute2 reads "0100" as
+ * octal 64; we refuse rather than guess).
+ */
 export function parseDecimal(text: string, min: number, max: number, what: string): number | Problem {
-  if (!/^[0-9]{1,10}$/.test(text)) return problem(`bad ${what} ${quote(text)} (${min}–${max})`);
+  if (!/^(?:0|[1-9][0-9]{0,9})$/.test(text)) return problem(`bad ${what} ${quote(text)} (${min}–${max})`);
   const n = Number(text);
   return n < min || n > max ? problem(`${what} ${n} is out of range (${min}–${max})`) : n;
 }

@@ -114,6 +114,7 @@ describe('more refusals', () => {
     ['a:auto:bridge:mtu=67', /mtu 67 is out of range \(68–65535\)/],
     ['a:auto:bridge:mtu=65536', /out of range/],
     ['a:auto:bridge:mtu=+1400', /bad mtu "\+1400"/],
+    ['a:auto:bridge:mtu=01400', /bad mtu "01400"/],
     ['a:auto:bridge:mtu=1e3', /bad mtu "1e3"/],
     ['a:auto:bridge:mtu=99999999999999999999', /bad mtu/],
     ['a:auto:vepa:nopromisc', /nopromisc is for passthru mode only/],

@@ -1,0 +1,180 @@
+// help.ts — what `umacvlan --help` and `umacvlan CMD --help` print, and the exit codes they promise.
+// The exit-code lines are generated from EXIT so the text and the code cannot disagree.
+
+export const COMMAND_NAMES = ['run', 'show', 'add', 'del', 'set', 'trace', 'capture'] as const;
+export type HelpTopic = (typeof COMMAND_NAMES)[number];
+
+/** Process exit status of every umacvlan command. */
+export const EXIT = {
+  /** done (a daemon stopped by SIGINT/SIGTERM after removing its TAPs also exits 0) */
+  OK: 0,
+  /** a run-time failure: parent missing, TAP name taken, daemon unreachable, the daemon refused a change */
+  FAILURE: 1,
+  /** usage or config error: a bad flag, a bad child, an unreadable or invalid --config file */
+  USAGE: 2,
+  /** not root (CAP_NET_ADMIN is needed to create TAPs and open the parent) */
+  NOT_ROOT: 3,
+  /** the parent interface was deleted while running; the TAPs were removed */
+  PARENT_GONE: 4,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+const EXIT_TEXT =
+`Exit status:
+  ${EXIT.OK}  success
+  ${EXIT.FAILURE}  run-time failure (e.g. the parent is missing, a TAP name is taken, no daemon answers)
+  ${EXIT.USAGE}  usage or config error (one line on stderr names the bad option or config key)
+  ${EXIT.NOT_ROOT}  not root
+  ${EXIT.PARENT_GONE}  the parent was deleted while running (the TAPs have been removed)`;
+
+const CHILD_TEXT =
+`A child is NAME:MAC:MODE[:OPTION...]
+  NAME    1-15 bytes, no ":" "/" "%" or white space, not "parent" or "all" (the TAP's name)
+  MAC     six hex pairs (02:00:00:00:00:01) or "auto" (random, locally administered, unicast);
+          a passthru child takes the parent's MAC whatever is given
+  MODE    private | vepa | bridge | passthru | source
+  OPTION  macaddr=MAC[,MAC...]  source-mode allow-list (source mode only)
+          nodst                 source-mode copies are not also delivered by destination (any mode)
+          nopromisc             do not make the parent promiscuous (passthru only)
+          mtu=N                 68 up to the parent's MTU (default: the parent's MTU)
+  e.g. a:02:00:00:00:00:01:bridge   b:auto:vepa:mtu=1400   t:02:00:00:00:00:09:passthru:nopromisc
+       s0:02:00:00:00:00:05:source:macaddr=02:aa:00:00:00:01,02:aa:00:00:00:02:nodst`;
+
+const FIND_TEXT =
+`Finding the daemon:
+  --parent NAME      the daemon running on parent NAME
+  --control PATH     the daemon listening on control socket PATH
+  (neither: the only daemon running; if several run, the error lists them)`;
+
+const CAPTURE_OPTS =
+`  --capture-port P             a child's name, parent, or all (default all)
+  --capture-filter EXPR        tcpdump filter language, compiled by libpcap (needs package libpcap0.8)
+  --capture-format F           pcapng (default: one interface per port, direction flags) or pcap
+  --capture-snaplen N          bytes kept per frame, 1-262144 (default 262144; the original length is kept)
+  --capture-rotate SIZE_MB:FILES  at most FILES files of SIZE_MB x 10^6 bytes, the oldest overwritten`;
+
+const TEXTS: Record<HelpTopic | 'main', string> = {
+  main:
+`umacvlan - the Linux macvlan driver in userspace: one parent NIC, one TAP per child, the kernel's forwarding rules
+
+Usage:
+  umacvlan run --parent IFNAME [--child NAME:MAC:MODE[:OPTION...]]... [options]   start the daemon (root)
+  umacvlan show [NAME] [--json]             ports, MACs, modes, link state, counters
+  umacvlan add NAME:MAC:MODE[:OPTION...]    add a child to a running daemon
+  umacvlan del NAME                         remove a child
+  umacvlan set NAME CHANGE                  change a child (mode, mac, mtu, nodst, nopromisc, macaddr)
+  umacvlan trace --in PORT --dst MAC [...]  where would such a frame go, and why (nothing is sent)
+  umacvlan capture start FILE [...] | stop  capture on a running daemon
+  umacvlan --version
+  umacvlan --help | umacvlan COMMAND --help
+
+Options take their value as "--opt value" or "--opt=value".
+
+${EXIT_TEXT}`,
+
+  run:
+`Usage: umacvlan run --parent IFNAME [--child NAME:MAC:MODE[:OPTION...]]... [options]
+
+Runs the daemon: binds the parent, creates one TAP per child, forwards under the kernel's macvlan rules, and
+prints "ready" on stderr (and READY=1 to systemd when NOTIFY_SOCKET is set) once every TAP is up.
+SIGINT or SIGTERM stops it and removes its TAPs. Without --child it starts with no children (add them later).
+
+  --parent IFNAME         the parent interface (required, unless the --config file names it)
+  --child SPEC            a child; repeat for more
+  --netns NAME=NETNS      move child NAME's TAP into NETNS (a name under /run/netns or an absolute path such as
+                          /proc/PID/ns/net) and bring it up there; repeat for more
+  --config FILE           the same settings as JSON (see the README); a flag that disagrees with the file is an
+                          error, children from both are merged if their names differ
+  --capture FILE          capture what the dispatcher sees ("-" = stdout; a bare name goes to ./captures/)
+${CAPTURE_OPTS}
+  --control PATH          control socket (default: under /run/umacvlan/)
+  --metrics ADDR:PORT     Prometheus metrics over HTTP; ":PORT" means 127.0.0.1:PORT, IPv6 as [ADDR]:PORT
+  --verbose | --quiet     more or fewer log lines on stderr ("ready" is printed even with --quiet)
+  --busy-poll-us N        busy-poll the parent socket for N microseconds (0-1000000, default 0 = off)
+
+${CHILD_TEXT}
+
+Two children may not share a name or an explicit MAC; a passthru child must be the parent's only child.
+
+${EXIT_TEXT}`,
+
+  show:
+`Usage: umacvlan show [NAME] [--json] [--parent NAME | --control PATH]
+
+Every port (or port NAME; "parent" is the parent): name, MAC, mode, link state, MTU, source allow-list, and
+counters: rx/tx packets and bytes, broadcast/multicast, drops by reason.
+  --json    one JSON document instead of text
+
+${FIND_TEXT}
+
+${EXIT_TEXT}`,
+
+  add:
+`Usage: umacvlan add NAME:MAC:MODE[:OPTION...] [--parent NAME | --control PATH]
+
+Adds a child to a running daemon, as "ip link add ... type macvlan" would; the kernel's rules apply.
+
+${CHILD_TEXT}
+
+${FIND_TEXT}
+
+${EXIT_TEXT}`,
+
+  del:
+`Usage: umacvlan del NAME [--parent NAME | --control PATH]
+
+Removes child NAME and its TAP. (A name starting with "-" goes after "--": umacvlan del -- -x)
+
+${FIND_TEXT}
+
+${EXIT_TEXT}`,
+
+  set:
+`Usage: umacvlan set NAME CHANGE [--parent NAME | --control PATH]
+
+CHANGE is one of:
+  mode MODE                 private | vepa | bridge | source (to or from passthru is refused, as by the kernel;
+                            leaving source mode flushes the allow-list)
+  mac MAC                   a unicast MAC not used by the parent or another child
+  mtu N                     68 up to the parent's MTU
+  nodst on|off
+  nopromisc on|off          passthru only
+  macaddr add MAC           source-mode allow-list: add one MAC
+  macaddr del MAC           remove one MAC
+  macaddr set MAC[,MAC...]  replace the list
+  macaddr flush             empty the list
+
+${FIND_TEXT}
+
+${EXIT_TEXT}`,
+
+  trace:
+`Usage: umacvlan trace --in PORT --dst MAC [--src MAC] [--vlan ID] [--len N] [--parent NAME | --control PATH]
+
+Asks the running daemon where a frame would go and which rule decides it. Nothing is sent.
+  --in PORT   where the frame arrives: a child's name or parent
+  --dst MAC   destination MAC (unicast, multicast or ff:ff:ff:ff:ff:ff)
+  --src MAC   source MAC (default: the MAC of the --in port)
+  --vlan ID   an 802.1Q tag, 0-4095
+  --len N     frame length in bytes, 0-65535 (lengths decide runt and oversize drops)
+
+${FIND_TEXT}
+
+${EXIT_TEXT}`,
+
+  capture:
+`Usage: umacvlan capture start FILE [options] | umacvlan capture stop   [--parent NAME | --control PATH]
+
+Starts or stops a capture on a running daemon. FILE is written by the daemon (a bare name goes to its
+./captures/); the standard output ("-") is only for run --capture.
+${CAPTURE_OPTS}
+
+${FIND_TEXT}
+
+${EXIT_TEXT}`,
+};
+
+/** The help text for `topic` (the main help without one), ending with a newline. */
+export function helpText(topic?: HelpTopic): string {
+  return `${TEXTS[topic ?? 'main']}\n`;
+}
