@@ -4,6 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Drop, Egress, Flag, Mode } from '../../../src/core/constants.js';
+import type { ModeBit } from '../../../src/core/constants.js';
 import { COUNTER_COLUMNS, Col, countVerdict, makeCounters } from '../../../src/core/counters.js';
 import { decide } from '../../../src/core/decide.js';
 import {
@@ -197,7 +198,7 @@ describe('L — lifecycle (via rules and the table)', () => {
     const topo = t0();
     const b1 = topo.s('B1');
     expect(checkChange(topo.t, b1, { flags: 4 })?.code).toBe('UMV_ERR_FLAGS');
-    expect(checkChange(topo.t, b1, { mode: 3 as Mode[keyof typeof Mode] })?.code).toBe('UMV_ERR_BAD_MODE');
+    expect(checkChange(topo.t, b1, { mode: 3 as ModeBit })?.code).toBe('UMV_ERR_BAD_MODE');
     expect(checkChange(topo.t, b1, { flags: Flag.NODST })).toBeNull();
   });
 
