@@ -1204,6 +1204,13 @@ describe('decide details the spec states outside the tables', () => {
       .toEqual(['wire:wire']);
   });
 
+  it('deviation: an 802.1Q-tagged PAUSE frame is flooded (ET at offset 12 is the TPID; the kernel sees 0x8808)', () => {
+    const topo = t0();
+    topo.t.setAllmulti(topo.s('R1'), true);
+    const f = frame({ dst: m('01:80:c2:00:00:01'), src: E, type: 0x8808, vid: 0 });
+    expect(run(topo, 'E', f).to).toEqual(['R1']);
+  });
+
   it('X2: parent down → parent_down, P rx_dropped; over the parent\'s MTU + 18 → mtu_exceeded (GSO exempt)', () => {
     const topo = t0();
     // Only reachable when the sender's MTU exceeds the parent's (rules forbid it; the table does not)
