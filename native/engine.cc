@@ -408,6 +408,9 @@ Napi::Value Engine::Poll(const Napi::CallbackInfo& info) {
   Rearm();
   unsigned n = Harvest(max);
   if (n == 0 && timeoutMs != 0) {
+    // A multishot read that ended in this harvest (pool empty, say) must be armed again before we sleep, or its TAP
+    // would wait for the timeout; the slots given back above are there for it now.
+    Rearm();
     if (rx_->Pending()) rx_->Enter(0, -1);
     if (busyPollUs_) {
       uint64_t end = NowNs() + static_cast<uint64_t>(busyPollUs_) * 1000;
