@@ -235,6 +235,28 @@ describe.skipIf(!root)('native I/O (root)', () => {
     expect(recvOn(extSock, 2000)).toEqual(frame(MAC_EXT, MAC_T1, 100, 6));
   });
 
+  test('frames others transmit on the parent (as the host stack does) stay out of rx: PACKET_IGNORE_OUTGOING', () => {
+    const host = withNetns(dp, (ns) => addon.packetOpen(ns, p0));
+    try {
+      const f = frame(MAC_EXT, MAC_T1, 90, 12);
+      const skipped = eng.stats().skipped;
+      expect(addon.packetSend(host, f)).toBe(90);
+      expect(recvOn(extSock, 2000)).toEqual(f);  // it did leave
+      expect(collect(1, 300, () => undefined)).toBe(0);
+      expect(eng.stats().skipped).toBe(skipped);  // the kernel kept it out; the engine's own check never saw it
+    } finally {
+      addon.closeFd(host);
+    }
+  });
+
+  test('a TAP that is down answers EIO per frame (the daemon counts it as a drop); up again, it takes frames', () => {
+    const t1 = taps[0];
+    setUp(t1.name, false, { netns: dp });
+    expect(Array.from(sendScratch([{ port: 1, bytes: frame(MAC_T1, MAC_EXT, 100, 10) }]))).toEqual([-5]);
+    setUp(t1.name, true, { netns: dp });
+    expect(Array.from(sendScratch([{ port: 1, bytes: frame(MAC_T1, MAC_EXT, 100, 11) }]))).toEqual([100]);
+  });
+
   test('relay: iperf3 TCP outside ↔ TAP child through the parent, and TAP ↔ TAP with 64 KiB GSO frames', async () => {
     const t2 = openTap(sb.name('t2'), { netns: dp, mac: MAC_C1, mtu: 1500 });
     const t3 = openTap(sb.name('t3'), { netns: dp, mac: MAC_C2, mtu: 1500 });
