@@ -71,6 +71,7 @@ export function parseCommand(argv: readonly string[], read: ReadConfig = readCon
   }
   const cmd = COMMAND_NAMES.find((c) => c === first);
   if (cmd === undefined) {
+    if (first === '') return new UsageError('umacvlan', 'empty command (run, show, add, del, set, trace, capture)');
     return first.startsWith('-')
       ? new UsageError(clip(first), 'unknown option (the command comes first: umacvlan run ..., see --help)')
       : new UsageError(clip(first), 'unknown command (run, show, add, del, set, trace, capture; see --help)');
@@ -196,7 +197,7 @@ function target(o: Occurrence, t: DaemonTarget): UsageError | null {
 }
 
 const unexpected = (cmd: string, arg: string, hint = ''): UsageError =>
-  new UsageError(clip(arg), `unexpected argument of umacvlan ${cmd}${hint}`);
+  new UsageError(`umacvlan ${cmd}`, `unexpected argument ${quote(arg)}${hint}`);
 
 // ---------------------------------------------------------------------------------------------------------------
 // run

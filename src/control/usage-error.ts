@@ -51,7 +51,7 @@ export class UsageError extends Error {
    * @param value  the offending value, echoed after the field (`--child a:zz:bridge: bad MAC "zz"`)
    */
   constructor(field: string, detail: string, code: UsageCode = 'UMV_ERR_USAGE', value?: string) {
-    const f = oneLine(field);
+    const f = oneLine(field) || '""'; // never an empty culprit, whatever a caller passes
     super(value === undefined ? `${f}: ${oneLine(detail)}` : `${f} ${oneLine(clip(value))}: ${oneLine(detail)}`);
     this.field = f;
     this.code = code;
