@@ -43,7 +43,9 @@ export interface EngineOptions {
 
 /** One per datapath worker. Owns the parent's AF_PACKET socket and the set of attached TAP fds. */
 export interface EngineApi {
-  /** memory regions the frames live in; Uint8Array views made once (the ring, the TAP read pool) */
+  /** memory regions the frames live in; Uint8Array views made once. The native engine (engine.ts, Region) has
+   *  0 = the parent's rx ring, 1 = the TAP read pool, 2 = scratch for frames JS builds itself (leave 10 bytes of
+   *  zeroed vnet header before each). Every region stays mapped as long as a view of it exists. */
   readonly regions: readonly Uint8Array[];
   readonly parentIfindex: number;
   /** Waits up to timeoutMs for the parent or any TAP to be readable, then reads up to batch frames into rx.

@@ -16,6 +16,8 @@ import { IfaceError } from '../../src/io/errors.js';
 import { moveLink, dumpLinks, LinkWatcher } from '../../src/io/rtnetlink.js';
 import { setUp, ifindex, linkInfo } from '../../src/io/link.js';
 import { readDevMcast } from '../../src/io/dev-mcast.js';
+import { sdNotify } from '../../src/io/notify.js';
+import { execFileSync } from 'node:child_process';
 
 const root = isRoot();
 const EXPERIMENTAL = 0x88b5;  // IEEE local experimental ethertype: nothing else in the sandbox sends it
@@ -356,6 +358,23 @@ describe.skipIf(!root)('native I/O (root)', () => {
     expect(eng.portError(3)).toBeGreaterThan(0);
     expect(eng.stats().rxErrors).toBeGreaterThan(0);
     eng.detachTap(3);
+  });
+
+  test('sd_notify: a datagram reaches an abstract NOTIFY_SOCKET; no socket set is a no-op; a dead one an IfaceError', async () => {
+    expect(sdNotify('READY=1', '')).toBe(false);
+    const dead = `@${sb.prefix}-nobody`;
+    expect(() => sdNotify('READY=1', dead)).toThrow(expect.objectContaining({ code: 'ECONNREFUSED', ifname: dead }));
+    let python = true;
+    try { execFileSync('python3', ['-c', '0']); } catch { python = false; }
+    if (!python) { console.warn('sd_notify receipt not checked: python3 (the test receiver) is not installed'); return; }
+    const name = `${sb.prefix}-notify`;
+    const rcv = sb.spawn(null, ['python3', '-c',
+      `import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.bind('\\0${name}')\nprint('bound',flush=True)\n` +
+      `s.settimeout(5)\nprint(s.recv(100).decode(),flush=True)`]);
+    await new Promise<void>((r) => rcv.stdout?.once('data', () => r()));
+    expect(sdNotify('READY=1\nSTATUS=up', `@${name}`)).toBe(true);
+    const out = await sb.wait(rcv, 5000);
+    expect(out.stdout).toContain('READY=1\nSTATUS=up');
   });
 
   test('a missing parent is ENODEV and a taken TAP name EBUSY, each naming the interface', () => {
