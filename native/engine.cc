@@ -331,6 +331,7 @@ unsigned Engine::HarvestRing(unsigned n, unsigned max) {
       mac -= kVlan;
       len += kVlan;
     }
+    parentErr_ = 0;
     outPort[n] = 0;
     outRegion[n] = kRegionRing;
     outAt[n] = static_cast<uint32_t>(slot + mac);
@@ -353,7 +354,17 @@ unsigned Engine::HarvestTaps(unsigned n, unsigned max) {
     unsigned fl = cqe->flags;
     rx_->SeenCqe();
     uint64_t kind = ud >> 56;
-    if (kind == kPoll) { pollArmed_ = false; continue; }
+    if (kind == kPoll) {
+      pollArmed_ = false;
+      // The parent went down or away (ENETDOWN): sk_err keeps POLLERR raised until read, and every later poll would
+      // return at once. Reading SO_ERROR clears it; the errno stays visible as portError(0).
+      if (res > 0 && (res & POLLERR)) {
+        int err = 0;
+        socklen_t el = sizeof err;
+        if (getsockopt(sock_, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err) parentErr_ = -err;
+      }
+      continue;
+    }
     if (kind != kRead) continue;
     size_t p = ud & 0xffffffffu;
     uint16_t gen = static_cast<uint16_t>(ud >> 32);
@@ -557,9 +568,11 @@ Napi::Value Engine::DetachTap(const Napi::CallbackInfo& info) {
   return Num(info.Env(), 0);
 }
 
-// portError(port) → 0, or the -errno that stopped reading this TAP (EBADFD: deleted from outside)
+// portError(port) → 0, or the -errno that stopped reading this TAP (EBADFD: deleted from outside); port 0: the last
+// error the parent socket reported (ENETDOWN: the parent went down or was deleted), 0 once frames arrive again
 Napi::Value Engine::PortError(const Napi::CallbackInfo& info) {
   int p = ArgInt(info, 0, -1);
+  if (p == 0) return Num(info.Env(), parentErr_);
   if (p < 1 || static_cast<size_t>(p) >= ports_.size() || ports_[p].fd < 0) return Num(info.Env(), -ENOENT);
   return Num(info.Env(), ports_[p].err);
 }

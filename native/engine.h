@@ -86,6 +86,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
   unsigned ringHead_ = 0;   // next frame to look at
   unsigned ringTail_ = 0;   // first frame still held by JavaScript
   bool pollArmed_ = false;
+  int parentErr_ = 0;       // last socket error of the parent (-errno), cleared by the next frame
 
   // TAPs: read pool (region 1) handed to the kernel through a provided-buffer ring; rx and tx io_urings
   std::unique_ptr<Uring> rx_, tx_;

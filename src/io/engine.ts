@@ -103,7 +103,8 @@ export class Engine implements EngineApi {
     if (rc < 0) throw new IfaceError(`port ${port}`, 'detach', -rc);
   }
 
-  /** 0, or the positive errno that stopped reading this TAP (EBADFD: it was deleted from outside). */
+  /** 0, or the positive errno that stopped reading this TAP (EBADFD: it was deleted from outside).
+   *  Port 0: the parent's last socket error (ENETDOWN after it went down or away), 0 once frames flow again. */
   portError(port: number): number {
     const rc = this.native.portError(port);
     return rc < 0 ? -rc : 0;

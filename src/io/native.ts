@@ -28,7 +28,8 @@ export interface NativeEngine {
   attachTap(port: number, fd: number): number;
   /** Cancels the port's reads at once → 0 | -ENOENT. The fd may be closed right after. */
   detachTap(port: number): number;
-  /** 0, or the -errno that stopped reads on this TAP (-EBADFD: deleted from outside) | -ENOENT. */
+  /** 0, or the -errno that stopped reads on this TAP (-EBADFD: deleted from outside) | -ENOENT. Port 0: the last
+   *  error of the parent socket (-ENETDOWN: went down or away), 0 again once a frame arrives. */
   portError(port: number): number;
   /** PACKET_ADD/DROP_MEMBERSHIP, type PACKET_MR_* → 0 | -errno */
   membership(type: number, add: boolean, mac: number): number;

@@ -377,6 +377,24 @@ describe.skipIf(!root)('native I/O (root)', () => {
     expect(out.stdout).toContain('READY=1\nSTATUS=up');
   });
 
+  test('the parent going down is reported (ENETDOWN), costs no spinning, and frames flow again once it is up', () => {
+    sb.run(dp, ['ip', 'link', 'set', p0, 'down']);
+    const t0 = Date.now();
+    let polls = 0;
+    while (Date.now() - t0 < 300) { eng.poll(rx, 50); polls++; }
+    expect(polls).toBeLessThan(20);  // each poll slept: no busy loop on a raised POLLERR
+    expect(eng.portError(0)).toBe(100);  // ENETDOWN
+    sb.run(dp, ['ip', 'link', 'set', p0, 'up']);
+    const f = frame(MAC_T1, MAC_EXT, 80, 13);
+    let seen: Uint8Array | null = null;
+    for (let i = 0; i < 20 && seen === null; i++) {  // the veth needs a moment to get its carrier back
+      expect(addon.packetSend(extSock, f)).toBe(80);
+      collect(1, 100, (_p, b, at, len) => { seen = b.slice(at, at + len); });
+    }
+    expect(seen).toEqual(f);
+    expect(eng.portError(0)).toBe(0);
+  });
+
   test('a missing parent is ENODEV and a taken TAP name EBUSY, each naming the interface', () => {
     const missing = sb.name('nope');
     expect(() => openEngine({ parent: missing, netns: dp, batch: 32 })).toThrow(IfaceError);
