@@ -275,7 +275,7 @@ describe.skipIf(!root)('native I/O (root)', () => {
     eng.attachTap(2, t2.fd);
     eng.attachTap(3, t3.fd);
     const ports = [0, 2, 3];
-    let big = 0, frames = 0, txErrors = 0;
+    let big = 0, frames = 0, txErrors = 0, maxTapLen = 0;
 
     // The hub: every frame to every other port, as views into the memory it arrived in.
     const relayOnce = (): void => {
@@ -284,7 +284,7 @@ describe.skipIf(!root)('native I/O (root)', () => {
       tx.count = 0;
       for (let i = 0; i < n; i++) {
         frames++;
-        if (rx.port[i] !== 0 && rx.len[i] > 1514) big++;
+        if (rx.port[i] !== 0 && rx.len[i] > 1514) { big++; if (rx.len[i] > maxTapLen) maxTapLen = rx.len[i]; }
         for (const p of ports) {
           if (p === rx.port[i]) continue;
           const j = tx.count++;
@@ -320,10 +320,13 @@ describe.skipIf(!root)('native I/O (root)', () => {
     const up = await iperf(ext, '198.18.0.1', c1, false);     // child → outside
     const down = await iperf(ext, '198.18.0.1', c1, true);    // outside → child
     const bigBefore = big;
+    maxTapLen = 0;
     const lateral = await iperf(c2, '198.18.0.3', c1, false); // child → child
     console.log(`hub relay: child→outside ${(up / 1e9).toFixed(2)} Gbit/s, outside→child ${(down / 1e9).toFixed(2)} Gbit/s, ` +
-      `child→child ${(lateral / 1e9).toFixed(2)} Gbit/s; ${frames} frames, ${big} longer than 1514, ${txErrors} tx errors`);
+      `child→child ${(lateral / 1e9).toFixed(2)} Gbit/s; ${frames} frames, ${big} longer than 1514 (largest from a TAP ` +
+      `child→child: ${maxTapLen}), ${txErrors} tx errors`);
     expect(big - bigBefore).toBeGreaterThan(0);  // GSO frames from a TAP crossed whole
+    expect(maxTapLen).toBeGreaterThan(16_000);   // tens of KiB in one frame, not merely jumbo-sized
   }, 60_000);
 
   test('memberships show in dev_mcast; link dump and events see the TAPs', () => {
