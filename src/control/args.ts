@@ -450,24 +450,48 @@ function macaddrChange(vals: string[]): SetChange | Problem {
 }
 
 function parseTrace(args: readonly string[]): Command | UsageError {
-  const found: { in?: string; dst?: number; src?: number; vlan?: number; len?: number } = {};
+  let port: string | undefined;
+  let dst: number | undefined;
+  let src: number | undefined;
+  let vlan: number | undefined;
+  let len: number | undefined;
   const s = clientScan('trace', args, (o) => {
-    const r = o.name === '--in' ? take(o, checked(portNameProblem))
-      : o.name === '--dst' || o.name === '--src' ? take(o, parseAnyMac)
-        : o.name === '--vlan' ? take(o, (t) => parseDecimal(t, 0, 4095, 'VLAN id'))
-          : take(o, (t) => parseDecimal(t, 0, 65535, 'frame length'));
-    if (r instanceof UsageError) return r;
-    (found as Record<string, unknown>)[o.name.slice(2)] = r.value;
-    return null;
+    switch (o.name) {
+      case '--in': {
+        const r = take(o, checked(portNameProblem));
+        if (r instanceof UsageError) return r;
+        port = r.value;
+        return null;
+      }
+      case '--dst':
+      case '--src': {
+        const r = take(o, parseAnyMac);
+        if (r instanceof UsageError) return r;
+        if (o.name === '--dst') dst = r.value; else src = r.value;
+        return null;
+      }
+      case '--vlan': {
+        const r = take(o, (t) => parseDecimal(t, 0, 4095, 'VLAN id'));
+        if (r instanceof UsageError) return r;
+        vlan = r.value;
+        return null;
+      }
+      default: {
+        const r = take(o, (t) => parseDecimal(t, 0, 65535, 'frame length'));
+        if (r instanceof UsageError) return r;
+        len = r.value;
+        return null;
+      }
+    }
   });
   if (s instanceof UsageError) return s;
   if (s.pos.length > 0) return unexpected('trace', s.pos[0]);
-  if (found.in === undefined) return new UsageError('--in', 'required: the port the frame arrives on (a child or parent)');
-  if (found.dst === undefined) return new UsageError('--dst', "required: the frame's destination MAC");
-  const cmd: Command = { kind: 'trace', target: s.target, in: found.in, dst: found.dst };
-  if (found.src !== undefined) cmd.src = found.src;
-  if (found.vlan !== undefined) cmd.vlan = found.vlan;
-  if (found.len !== undefined) cmd.len = found.len;
+  if (port === undefined) return new UsageError('--in', 'required: the port the frame arrives on (a child or parent)');
+  if (dst === undefined) return new UsageError('--dst', "required: the frame's destination MAC");
+  const cmd: Command = { kind: 'trace', target: s.target, in: port, dst };
+  if (src !== undefined) cmd.src = src;
+  if (vlan !== undefined) cmd.vlan = vlan;
+  if (len !== undefined) cmd.len = len;
   return cmd;
 }
 

@@ -315,35 +315,35 @@ function childrenProblem(children: Said<ChildConfig>[]): UsageError | null {
 }
 
 function buildCapture(flags: CaptureDraft, file: CaptureDraft, children: Said<ChildConfig>[]): CaptureConfig | undefined | UsageError {
-  const out: Partial<Record<keyof CaptureDraft, Said<unknown>>> = {};
-  for (const k of CAPTURE_KEYS) {
-    const eq = k === 'rotate'
-      ? (a: unknown, b: unknown) => (a as CaptureRotate).sizeMb === (b as CaptureRotate).sizeMb &&
-        (a as CaptureRotate).files === (b as CaptureRotate).files
-      : same;
-    const v = pick<unknown>(flags[k], file[k], eq);
-    if (v instanceof UsageError) return v;
-    if (v) out[k] = v;
-  }
-  const fileSaid = out.file as Said<string> | undefined;
-  if (!fileSaid) {
-    const stray = CAPTURE_KEYS.map((k) => out[k]).find((s) => s !== undefined);
+  const sameRotate = (a: CaptureRotate, b: CaptureRotate): boolean => a.sizeMb === b.sizeMb && a.files === b.files;
+  const out = pick(flags.file, file.file);
+  if (out instanceof UsageError) return out;
+  const port = pick(flags.port, file.port);
+  if (port instanceof UsageError) return port;
+  const filter = pick(flags.filter, file.filter);
+  if (filter instanceof UsageError) return filter;
+  const format = pick(flags.format, file.format);
+  if (format instanceof UsageError) return format;
+  const snaplen = pick(flags.snaplen, file.snaplen);
+  if (snaplen instanceof UsageError) return snaplen;
+  const rotate = pick(flags.rotate, file.rotate, sameRotate);
+  if (rotate instanceof UsageError) return rotate;
+
+  if (!out) {
+    const stray = port ?? filter ?? format ?? snaplen ?? rotate;
     return stray ? blame(stray, 'needs --capture FILE') : undefined;
   }
-  const portSaid = out.port as Said<string> | undefined;
-  const port = portSaid?.value ?? CAPTURE_DEFAULTS.port;
-  if (portSaid && port !== 'parent' && port !== 'all' && !children.some((c) => c.value.name === port)) {
-    return blame(portSaid, `no child named ${quote(port)} (a child's name, parent or all)`, 'UMV_ERR_UNKNOWN_CHILD');
+  if (port && port.value !== 'parent' && port.value !== 'all' && !children.some((c) => c.value.name === port.value)) {
+    return blame(port, `no child named ${quote(port.value)} (a child's name, parent or all)`, 'UMV_ERR_UNKNOWN_CHILD');
   }
-  const rotate = out.rotate as Said<CaptureRotate> | undefined;
-  if (rotate && fileSaid.value === '-') return blame(rotate, 'the standard output ("-") cannot be rotated');
+  if (rotate && out.value === '-') return blame(rotate, 'the standard output ("-") cannot be rotated');
   const capture: CaptureConfig = {
-    file: fileSaid.value,
-    port,
-    format: (out.format?.value as CaptureFormat | undefined) ?? CAPTURE_DEFAULTS.format,
-    snaplen: (out.snaplen?.value as number | undefined) ?? CAPTURE_DEFAULTS.snaplen,
+    file: out.value,
+    port: port?.value ?? CAPTURE_DEFAULTS.port,
+    format: format?.value ?? CAPTURE_DEFAULTS.format,
+    snaplen: snaplen?.value ?? CAPTURE_DEFAULTS.snaplen,
   };
-  if (out.filter) capture.filter = out.filter.value as string;
+  if (filter) capture.filter = filter.value;
   if (rotate) capture.rotate = { ...rotate.value };
   return capture;
 }
@@ -353,7 +353,8 @@ function buildCapture(flags: CaptureDraft, file: CaptureDraft, children: Said<Ch
 
 /**
  * The file's text: at most CONFIG_MAX_BYTES, strict UTF-8, a leading BOM dropped. Reads by hand rather than with
- * readFileSync so that a FIFO or /dev/zero given by mistake ends in an error, not an endless read.
+ * readFileSync so that /dev/zero or a huge file given by mistake ends in an error, not an endless read (a pipe, as
+ * from `--config <(...)`, still works).
  */
 export function readConfigText(path: string): string | UsageError {
   const fail = (detail: string): UsageError => new UsageError('--config', detail, 'UMV_ERR_CONFIG', path);
