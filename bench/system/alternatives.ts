@@ -235,15 +235,18 @@ export class Deployer {
     const out = `${this.sb.scratch}/umacvlan.out`;
     const err = `${this.sb.scratch}/umacvlan.err`;
     const proc = this.sh.start(argv, out, err);
+    let ready = false;
     this.later('stop umacvlan', async () => {
       const code = await this.sh.stop(proc, 'SIGTERM', 5000);
-      if (code !== 0) throw new Error(`umacvlan exited ${code} on SIGTERM: ${tail(err)}`);
+      // A daemon that never became ready has already been reported by the wait below.
+      if (ready && code !== 0) throw new Error(`umacvlan exited ${code} on SIGTERM: ${tail(err)}`);
       for (const ep of [a, b]) {
         const r = this.sh.run(['ip', '-n', this.sb.ns(ep.ns), 'link', 'show', ep.dev], { allowFail: true, quiet: true });
         if (r.code === 0) throw new Error(`umacvlan left its TAP ${ep.dev} behind`);
       }
     });
     await waitFor(() => /^ready$/m.test(readText(err)), proc, 30_000, 'umacvlan to print ready', err);
+    ready = true;
     for (const ep of [a, b]) this.ip(ep.ns, 'addr', 'add', `${ep.ip}/24`, 'dev', ep.dev);
     if (extras.length > 0) {
       this.sh.run(['ip', '-n', this.sb.ns('p'), '-batch', '-'], { input: `${extras.map((x) => `link set ${x} up`).join('\n')}\n` });
