@@ -18,6 +18,8 @@ import { setUp, ifindex, linkInfo } from '../../src/io/link.js';
 import { readDevMcast } from '../../src/io/dev-mcast.js';
 import { sdNotify } from '../../src/io/notify.js';
 import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const root = isRoot();
 const EXPERIMENTAL = 0x88b5;  // IEEE local experimental ethertype: nothing else in the sandbox sends it
@@ -396,6 +398,21 @@ describe.skipIf(!root)('native I/O (root)', () => {
     }
     expect(seen).toEqual(f);
     expect(eng.portError(0)).toBe(0);
+  });
+
+  test('without privileges, creating a TAP or opening the parent answers EPERM (no crash)', () => {
+    // A child process that drops to nobody first: setuid is process-wide, so not in the test process itself.
+    const addonPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'Release', 'umacvlan.node');
+    const out = execFileSync(process.execPath, ['-e', `
+      process.setgid(65534); process.setuid(65534);
+      const a = require(${JSON.stringify(addonPath)});
+      const e = new a.Engine();
+      console.log(JSON.stringify([a.tapOpen('${sb.name('np')}', -1, true), e.open('lo', -1, 32, 16, 69632, 64, 65536, 0), e.failedOp()]));
+    `], { encoding: 'utf8' });
+    const [tap, parent, step] = JSON.parse(out) as [number, number, string];
+    expect([-1, -13]).toContain(tap);  // EPERM from TUNSETIFF, or EACCES where /dev/net/tun is not world-writable
+    expect([parent, step]).toEqual([-1, 'socket(AF_PACKET)']);  // EPERM, and the step that failed is named
+    expect(new IfaceError(sb.name('np'), 'TUNSETIFF', -tap).code).toMatch(/^(EPERM|EACCES)$/);
   });
 
   test('a missing parent is ENODEV and a taken TAP name EBUSY, each naming the interface', () => {
