@@ -9,9 +9,9 @@
 //   afterAll(() => sb.cleanup());
 //
 // Everything is synchronous (execFileSync) except spawn(); commands get a 20 s limit so a hung tool cannot hang
-// the suite. Interface names are checked against the kernel's 15-character limit when made; short names start with
-// a letter, so the pid in a name can be read back: createSandbox() first deletes namespaces of the same prefix left
-// by a process that no longer exists (one that crashed before its afterAll).
+// the suite. Interface names are checked against the kernel's 15-character limit when made. createSandbox() first
+// deletes namespaces of the same prefix left by a process that no longer exists (one that crashed before its
+// afterAll); a short name may start with digits, so every leading digit run that could be the pid must be dead.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 
@@ -64,7 +64,6 @@ export function createSandbox(prefix: string): Sandbox {
   };
 
   const name = (short: string): string => {
-    if (!/^[a-zA-Z]/.test(short)) throw new Error(`short name ${short} must start with a letter`);
     const n = base + short;
     if (n.length > IFNAMSIZ) throw new Error(`interface name ${n} is longer than ${IFNAMSIZ} characters`);
     return n;
@@ -76,7 +75,6 @@ export function createSandbox(prefix: string): Sandbox {
     prefix: base,
     name,
     addNs(short, opts = {}) {
-      if (!/^[a-zA-Z]/.test(short)) throw new Error(`short name ${short} must start with a letter`);
       const ns = base + short;
       run(null, ['ip', 'netns', 'add', ns]);
       namespaces.push(ns);
@@ -139,15 +137,22 @@ function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
-/** Deletes namespaces named prefix + pid + … whose pid is gone. Only this prefix: others' sandboxes are theirs. */
+/** Deletes namespaces named prefix + pid + … whose pid is gone. Only this prefix: others' sandboxes are theirs.
+ *  The short part may begin with digits, so each leading run of 3+ digits is a possible pid: all must be dead. */
 function sweepStale(prefix: string, run: (ns: string | null, argv: readonly string[]) => string): void {
   let list: string;
   try { list = run(null, ['ip', 'netns', 'list']); } catch { return; }
-  const re = new RegExp(`^${prefix.replace(/[^a-zA-Z0-9]/g, '\\$&')}(\\d+)[a-zA-Z]`);
   for (const line of list.split('\n')) {
     const ns = line.split(' ')[0];
-    const m = re.exec(ns);
-    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    if (!ns.startsWith(prefix)) continue;
+    const digits = /^\d+/.exec(ns.slice(prefix.length))?.[0] ?? '';
+    if (digits.length < 3) continue;
+    let live = false;
+    for (let k = 3; k <= digits.length && !live; k++) {
+      const pid = Number(digits.slice(0, k));
+      live = pid === process.pid || alive(pid);
+    }
+    if (live) continue;
     try { run(null, ['ip', 'netns', 'del', ns]); } catch { /* raced with someone else's sweep */ }
   }
 }
