@@ -2,7 +2,7 @@
 
 import { loadAddon } from './native.js';
 import { IfaceError } from './errors.js';
-import { withNetns } from './netns.js';
+import { inNs, type NsOpt } from './netns.js';
 
 export interface McastEntry {
   ifindex: number;
@@ -24,15 +24,16 @@ export function parseDevMcast(text: string): McastEntry[] {
   return out;
 }
 
-/** The raw text, read from a thread inside `netns` (default: the caller's). */
-export function readDevMcastText(netns?: string): string {
+/** The raw text, read from a thread inside the namespace (a name or path, or NsOpt; default: the caller's). */
+export function readDevMcastText(ns?: string | NsOpt): string {
+  const opts: NsOpt = typeof ns === 'string' ? { netns: ns } : ns ?? {};
   // /proc/thread-self: /proc/self/net would show the main thread's namespace, not the helper thread's.
   const path = '/proc/thread-self/net/dev_mcast';
-  const r = withNetns(netns, (nsfd) => loadAddon().readInNetns(nsfd, path));
-  if (typeof r === 'number') throw new IfaceError(netns ?? 'dev_mcast', `read ${path}`, -r);
+  const r = inNs(opts, (nsfd) => loadAddon().readInNetns(nsfd, path));
+  if (typeof r === 'number') throw new IfaceError(opts.netns ?? 'dev_mcast', `read ${path}`, -r);
   return r;
 }
 
-export function readDevMcast(netns?: string): McastEntry[] {
-  return parseDevMcast(readDevMcastText(netns));
+export function readDevMcast(ns?: string | NsOpt): McastEntry[] {
+  return parseDevMcast(readDevMcastText(ns));
 }

@@ -2,7 +2,9 @@
 
 import { loadAddon } from './native.js';
 import { IfaceError, check } from './errors.js';
-import { withNetns } from './netns.js';
+import { inNs, type NsOpt } from './netns.js';
+
+export type { NsOpt } from './netns.js';
 
 export interface LinkInfo {
   ifindex: number;
@@ -12,31 +14,29 @@ export interface LinkInfo {
   mac: number;
 }
 
-export interface NsOpt { netns?: string }
-
 /** if_nametoindex, in `netns` if given. ENODEV (as IfaceError naming it) when there is no such interface. */
 export function ifindex(name: string, opts: NsOpt = {}): number {
-  return withNetns(opts.netns, (nsfd) => check(loadAddon().ifIndex(nsfd, name), name, 'SIOCGIFINDEX'));
+  return inNs(opts, (nsfd) => check(loadAddon().ifIndex(nsfd, name), name, 'SIOCGIFINDEX'));
 }
 
 export function linkInfo(name: string, opts: NsOpt = {}): LinkInfo {
   const out = new Float64Array(4);
-  withNetns(opts.netns, (nsfd) => check(loadAddon().ifInfo(nsfd, name, out), name, 'SIOCGIFFLAGS'));
+  inNs(opts, (nsfd) => check(loadAddon().ifInfo(nsfd, name, out), name, 'SIOCGIFFLAGS'));
   return { ifindex: out[0], flags: out[1], mtu: out[2], mac: out[3] };
 }
 
 export function setMtu(name: string, mtu: number, opts: NsOpt = {}): void {
-  withNetns(opts.netns, (nsfd) => check(loadAddon().ifSetMtu(nsfd, name, mtu), name, 'SIOCSIFMTU'));
+  inNs(opts, (nsfd) => check(loadAddon().ifSetMtu(nsfd, name, mtu), name, 'SIOCSIFMTU'));
 }
 
 export function setMac(name: string, mac: number, opts: NsOpt = {}): void {
-  withNetns(opts.netns, (nsfd) => check(loadAddon().ifSetMac(nsfd, name, mac), name, 'SIOCSIFHWADDR'));
+  inNs(opts, (nsfd) => check(loadAddon().ifSetMac(nsfd, name, mac), name, 'SIOCSIFHWADDR'));
 }
 
 const IFF_UP = 0x1;
 /** Up or down (SIOCSIFFLAGS); returns the flags after the change. */
 export function setUp(name: string, up: boolean, opts: NsOpt = {}): number {
-  return withNetns(opts.netns, (nsfd) => {
+  return inNs(opts, (nsfd) => {
     const rc = loadAddon().ifChangeFlags(nsfd, name, up ? IFF_UP : 0, up ? 0 : IFF_UP);
     if (rc < 0) throw new IfaceError(name, 'SIOCSIFFLAGS', -rc);
     return rc;

@@ -21,3 +21,15 @@ export function withNetns<T>(netns: string | undefined, fn: (nsfd: number) => T)
     addon.closeFd(fd);
   }
 }
+
+/** Where a control call runs: a namespace by name or path, or one already open (e.g. tapNetnsFd()); neither = here. */
+export interface NsOpt {
+  netns?: string;
+  /** an open namespace fd; wins over `netns`; stays the caller's to close */
+  netnsFd?: number;
+}
+
+/** Runs fn with the namespace fd `opts` names (see NsOpt). */
+export function inNs<T>(opts: NsOpt, fn: (nsfd: number) => T): T {
+  return opts.netnsFd !== undefined ? fn(opts.netnsFd) : withNetns(opts.netns, fn);
+}

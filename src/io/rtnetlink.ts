@@ -2,7 +2,7 @@
 
 import { loadAddon } from './native.js';
 import { IfaceError } from './errors.js';
-import { withNetns, netnsPath } from './netns.js';
+import { withNetns, netnsPath, inNs, type NsOpt } from './netns.js';
 import {
   RTMGRP_LINK, buildGetLinkDump, buildSetLink, parseMessages, type LinkChange, type LinkEvent,
 } from './rtnetlink-codec.js';
@@ -21,10 +21,9 @@ export class LinkWatcher {
 
   /** In the caller's namespace, or in `netns` (name or path), or in the namespace open on `netnsFd`
    *  (e.g. tapNetnsFd(): to follow a TAP that was moved). */
-  constructor(opts: { netns?: string; netnsFd?: number } = {}) {
+  constructor(opts: NsOpt = {}) {
     const addon = loadAddon();
-    const fd = opts.netnsFd !== undefined ? addon.nlOpen(opts.netnsFd, RTMGRP_LINK)
-      : withNetns(opts.netns, (nsfd) => addon.nlOpen(nsfd, RTMGRP_LINK));
+    const fd = inNs(opts, (nsfd) => addon.nlOpen(nsfd, RTMGRP_LINK));
     if (fd < 0) throw new IfaceError(opts.netns ?? 'rtnetlink', 'socket(NETLINK_ROUTE)', -fd);
     this.fd = fd;
   }
@@ -79,17 +78,15 @@ function request(nsfd: number, msg: Uint8Array, seq: number, what: string, dump:
 }
 
 /** Every link of a namespace (RTM_GETLINK dump), as 'new' events. */
-export function dumpLinks(opts: { netns?: string; netnsFd?: number } = {}): LinkEvent[] {
+export function dumpLinks(opts: NsOpt = {}): LinkEvent[] {
   const seq = seqCounter++;
-  const run = (nsfd: number) => request(nsfd, buildGetLinkDump(seq), seq, opts.netns ?? 'links', true);
-  return opts.netnsFd !== undefined ? run(opts.netnsFd) : withNetns(opts.netns, run);
+  return inNs(opts, (nsfd) => request(nsfd, buildGetLinkDump(seq), seq, opts.netns ?? 'links', true));
 }
 
 /** RTM_SETLINK: MTU, MAC, up/down, or a move to another namespace; IfaceError with the kernel's errno on refusal. */
-export function setLink(ifname: string, change: LinkChange, opts: { netns?: string; netnsFd?: number } = {}): void {
+export function setLink(ifname: string, change: LinkChange, opts: NsOpt = {}): void {
   const seq = seqCounter++;
-  const run = (nsfd: number) => request(nsfd, buildSetLink(seq, change), seq, ifname, false);
-  if (opts.netnsFd !== undefined) run(opts.netnsFd); else withNetns(opts.netns, run);
+  inNs(opts, (nsfd) => request(nsfd, buildSetLink(seq, change), seq, ifname, false));
 }
 
 /** Moves link `ifname` from namespace `from` (default: here) into `to` (a name under /run/netns, or a path such as
