@@ -468,6 +468,7 @@ Napi::Value Engine::Send(const Napi::CallbackInfo& info) {
   if (msgs_.size() < count) { msgs_.resize(count); iovs_.resize(count); msgIdx_.resize(count); }
   size_t nmsg = 0;
   unsigned inflight = 0;
+  sendGen_++;
   auto reap = [&](bool wait) {
     while (inflight) {
       io_uring_cqe* cqe = tx_->PeekCqe();
@@ -477,9 +478,12 @@ Napi::Value Engine::Send(const Napi::CallbackInfo& info) {
         if (rc < 0 && rc != -EINTR && rc != -ETIME) return;
         continue;
       }
-      uint64_t j = cqe->user_data & 0xffffffffu;
-      result[j] = cqe->res < 0 ? cqe->res : cqe->res - static_cast<int>(kVnet);
+      uint64_t ud = cqe->user_data;
       tx_->SeenCqe();
+      // A completion left over from an earlier send() (one whose wait failed) belongs to nobody now.
+      if (static_cast<uint16_t>(ud >> 32) != sendGen_) continue;
+      uint64_t j = ud & 0xffffffffu;
+      result[j] = cqe->res < 0 ? cqe->res : cqe->res - static_cast<int>(kVnet);
       inflight--;
     }
   };
@@ -511,7 +515,8 @@ Napi::Value Engine::Send(const Napi::CallbackInfo& info) {
     sqe->addr = reinterpret_cast<uint64_t>(frame);
     sqe->len = len[j] + kVnet;
     sqe->off = ~0ull;
-    sqe->user_data = Tag(kWrite, 0, j);
+    sqe->user_data = Tag(kWrite, sendGen_, j);
+    result[j] = -ETIME;  // stays if the kernel never answers this write
     inflight++;
   }
   if (tx_->Pending()) tx_->Enter(0, -1);  // TAP writes complete inline, while we go on with the parent

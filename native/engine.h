@@ -73,6 +73,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
   unsigned batch_ = 0;
   unsigned busyPollUs_ = 0;
   bool tapsFirst_ = false;
+  uint16_t sendGen_ = 0;  // tags TAP write completions with the send() they belong to
 
   // parent: socket and its mmap'd rx ring (region 0)
   int sock_ = -1;
