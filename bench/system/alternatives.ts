@@ -173,6 +173,15 @@ export class Deployer {
   async deploy(id: AltId, mode: Offloads, children = 2): Promise<Deployment> {
     if (this.undo.length > 0) throw new Error('previous deployment not torn down');
     const features: Record<string, string> = {};
+    const dep = await this.deployOnly(id, mode, children, features);
+    // The child's own offloads, read only: what its sender's stack may hand down (a kernel macvlan keeps SG,
+    // checksum and software GSO whatever its parent has; a TAP has what its daemon asked for).
+    if (id !== 'veth') this.offloads(dep.a.ns, dep.a.dev, 'default', features);
+    return dep;
+  }
+
+  private async deployOnly(id: AltId, mode: Offloads, children: number,
+    features: Record<string, string>): Promise<Deployment> {
     switch (id) {
       case 'veth': return this.veth(mode, features);
       case 'kernel-bridge': return this.kernel('bridge', mode, children, features);

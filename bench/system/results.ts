@@ -185,7 +185,8 @@ export function renderMarkdown(r: RunResults): string {
     + `over ${r.settings.framesSeconds} s after a ${r.settings.warmupMs} ms warm-up, ${r.settings.rttCount} round trips. `
     + 'Each cell: median over rounds, <sub>min–max</sub> below it.');
   out.push(`Offloads "off" = \`ethtool -K DEV ${r.offloadsOff}\` on both ends of the parent's wire (for the direct veth: `
-    + 'on both veth pairs); "default" = as the kernel creates the veths. Kernel macvlan children inherit the parent\'s features.');
+    + 'on both veth pairs); "default" = as the kernel creates the veths. The children keep their own offloads (read back at '
+    + 'the end of this file): "off" matters most for child→outside.');
   out.push('');
   for (const off of ['off', 'default'] as const) {
     out.push(`## Offloads ${off} on the parent's wire`);
@@ -247,15 +248,17 @@ export function renderMarkdown(r: RunResults): string {
     }
     out.push('');
   }
-  const feats = r.samples.find((s) => s.offloads === 'off' && s.features && s.alt === 'kernel-bridge')?.features;
-  const featsDefault = r.samples.find((s) => s.offloads === 'default' && s.features && s.alt === 'kernel-bridge')?.features;
-  if (feats || featsDefault) {
-    out.push('## Offload state read back (kernel macvlan deployment)');
-    out.push('');
-    for (const [label, f] of [['off', feats], ['default', featsDefault]] as const) {
-      if (!f) continue;
-      for (const [dev, text] of Object.entries(f)) out.push(`- ${label}: ${dev}: ${text}`);
+  const featureRows: string[] = [];
+  for (const { id } of ALTERNATIVES) {
+    for (const off of ['off', 'default'] as const) {
+      const f = r.samples.find((s) => s.alt === id && s.offloads === off && s.features)?.features;
+      if (f) featureRows.push(`- ${LABEL[id]}, offloads ${off}: ${Object.entries(f).map(([d, t]) => `${d}: ${t}`).join('; ')}`);
     }
+  }
+  if (featureRows.length > 0) {
+    out.push('## Offloads read back (ethtool -k: the wire\'s two ends, then child a)');
+    out.push('');
+    out.push(...featureRows);
     out.push('');
   }
   out.push('## Commands (first round, in order, repeats removed)');
