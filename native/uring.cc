@@ -28,10 +28,10 @@ Uring::~Uring() {
   if (fd_ >= 0) close(fd_);
 }
 
-int Uring::Init(unsigned sqEntries, unsigned cqEntries) {
+int Uring::Init(unsigned sqEntries, unsigned cqEntries, unsigned extraFlags) {
   io_uring_params p;
   memset(&p, 0, sizeof p);
-  p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+  p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP | extraFlags;
   p.cq_entries = cqEntries;
   int fd = SysSetup(sqEntries, &p);
   if (fd < 0) return -errno;
@@ -95,6 +95,15 @@ int Uring::Enter(unsigned minComplete, long long timeoutNs) {
   int e = rc < 0 ? errno : 0;
   // Without SQPOLL the kernel consumes SQEs only inside enter: its head says how many went in, whatever rc is
   // (a wait that times out after submitting returns the count; one that submitted nothing returns -ETIME).
+  sqHeadSubmitted_ = __atomic_load_n(sqHead_, __ATOMIC_ACQUIRE);
+  return rc < 0 ? -e : rc;
+}
+
+int Uring::Flush() {
+  unsigned toSubmit = sqTailLocal_ - sqHeadSubmitted_;
+  __atomic_store_n(sqTail_, sqTailLocal_, __ATOMIC_RELEASE);
+  int rc = SysEnter(fd_, toSubmit, 0, IORING_ENTER_GETEVENTS, nullptr, 0);
+  int e = rc < 0 ? errno : 0;
   sqHeadSubmitted_ = __atomic_load_n(sqHead_, __ATOMIC_ACQUIRE);
   return rc < 0 ? -e : rc;
 }

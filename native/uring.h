@@ -22,7 +22,9 @@ class Uring {
   ~Uring();
 
   /** 0 or -errno. cqEntries is rounded up by the kernel to a power of two. */
-  int Init(unsigned sqEntries, unsigned cqEntries);
+  int Init(unsigned sqEntries, unsigned cqEntries, unsigned extraFlags = 0);
+  /** Submits what is pending and runs deferred completions (DEFER_TASKRUN) without waiting. */
+  int Flush();
   int fd() const { return fd_; }
 
   /** A zeroed SQE, or nullptr when the submission queue is full (Submit() first). */

@@ -216,10 +216,13 @@ describe.skipIf(!root)('native I/O (root)', () => {
       }
       expect(seqs).toEqual(Array.from({ length: N }, (_, i) => 20_000 + i));
       expect(Date.now() - t0).toBeLessThan(900);  // not one 1 s timeout was waited out
-    } finally {
+      // detached, then closed: the TAP is gone at once (the cancelled read no longer holds its file)
       addon.closeFd(cap);
-      small.close();
+      small.detachTap(4);
       closeTap(t4);
+      expect(() => ifindex(t4.name, { netns: dp })).toThrow(expect.objectContaining({ code: 'ENODEV' }));
+    } finally {
+      small.close();
     }
   });
 
