@@ -246,7 +246,8 @@ export class Deployer {
     const proc = this.sh.start(argv, out, err);
     let ready = false;
     this.later('stop umacvlan', async () => {
-      const code = await this.sh.stop(proc, 'SIGTERM', 5000);
+      // Removing TAPs takes the daemon tens of milliseconds each: 256 children need seconds, not a hang.
+      const code = await this.sh.stop(proc, 'SIGTERM', 30_000);
       // A daemon that never became ready has already been reported by the wait below.
       if (ready && code !== 0) throw new Error(`umacvlan exited ${code} on SIGTERM: ${tail(err)}`);
       for (const ep of [a, b]) {

@@ -98,7 +98,7 @@ function fmtSample(s: Sample): string {
   if (s.framesPerSecond !== undefined) parts.push(`${(s.framesPerSecond / 1e3).toFixed(0)} k frames/s`);
   if (s.rttP50Us !== undefined) parts.push(`rtt ${s.rttP50Us.toFixed(0)}/${(s.rttP99Us ?? 0).toFixed(0)} µs`);
   if (s.cpuSecondsPerMillion !== undefined) parts.push(`cpu ${s.cpuSecondsPerMillion.toFixed(2)} s/M`);
-  if (s.gcFrames !== undefined) parts.push(`gc ${s.gcFrames}+${s.gcTcp ?? '?'}`);
+  if (s.gcFrames !== undefined) parts.push(`gc worker ${s.gcFrames}+${s.gcTcp ?? '-'}, main ${s.gcMain ?? '?'}`);
   if (s.errors.length > 0) parts.push(`ERRORS: ${s.errors.join('; ')}`);
   return parts.join(', ');
 }
@@ -279,7 +279,8 @@ async function sample(ctx: Ctx, deployer: Deployer, settings: Settings, round: n
         s.framesOffered = r.offered;
         s.cpuSecondsPerMillion = r.cpuSecondsPerMillion;
         s.gcFrames = r.usage.gcEvents;
-        if (r.usage.gcEvents) s.gcByIsolate = { ...r.usage.gcByIsolate };
+        if (r.usage.gcMain !== undefined) s.gcMain = (s.gcMain ?? 0) + r.usage.gcMain;
+        if (r.usage.gcEvents || r.usage.gcMain) s.gcByIsolate = { ...r.usage.gcByIsolate };
       });
     }
     if (kind === 'main') {
@@ -289,12 +290,14 @@ async function sample(ctx: Ctx, deployer: Deployer, settings: Settings, round: n
         s.tcpChildBps = r.bitsPerSecond;
         s.tcpChildRetransmits = r.retransmits;
         if (r.usage.gcEvents !== undefined) gcTcp = (gcTcp ?? 0) + r.usage.gcEvents;
+        if (r.usage.gcMain !== undefined) s.gcMain = (s.gcMain ?? 0) + r.usage.gcMain;
       });
       await attempt('tcp child→outside', async () => {
         const r = await tcp(ctx, d, d.aOut, d.outside, settings.tcpSeconds);
         s.tcpOutsideBps = r.bitsPerSecond;
         s.tcpOutsideRetransmits = r.retransmits;
         if (r.usage.gcEvents !== undefined) gcTcp = (gcTcp ?? 0) + r.usage.gcEvents;
+        if (r.usage.gcMain !== undefined) s.gcMain = (s.gcMain ?? 0) + r.usage.gcMain;
       });
       s.gcTcp = gcTcp;
     }

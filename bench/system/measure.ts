@@ -23,8 +23,14 @@ export interface RttResult { readonly p50Us: number; readonly p99Us: number; rea
 export interface LoadUsage {
   /** CPU seconds of all forwarder processes together during the window. */
   readonly cpuSeconds: number | undefined;
-  /** --trace-gc events during the window, all isolates of the Node forwarder (undefined: not a Node forwarder). */
+  /**
+   * --trace-gc events during the window in the isolates other than the main thread's: the data-path worker
+   * (undefined: not a Node forwarder). The main thread's isolate is the first in the log: it loads the modules
+   * and collects garbage before any worker exists.
+   */
   readonly gcEvents: number | undefined;
+  /** The same in the main (control) thread's isolate. */
+  readonly gcMain: number | undefined;
   readonly gcByIsolate: Readonly<Record<string, number>>;
 }
 export interface TcpResult { readonly bitsPerSecond: number; readonly retransmits: number; readonly usage: LoadUsage }
@@ -57,11 +63,16 @@ class UsageMeter {
     return sum;
   }
 
+  private mainIsolate: string | undefined;
+
   private gcCounts(): Map<string, number> {
     const counts = new Map<string, number>();
     for (const f of this.forwarders) {
       if (!f.gcLog) continue;
-      for (const m of readFileSync(f.gcLog, 'utf8').matchAll(GC_LINE)) counts.set(m[1], (counts.get(m[1]) ?? 0) + 1);
+      for (const m of readFileSync(f.gcLog, 'utf8').matchAll(GC_LINE)) {
+        this.mainIsolate ??= m[1];
+        counts.set(m[1], (counts.get(m[1]) ?? 0) + 1);
+      }
     }
     return counts;
   }
@@ -77,12 +88,14 @@ class UsageMeter {
     const gc1 = this.gcCounts();
     const gcByIsolate: Record<string, number> = {};
     let gcEvents = 0;
+    let gcMain = 0;
     for (const [isolate, n] of gc1) {
       const d = n - (this.gc0.get(isolate) ?? 0);
-      if (d > 0) gcByIsolate[isolate] = d;
-      gcEvents += d;
+      if (d > 0) gcByIsolate[isolate === this.mainIsolate ? `${isolate} (main)` : isolate] = d;
+      if (isolate === this.mainIsolate) gcMain += d;
+      else gcEvents += d;
     }
-    return { cpuSeconds: cpu, gcEvents: hasGc ? gcEvents : undefined, gcByIsolate };
+    return { cpuSeconds: cpu, gcEvents: hasGc ? gcEvents : undefined, gcMain: hasGc ? gcMain : undefined, gcByIsolate };
   }
 }
 
