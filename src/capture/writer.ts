@@ -1,0 +1,486 @@
+// src/capture/writer.ts — drains the capture ring into pcapng or pcap files (or standard output), with rotation.
+//
+// DOC: Theory of operation
+// One async loop in the control thread: drain the ring into an output chunk (encoding as it goes), write the
+// chunk, repeat; when a pass finds the ring empty, sleep `intervalMs`. Exactly one write is in flight at a time;
+// while it is, the ring is the buffer, and when the ring is full the worker counts drops (ring.ts) — the datapath
+// never waits for the disk and the writer never blocks the control thread (fs writes run on libuv's pool).
+//
+// Errors. Opening the first file and writing its header happen in open(): a missing directory, a read-only
+// path, a full disk there is a CaptureError (UMV_ERR_CAPTURE_OPEN) before the capture starts. Later a failed
+// write (ENOSPC, EPIPE when the reader of '-' went away, EIO) loses that chunk: its frames are counted as dropped
+// for their ports, onError hears about it once (until a write succeeds again), and the loop goes on. EAGAIN on a
+// non-blocking standard output is not an error: the chunk is retried a moment later.
+//
+// Files. '-' is standard output. A name without a '/' goes to ./captures/ (made if missing). With rotation
+// (SIZE_MB:FILES, as tcpdump -C SIZE -W FILES) no file grows past SIZE_MB × 10^6 bytes (a single frame larger
+// than that still gets a file of its own), and names are tcpdump's: FILE followed by the file's number, 0 to
+// FILES - 1, zero-padded to the width of FILES - 1 (-W 3: cap.pcapng0 … cap.pcapng2; -W 10: …0 … …9; -W 11:
+// …00 … …10; -W 1: FILE itself). After the last number the writer starts again at 0, truncating the oldest file.
+//
+// pcapng. Every file is a complete section: SHB, then an IDB per port — for the ports declared with setPort()
+// at once, for other ports when their first frame comes — then EPBs, and at the file's close one ISB per
+// interface: received/accepted/dropped since the start of the capture (ring counters + the writer's own losses)
+// and the frames written. A port index that gets a new name (a child deleted, another added in its place) gets a
+// new interface from then on. pcap: a global header per file, frames of every captured port merged.
+
+import { write as fdWrite } from 'node:fs';
+import { open as fsOpen, mkdir, type FileHandle } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { CaptureError } from './errors.js';
+import { epbLength, idbLength, isbLength, shbLength, writeEpb, writeIdb, writeIsb, writeShb,
+  type InterfaceDesc, type InterfaceStats } from './pcapng.js';
+import { PCAP_HEADER_LEN, pcapRecordLength, writePcapHeader, writePcapRecord } from './pcap.js';
+import type { CaptureRing, CaptureSink } from './ring.js';
+
+export type CaptureFormat = 'pcapng' | 'pcap';
+
+export interface CaptureWriterOptions {
+  /** '-' = standard output; a bare name lands in <cwd>/captures/ */
+  file: string;
+  format: CaptureFormat;
+  /** at most this many MB (10^6 bytes) per file, at most `files` files; not with '-' */
+  rotate?: { sizeMb: number; files: number };
+  /** the filter's text, recorded in every IDB (if_filter) and turning on isb_filteraccept */
+  filter?: string;
+  /** pause between drains when the ring was empty; default 10 ms */
+  intervalMs?: number;
+  /** output chunk size; default 1 MiB, at least room for two of the largest blocks */
+  chunkBytes?: number;
+  /** shb_userappl; default 'umacvlan' */
+  app?: string;
+  /** where ./captures/ is; default process.cwd() */
+  cwd?: string;
+  /** the output for '-'; default 1 */
+  stdoutFd?: number;
+  /** a write failed after the start (its frames are counted as dropped); called once until a write succeeds */
+  onError?: (e: CaptureError) => void;
+  /** the file operations, for tests; default node:fs/promises */
+  io?: CaptureIo;
+}
+
+/** The little of the file system the writer uses. */
+export interface CaptureIo {
+  /** opens for writing, truncating; returns a handle */
+  open(path: string): Promise<CaptureFile>;
+  mkdirs(path: string): Promise<void>;
+}
+export interface CaptureFile {
+  /** bytes written (may be fewer than asked) or a thrown Error with .code */
+  write(b: Uint8Array, at: number, len: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface CaptureWriterStats {
+  /** the file being written ('-' for standard output) */
+  file: string;
+  /** files opened so far (rotations + 1) */
+  filesOpened: number;
+  framesWritten: number;
+  /** frames lost by the writer: failed writes (the ring's own drops are in ring.counters()) */
+  framesLostWriting: number;
+  bytesWritten: number;
+  writeErrors: number;
+  lastError?: string;
+}
+
+const DEFAULT_INTERVAL_MS = 10;
+const DEFAULT_CHUNK = 1 << 20;
+const EAGAIN_RETRY_MS = 5;
+const CLOSE_WAIT_MS = 5000;
+/** ring counters are folded in at least this often (they are 32-bit words in the ring) */
+const REFRESH_MS = 1000;
+const MAX_CLOSING_PASSES = 64;
+const NS_PER_S = 1e9;
+
+/** One port under one name: its interface in each file, and what it has cost and delivered. */
+interface Identity {
+  port: number;
+  name: string;
+  /** ring counters when this identity began (a port index may have had another name before) */
+  base: { seen: number; accepted: number; dropped: number };
+  delivered: number;
+  lostWriting: number;
+  /** frames of this identity in the chunk being written */
+  inChunk: number;
+  /** counters frozen when the port was renamed; the ISBs of files still open use them */
+  final: { seen: number; accepted: number; dropped: number } | null;
+}
+
+interface OpenFile {
+  path: string;
+  h: CaptureFile;
+  bytes: number;
+  packets: number;
+  /** interface id → identity (pcapng) */
+  ifs: Identity[];
+  /** port → interface id in this file, -1 = none yet */
+  ifidOf: Int32Array;
+}
+
+export const nodeCaptureIo: CaptureIo = {
+  async open(path) {
+    const h: FileHandle = await fsOpen(path, 'w', 0o644);
+    return {
+      async write(b, at, len) { return (await h.write(b, at, len)).bytesWritten; },
+      close: () => h.close(),
+    };
+  },
+  async mkdirs(path) { await mkdir(path, { recursive: true }); },
+};
+
+/** The fd itself, not process.stdout: a stream would buffer without bound behind a slow reader. Not closed. */
+function stdoutFile(fd: number): CaptureFile {
+  return {
+    write: (b, at, len) => new Promise((res, rej) => fdWrite(fd, b, at, len, null, (e, n) => (e ? rej(e) : res(n)))),
+    close: async () => {},
+  };
+}
+
+/** tcpdump's name for file number `n` of `files` (MakeFilename with -W). */
+export function rotatedName(file: string, n: number, files: number): string {
+  let width = 0;
+  for (let x = files - 1; x > 0; x = Math.floor(x / 10)) width++;
+  return width === 0 && n === 0 ? file : file + String(n).padStart(width, '0');
+}
+
+/** Where a capture named `file` goes: '-' stays, a bare name goes under <cwd>/captures/. */
+export function capturePath(file: string, cwd: string): string {
+  if (file === '-') return '-';
+  return file.includes('/') ? resolve(cwd, file) : join(cwd, 'captures', file);
+}
+
+const errCode = (e: unknown): string => (e as NodeJS.ErrnoException)?.code ?? 'EIO';
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function wallNs(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1e6);
+}
+
+export class CaptureWriter implements CaptureSink {
+  private readonly ring: CaptureRing;
+  private readonly o: Required<Pick<CaptureWriterOptions, 'format' | 'intervalMs' | 'app'>> & CaptureWriterOptions;
+  private readonly io: CaptureIo;
+  private readonly base: string;
+  private readonly limit: number;
+  private readonly out: Buffer;
+  private outLen = 0;
+  private readonly ident: (Identity | undefined)[];
+  /** declared ports, in declaration order (their IDBs open every file) */
+  private readonly declared: number[] = [];
+  private f!: OpenFile;
+  private fileIndex = 0;
+  private readonly startNs: number;
+  private readonly isbLen: number;
+  /** ports whose IDB goes into the next chunk (named with setPort since the last one) */
+  private pendingIdb: number[] = [];
+  /** identities with frames in the chunk being built, and how many frames it holds */
+  private chunkIdents: Identity[] = [];
+  private chunkPackets = 0;
+  private closingPasses = 0;
+  private closingSince = 0;
+  private rotateNext = false;
+  private closing = false;
+  private wake: (() => void) | null = null;
+  private loopDone: Promise<void> = Promise.resolve();
+  private lastRefresh = 0;
+  private failing = false;
+  private readonly st: CaptureWriterStats;
+
+  /** Opens the first file and writes its header; throws CaptureError (UMV_ERR_CAPTURE_OPEN) if it cannot. */
+  static async open(ring: CaptureRing, o: CaptureWriterOptions): Promise<CaptureWriter> {
+    const w = new CaptureWriter(ring, o);
+    await w.openFile(0, true);
+    w.loopDone = w.loop();
+    return w;
+  }
+
+  private constructor(ring: CaptureRing, o: CaptureWriterOptions) {
+    if (o.rotate && o.file === '-') throw new RangeError('the standard output cannot be rotated');
+    if (o.rotate && !(Number.isInteger(o.rotate.files) && o.rotate.files >= 1 && o.rotate.sizeMb > 0)) {
+      throw new RangeError(`bad rotation ${o.rotate.sizeMb}:${o.rotate.files}`);
+    }
+    this.ring = ring;
+    this.o = { intervalMs: DEFAULT_INTERVAL_MS, app: 'umacvlan', ...o };
+    this.io = o.io ?? nodeCaptureIo;
+    this.base = capturePath(o.file, o.cwd ?? process.cwd());
+    this.limit = o.rotate ? o.rotate.sizeMb * 1e6 : Infinity;
+    const biggest = epbLength(ring.snaplen, 3) + 2 * idbLength({ name: 'x'.repeat(255), snaplen: 0, filter: o.filter ?? '' });
+    this.out = Buffer.alloc(Math.max(o.chunkBytes ?? DEFAULT_CHUNK, 2 * biggest));
+    this.ident = new Array(ring.maxPorts);
+    this.startNs = wallNs();
+    this.isbLen = isbLength({ sec: 0, nsec: 0, startSec: 0, startNsec: 0, received: 0, dropped: 0, delivered: 0,
+      ...(o.filter !== undefined ? { filterAccepted: 0 } : {}) });
+    this.st = { file: this.base, filesOpened: 0, framesWritten: 0, framesLostWriting: 0, bytesWritten: 0, writeErrors: 0 };
+    this.ring.refresh();
+    this.lastRefresh = Date.now();
+  }
+
+  /**
+   * Names port `port` (the parent's interface name, a child's name). In pcapng the port gets its IDB in the
+   * current file with the next write, and in every later file up front. A new name for a known port starts a new
+   * interface (its counters from zero); the same name again changes nothing.
+   */
+  setPort(port: number, name: string): void {
+    if (!Number.isInteger(port) || port < 0 || port >= this.ring.maxPorts) throw new RangeError(`port ${port} is not in 0..${this.ring.maxPorts - 1}`);
+    const old = this.ident[port];
+    if (old !== undefined && old.name === name) return;
+    this.ring.refresh();
+    if (old !== undefined) old.final = this.ring.counters(port);
+    this.ident[port] = this.newIdentity(port, name);
+    if (!this.declared.includes(port)) this.declared.push(port);
+    this.f.ifidOf[port] = -1;
+    if (this.o.format === 'pcapng') this.pendingIdb.push(port);
+  }
+
+  stats(): CaptureWriterStats {
+    return { ...this.st };
+  }
+
+  /** The current file's path ('-' for standard output). */
+  get path(): string {
+    return this.f.path;
+  }
+
+  /**
+   * Drains what the ring holds (stop the producer first), writes the statistics blocks, closes the file.
+   * Waits at most 5 s for a write stuck on a reader that stopped reading.
+   */
+  async close(): Promise<CaptureWriterStats> {
+    this.closing = true;
+    this.wake?.();
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), CLOSE_WAIT_MS); });
+    const r = await Promise.race([this.loopDone.then(() => 'done' as const), gaveUp]);
+    clearTimeout(timer);
+    if (r === 'timeout') this.noteError(new CaptureError('UMV_ERR_CAPTURE_WRITE', `capture ${this.f.path}: a write did not finish in ${CLOSE_WAIT_MS} ms; closed without statistics`, this.f.path, 'ETIMEDOUT'));
+    return this.stats();
+  }
+
+  // ---- the loop -----------------------------------------------------------------------------------------------
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      const closing = this.closing;
+      const n = this.fill();
+      if (this.outLen > 0) await this.flush();
+      if (this.rotateNext) { await this.rotate(); continue; }
+      const more = n > 0 || this.pendingIdb.length > 0;
+      // closing: drain what the ring holds, but not for ever if a producer still runs
+      if (closing && (!more || (n > 0 && ++this.closingPasses > MAX_CLOSING_PASSES))) break;
+      if (more) continue;
+      await new Promise<void>((r) => {
+        this.wake = r;
+        setTimeout(r, this.o.intervalMs);
+      });
+      this.wake = null;
+    }
+    await this.closeFile();
+  }
+
+
+  /** Encodes pending IDBs and ring records into the chunk; returns how many records it took. */
+  private fill(): number {
+    if (Date.now() - this.lastRefresh >= REFRESH_MS) { this.ring.refresh(); this.lastRefresh = Date.now(); }
+    while (this.pendingIdb.length > 0) {
+      const port = this.pendingIdb[0];
+      const id = this.ident[port]!;
+      if (this.f.ifidOf[port] < 0 || this.f.ifs[this.f.ifidOf[port]] !== id) {
+        const len = idbLength(this.desc(id));
+        if (this.outLen + len > this.out.length) return 0;
+        this.addIdb(id);
+      }
+      this.pendingIdb.shift();
+    }
+    return this.ring.drain(this);
+  }
+
+  /** CaptureSink: one record into the chunk, or false when the chunk or the file is full. */
+  record(port: number, dir: number, bytes: Uint8Array, at: number, capLen: number, origLen: number, tsNs: number): boolean {
+    let id = this.ident[port];
+    if (id === undefined) id = this.implicitPort(port);
+    const pcapng = this.o.format === 'pcapng';
+    const need = pcapng ? epbLength(capLen, dir) : pcapRecordLength(capLen);
+    const idb = pcapng && (this.f.ifidOf[port] < 0 || this.f.ifs[this.f.ifidOf[port]] !== id) ? idbLength(this.desc(id)) : 0;
+    if (this.outLen + idb + need > this.out.length) return false;
+    if (this.limit !== Infinity) {
+      const isbs = pcapng ? (this.f.ifs.length + (idb > 0 ? 1 : 0)) * this.isbLen : 0;
+      const packets = this.f.packets + this.chunkPackets;
+      if (packets > 0 && this.f.bytes + this.outLen + idb + need + isbs > this.limit) { this.rotateNext = true; return false; }
+    }
+    if (idb > 0) this.addIdb(id);
+    // tsNs is an integral double: sec * 1e9 is a multiple of 512 below 2^61, exact, and so is the difference
+    let sec = Math.floor(tsNs / NS_PER_S);
+    let nsec = tsNs - sec * NS_PER_S;
+    if (nsec < 0) { sec--; nsec += NS_PER_S; } else if (nsec >= NS_PER_S) { sec++; nsec -= NS_PER_S; }
+    this.outLen += pcapng
+      ? writeEpb(this.out, this.outLen, this.f.ifidOf[port], sec, nsec, bytes, at, capLen, origLen, dir)
+      : writePcapRecord(this.out, this.outLen, sec, nsec, bytes, at, capLen, origLen);
+    if (id.inChunk++ === 0) this.chunkIdents.push(id);
+    this.chunkPackets++;
+    return true;
+  }
+
+  private desc(id: Identity): InterfaceDesc {
+    const d: InterfaceDesc = { name: id.name, snaplen: this.ring.snaplen };
+    if (this.o.filter !== undefined) d.filter = this.o.filter;
+    return d;
+  }
+
+  private addIdb(id: Identity): void {
+    this.outLen += writeIdb(this.out, this.outLen, this.desc(id));
+    this.f.ifidOf[id.port] = this.f.ifs.length;
+    this.f.ifs.push(id);
+  }
+
+  private newIdentity(port: number, name: string): Identity {
+    return { port, name, base: this.ring.counters(port), delivered: 0, lostWriting: 0, inChunk: 0, final: null };
+  }
+
+  /** A frame from a port nobody named: it is still captured, under the name port<N>. */
+  private implicitPort(port: number): Identity {
+    this.ring.refresh();
+    const id = this.newIdentity(port, `port${port}`);
+    // counted from the start: the frames before this one were this port's too
+    id.base = { seen: 0, accepted: 0, dropped: 0 };
+    this.ident[port] = id;
+    return id;
+  }
+
+  /** Writes the chunk; on failure its frames become writer losses. */
+  private async flush(): Promise<void> {
+    const ok = (await this.writeAll(this.out, this.outLen)) === null;
+    for (const id of this.chunkIdents) {
+      if (ok) id.delivered += id.inChunk; else id.lostWriting += id.inChunk;
+      id.inChunk = 0;
+    }
+    if (ok) { this.st.framesWritten += this.chunkPackets; this.f.packets += this.chunkPackets; }
+    else this.st.framesLostWriting += this.chunkPackets;
+    this.chunkIdents = [];
+    this.chunkPackets = 0;
+    this.outLen = 0;
+  }
+
+  /** null when every byte went out, else the error code (already counted and reported) */
+  private async writeAll(b: Uint8Array, len: number): Promise<string | null> {
+    let at = 0;
+    while (at < len) {
+      try {
+        const n = await this.f.h.write(b, at, len - at);
+        at += n;
+        this.f.bytes += n;
+        this.st.bytesWritten += n;
+      } catch (e) {
+        const code = errCode(e);
+        if (code === 'EAGAIN' && !this.closingTooLong()) { await sleep(EAGAIN_RETRY_MS); continue; }
+        this.st.writeErrors++;
+        this.noteError(new CaptureError('UMV_ERR_CAPTURE_WRITE', `capture ${this.f.path}: write failed: ${code}; its frames are counted as dropped`, this.f.path, code));
+        return code;
+      }
+    }
+    this.failing = false;
+    return null;
+  }
+
+  private closingTooLong(): boolean {
+    if (!this.closing) return false;
+    if (this.closingSince === 0) this.closingSince = Date.now();
+    return Date.now() - this.closingSince > CLOSE_WAIT_MS;
+  }
+
+  private noteError(e: CaptureError): void {
+    this.st.lastError = e.message;
+    if (this.failing) return;
+    this.failing = true;
+    this.o.onError?.(e);
+  }
+
+  // ---- files --------------------------------------------------------------------------------------------------
+
+  private async openFile(index: number, first: boolean): Promise<void> {
+    const path = this.base === '-' ? '-' : this.o.rotate ? rotatedName(this.base, index, this.o.rotate.files) : this.base;
+    let h: CaptureFile;
+    try {
+      if (path === '-') h = stdoutFile(this.o.stdoutFd ?? 1);
+      else {
+        if (first && !this.o.file.includes('/')) await this.io.mkdirs(dirname(path));
+        h = await this.io.open(path);
+      }
+    } catch (e) {
+      const code = errCode(e);
+      const err = new CaptureError(first ? 'UMV_ERR_CAPTURE_OPEN' : 'UMV_ERR_CAPTURE_WRITE',
+        `cannot open capture file ${path}: ${code}`, path, code);
+      if (first) throw err;
+      // a later file that cannot be opened: keep writing to nowhere, counting every frame as lost
+      this.noteError(err);
+      h = { write: () => Promise.reject(Object.assign(new Error(code), { code })), close: async () => {} };
+    }
+    this.f = { path, h, bytes: 0, packets: 0, ifs: [], ifidOf: new Int32Array(this.ring.maxPorts).fill(-1) };
+    this.fileIndex = index;
+    this.st.file = path;
+    this.st.filesOpened++;
+    // at open, a failure is the caller's to report: not passed to onError
+    if (first) this.failing = true;
+    // the header, and in pcapng the IDBs of every port named so far
+    this.outLen = this.o.format === 'pcapng' ? writeShb(this.out, 0, this.o.app) : writePcapHeader(this.out, 0, this.ring.snaplen);
+    let bad: string | null = null;
+    if (this.o.format === 'pcapng') {
+      for (const port of this.declared) {
+        bad ??= await this.spill(idbLength(this.desc(this.ident[port]!)));
+        this.addIdb(this.ident[port]!);
+      }
+      this.pendingIdb = [];
+    }
+    bad ??= await this.writeAll(this.out, this.outLen);
+    this.outLen = 0;
+    if (first) {
+      this.failing = false;
+      if (bad !== null) {
+        await h.close().catch(() => {});
+        throw new CaptureError('UMV_ERR_CAPTURE_OPEN', `cannot write capture file ${path}: ${bad}`, path, bad);
+      }
+    }
+  }
+
+  /** Makes room for `need` bytes of header or statistics blocks by writing out what the chunk holds. */
+  private async spill(need: number): Promise<string | null> {
+    if (this.outLen + need <= this.out.length) return null;
+    const bad = await this.writeAll(this.out, this.outLen);
+    this.outLen = 0;
+    return bad;
+  }
+
+  private async rotate(): Promise<void> {
+    this.rotateNext = false;
+    await this.closeFile();
+    await this.openFile((this.fileIndex + 1) % this.o.rotate!.files, false);
+  }
+
+  /** ISBs (pcapng), then close. */
+  private async closeFile(): Promise<void> {
+    if (this.o.format === 'pcapng' && this.f.ifs.length > 0) {
+      this.ring.refresh();
+      const now = wallNs();
+      const sec = Math.floor(now / NS_PER_S);
+      const startSec = Math.floor(this.startNs / NS_PER_S);
+      this.outLen = 0;
+      for (let ifid = 0; ifid < this.f.ifs.length; ifid++) {
+        const id = this.f.ifs[ifid];
+        const c = id.final ?? this.ring.counters(id.port);
+        const s: InterfaceStats = {
+          sec, nsec: now - sec * NS_PER_S, startSec, startNsec: this.startNs - startSec * NS_PER_S,
+          received: c.seen - id.base.seen,
+          dropped: c.dropped - id.base.dropped + id.lostWriting,
+          delivered: id.delivered,
+        };
+        if (this.o.filter !== undefined) s.filterAccepted = c.accepted - id.base.accepted;
+        await this.spill(this.isbLen);
+        this.outLen += writeIsb(this.out, this.outLen, ifid, s);
+      }
+      await this.writeAll(this.out, this.outLen);
+      this.outLen = 0;
+    }
+    await this.f.h.close().catch((e: unknown) => this.noteError(new CaptureError('UMV_ERR_CAPTURE_WRITE',
+      `capture ${this.f.path}: close failed: ${errCode(e)}`, this.f.path, errCode(e))));
+  }
+}
