@@ -156,6 +156,7 @@ export class Daemon {
     this.datapath!.post({ op: 'attach', port: slot, fd: tap.fd });
     rt.unwatch = tap.watch((ev) => this.onTap(rt, ev));
     this.log.info(`child ${c.name}: ${MODE_NAMES[spec.mode]} ${formatMac(spec.mac)} mtu ${spec.mtu}${c.netns ? ` in ${c.netns}` : ''}`);
+    for (const l of this.portListeners) l.added(slot, c.name);
     return rt;
   }
 
@@ -165,6 +166,7 @@ export class Daemon {
     if (!rt) throw new DaemonError(`no child named ${name}`, Exit.USAGE, 'UMV_ERR_NO_CHILD');
     this.dropChild(rt);
     this.children.delete(name);
+    for (const l of this.portListeners) l.removed(rt.slot, name);
     this.log.info(`child ${name}: deleted`);
   }
 
@@ -378,6 +380,15 @@ export class Daemon {
 
   /** Waits until the worker has applied every change made so far. */
   async settled(): Promise<void> { await this.datapath?.settled(); }
+
+  /** Who wants to hear of children coming and going (a running capture names its ports) */
+  readonly portListeners = new Set<{ added(slot: number, name: string): void; removed(slot: number, name: string): void }>();
+
+  /** Hands a capture ring to the worker (null: stop handing frames over); settles before returning. */
+  async setCaptureRing(sab: SharedArrayBuffer | null): Promise<void> {
+    this.datapath?.post({ op: 'capture', sab });
+    await this.settled();
+  }
 
   // ---- reporting and shutdown ----
 

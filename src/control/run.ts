@@ -41,7 +41,7 @@ export async function runMain(cfg: RunConfig, host: Host): Promise<number> {
   let metrics: MetricsServer | null = null;
   let capture: CaptureControl | null = null;
   const shutdown = async (): Promise<void> => {
-    await capture?.stop();
+    await capture?.close();
     await metrics?.close();
     await control.close();
     if (daemon) {

@@ -25,7 +25,7 @@ export class Datapath {
       counters: o.counters, control: this.ctl.buffer as SharedArrayBuffer, port: this.channel.port2,
     };
     this.worker = new Worker(new URL('./worker.js', import.meta.url), {
-      workerData: init, transferList: [this.channel.port2], execArgv: process.execArgv,
+      workerData: init, transferList: [this.channel.port2],
     });
     let resolveReady!: (ifindex: number) => void;
     let rejectReady!: (e: Error) => void;
