@@ -55,6 +55,22 @@ function linkIn(nsfd: number, name: string): LinkState {
 
 const nsInode = (fd: number): number => fstatSync(fd).ino;
 
+/** Children sharing a namespace share one read of its dev_mcast per refresh: reading it costs a thread. */
+const MCAST_FRESH_MS = 100;
+const mcastCache = new Map<number, { at: number; entries: ReturnType<typeof parseDevMcast> }>();
+
+function devMcastOf(nsfd: number, what: string): ReturnType<typeof parseDevMcast> {
+  const ino = nsInode(nsfd);
+  const now = Date.now();
+  const hit = mcastCache.get(ino);
+  if (hit && now - hit.at < MCAST_FRESH_MS) return hit.entries;
+  const r = loadAddon().readInNetns(nsfd, '/proc/thread-self/net/dev_mcast');
+  if (typeof r === 'number') throw new IfaceError(what, 'read dev_mcast', -r);
+  const entries = parseDevMcast(r);
+  mcastCache.set(ino, { at: now, entries });
+  return entries;
+}
+
 class LinuxTap implements Tap {
   private nl: LinkWatch | null = null;
   private nsIno = 0;
@@ -85,11 +101,7 @@ class LinuxTap implements Tap {
   state(): LinkState { return this.inNs((nsfd) => linkIn(nsfd, this.currentName())); }
 
   groups(): number[] {
-    return this.inNs((nsfd) => {
-      const r = loadAddon().readInNetns(nsfd, '/proc/thread-self/net/dev_mcast');
-      if (typeof r === 'number') throw new IfaceError(this.io.name, 'read dev_mcast', -r);
-      return parseDevMcast(r).filter((e) => e.ifindex === this.ifindex).map((e) => e.mac);
-    });
+    return this.inNs((nsfd) => devMcastOf(nsfd, this.io.name).filter((e) => e.ifindex === this.ifindex).map((e) => e.mac));
   }
 
   watch(cb: (ev: TapEvent) => void): () => void {
@@ -124,6 +136,9 @@ class LinuxTap implements Tap {
       this.ifindex = this.inNs((nsfd) => check(loadAddon().ifIndex(nsfd, this.currentName()), this.io.name, 'SIOCGIFINDEX'));
       this.reopen?.();
       cb({ type: 'moved', netns: `netns inode ${this.nsIno}` });
+      // Events in the new namespace before the watch there began (e.g. `ip link set up` right after the move)
+      // were never seen: report the state once, as watch() does at its start.
+      cb({ type: 'state', link: this.state() });
     } catch {
       cb({ type: 'gone' });
     }
