@@ -42,8 +42,14 @@ export class ControlServer {
 
   private accept(s: Socket): void {
     if (this.clients >= MAX_CLIENTS) {
-      s.end(JSON.stringify({ ok: false, error: 'too many clients at once; try again', code: 'UMV_ERR_BUSY' }) + '\n');
+      // A socket nobody reads never sees the client's FIN and stays open for ever (an fd leak, and close() would
+      // wait for it): read and discard, bound it in time, and let close() destroy it.
       s.on('error', () => {});
+      s.resume();
+      s.setTimeout(REQUEST_TIMEOUT_MS, () => s.destroy());
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+      s.end(JSON.stringify({ ok: false, error: 'too many clients at once; try again', code: 'UMV_ERR_BUSY' }) + '\n');
       return;
     }
     this.clients++;
