@@ -1,0 +1,293 @@
+// Counted test traffic for the daemon's system tests: a paced UDP sender and a counting UDP receiver (small Node
+// programs run with `node -e` inside a namespace), and a wire counter (an AF_PACKET socket through the addon).
+//
+//   const rx = await startReceiver(sb, c2, '198.18.0.12', 9000);
+//   const r = await sendFlow(sb, c1, { dst: '198.18.0.12', port: 9000, flow: 1, phase: 1, count: 500, rate: 1000 });
+//   const counts = await rx.snapshot();   // counts.get('1/1') → { got, dup }
+//
+// Every datagram carries magic "UMVF", a flow id, a phase id and a sequence number, so a test counts only its own
+// frames, per phase, and sees duplicates. Senders are bounded in count and rate; receivers in time.
+
+import type { ChildProcess } from 'node:child_process';
+import { loadAddon } from '../../../src/io/native.js';
+import { withNetns } from '../../../src/io/netns.js';
+import type { Sandbox } from './netns.js';
+
+/** The programs, run as `node -e FLOW_JS send|recv ...` (CommonJS, no files to build). */
+const FLOW_JS = String.raw`
+const dgram = require('node:dgram');
+const [mode, addr, portText, ...rest] = process.argv.slice(1);
+const port = Number(portText);
+const MAGIC = 0x554d5646; // "UMVF"
+if (mode === 'recv') {
+  const seconds = Number(rest[0] || 120);
+  const seen = new Map();   // "flow/phase" -> { bits: Uint8Array, got, dup }
+  const s = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
+  s.on('message', (m) => {
+    if (m.length < 12 || m.readUInt32BE(0) !== MAGIC) return;
+    const key = m.readUInt16BE(4) + '/' + m.readUInt16BE(6);
+    const seq = m.readUInt32BE(8);
+    let e = seen.get(key);
+    if (!e) { e = { bits: new Uint8Array(1024), got: 0, dup: 0 }; seen.set(key, e); }
+    if ((seq >> 3) >= e.bits.length) { const b = new Uint8Array(Math.max(e.bits.length * 2, (seq >> 3) + 1)); b.set(e.bits); e.bits = b; }
+    const bit = 1 << (seq & 7);
+    if (e.bits[seq >> 3] & bit) e.dup++; else { e.bits[seq >> 3] |= bit; e.got++; }
+  });
+  const report = () => {
+    const o = {};
+    for (const [k, e] of seen) o[k] = { got: e.got, dup: e.dup };
+    process.stdout.write('counts ' + JSON.stringify(o) + '\n');
+  };
+  process.on('SIGUSR2', report);
+  const end = () => { report(); s.close(); process.exit(0); };
+  process.on('SIGTERM', end);
+  setTimeout(end, seconds * 1000);
+  s.bind(port, addr, () => process.stdout.write('listening\n'));
+} else if (mode === 'send') {
+  const [flow, phase, count, rate, size] = rest.map(Number);
+  const s = dgram.createSocket({ type: 'udp4', sendBufferSize: 1 << 20 });
+  let queued = 0, sent = 0, errors = 0, done = false;
+  // Credit pacing: never more than 10 ms worth at once, so a stalled sender slows down instead of bursting.
+  const burst = Math.max(1, rate / 100);
+  let credit = 1, last = Date.now();
+  const t0 = last;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    clearInterval(timer);
+    const wait = () => { if (sent + errors < queued) { setTimeout(wait, 5); return; }
+      process.stdout.write('sent ' + JSON.stringify({ sent, errors, ms: Date.now() - t0 }) + '\n'); s.close(); };
+    wait();
+  };
+  const tick = () => {
+    const now = Date.now();
+    credit = Math.min(burst, credit + (now - last) * rate / 1000);
+    last = now;
+    while (credit >= 1 && queued < count) {
+      credit -= 1;
+      const b = Buffer.alloc(Math.max(size || 64, 12));
+      b.writeUInt32BE(MAGIC, 0); b.writeUInt16BE(flow, 4); b.writeUInt16BE(phase, 6); b.writeUInt32BE(queued, 8);
+      queued++;
+      s.send(b, port, addr, (err) => { if (err) errors++; else sent++; });
+    }
+    if (queued >= count) finish();
+  };
+  const timer = setInterval(tick, 5);
+  process.on('SIGTERM', finish);
+  tick();
+} else {
+  process.stderr.write('usage: recv ADDR PORT [SECONDS] | send ADDR PORT FLOW PHASE COUNT RATE [SIZE]\n');
+  process.exit(2);
+}
+`;
+
+export interface Count { got: number; dup: number }
+export type Counts = Map<string, Count>;
+
+/** got for flow/phase (0 when nothing of it arrived) */
+export function got(c: Counts, flow: number, phase: number): number {
+  return c.get(`${flow}/${phase}`)?.got ?? 0;
+}
+/** duplicates over every flow and phase */
+export function dups(c: Counts): number {
+  let d = 0;
+  for (const v of c.values()) d += v.dup;
+  return d;
+}
+
+/** Lines of a process's stdout, as they come. */
+function lines(p: ChildProcess): { next(prefix: string, timeoutMs: number): Promise<string> } {
+  let buf = '';
+  const waiting: Array<{ prefix: string; resolve: (l: string) => void }> = [];
+  const queued: string[] = [];
+  p.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const w = waiting.findIndex((x) => line.startsWith(x.prefix));
+      if (w >= 0) waiting.splice(w, 1)[0].resolve(line); else queued.push(line);
+    }
+  });
+  return {
+    next(prefix, timeoutMs) {
+      const q = queued.findIndex((l) => l.startsWith(prefix));
+      if (q >= 0) return Promise.resolve(queued.splice(q, 1)[0]);
+      return new Promise((resolve, reject) => {
+        const entry = { prefix, resolve: (l: string) => { clearTimeout(t); resolve(l); } };
+        const t = setTimeout(() => {
+          waiting.splice(waiting.indexOf(entry), 1);
+          reject(new Error(`no "${prefix}" line from pid ${p.pid} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiting.push(entry);
+      });
+    },
+  };
+}
+
+function parseCounts(line: string): Counts {
+  const o = JSON.parse(line.slice('counts '.length)) as Record<string, Count>;
+  return new Map(Object.entries(o));
+}
+
+export interface Receiver {
+  readonly proc: ChildProcess;
+  /** Counts so far (asks the receiver with SIGUSR2). */
+  snapshot(): Promise<Counts>;
+  /** Final counts; the receiver exits. */
+  stop(): Promise<Counts>;
+}
+
+/** A counting UDP receiver bound to addr:port in ns; resolves once it listens. Ends by itself after `seconds`. */
+export async function startReceiver(sb: Sandbox, ns: string, addr: string, port: number, seconds = 150): Promise<Receiver> {
+  const proc = sb.spawn(ns, [process.execPath, '-e', FLOW_JS, 'recv', addr, String(port), String(seconds)]);
+  const l = lines(proc);
+  await l.next('listening', 10_000);
+  return {
+    proc,
+    async snapshot() {
+      const p = l.next('counts ', 5000);
+      process.kill(proc.pid!, 'SIGUSR2');
+      return parseCounts(await p);
+    },
+    async stop() {
+      const p = l.next('counts ', 5000);
+      process.kill(proc.pid!, 'SIGTERM');
+      return parseCounts(await p);
+    },
+  };
+}
+
+export interface FlowSpec {
+  dst: string;
+  port: number;
+  flow: number;
+  phase: number;
+  count: number;
+  /** datagrams per second */
+  rate: number;
+  /** UDP payload bytes (default 64) */
+  size?: number;
+}
+
+export interface SendResult { sent: number; errors: number; ms: number }
+
+export interface Stream {
+  readonly proc: ChildProcess;
+  /** Resolves when every datagram was handed to the kernel (or the stream was stopped). */
+  readonly done: Promise<SendResult>;
+  /** Stops early (SIGTERM); resolves with what was sent. */
+  stop(): Promise<SendResult>;
+}
+
+/** Starts a paced sender in ns; it ends by itself after spec.count datagrams. */
+export function startStream(sb: Sandbox, ns: string, f: FlowSpec): Stream {
+  const proc = sb.spawn(ns, [process.execPath, '-e', FLOW_JS, 'send', f.dst, String(f.port), String(f.flow), String(f.phase),
+    String(f.count), String(f.rate), String(f.size ?? 64)]);
+  const l = lines(proc);
+  const limitMs = (f.count / f.rate) * 2000 + 30_000;  // a loaded machine slows the pacing down, never up
+  const done = l.next('sent ', limitMs).then((line) => JSON.parse(line.slice('sent '.length)) as SendResult);
+  done.catch(() => { /* surfaced by whoever awaits it */ });
+  return {
+    proc, done,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) process.kill(proc.pid!, 'SIGTERM');
+      return done;
+    },
+  };
+}
+
+/** Sends one bounded, paced flow and waits for the sender to finish. */
+export function sendFlow(sb: Sandbox, ns: string, f: FlowSpec): Promise<SendResult> {
+  return startStream(sb, ns, f).done;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `probe` until it returns true or timeoutMs passes; returns the last answer. */
+export async function until(probe: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 100): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await probe()) return true;
+    if (Date.now() >= end) return false;
+    await sleep(everyMs);
+  }
+}
+
+// ---- raw frames through the addon (AF_PACKET sockets in a namespace) ----
+
+export const ET_TEST = 0x88b5;
+
+export function putMac(b: Uint8Array, at: number, mac: number): void {
+  for (let i = 5, v = mac; i >= 0; i--, v = Math.floor(v / 256)) b[at + i] = v % 256;
+}
+export function readMac(b: Uint8Array, at: number): number {
+  let m = 0;
+  for (let i = 0; i < 6; i++) m = m * 256 + b[at + i];
+  return m;
+}
+
+/** dst, src, EtherType 0x88b5, a 32-bit tag and a byte pattern; len includes the Ethernet header. */
+export function rawFrame(dst: number, src: number, len: number, tag: number): Uint8Array {
+  const f = new Uint8Array(len);
+  putMac(f, 0, dst); putMac(f, 6, src);
+  f[12] = ET_TEST >> 8; f[13] = ET_TEST & 0xff;
+  new DataView(f.buffer).setUint32(14, tag);
+  for (let o = 18; o < len; o++) f[o] = (o * 7 + tag) & 0xff;
+  return f;
+}
+
+const EAGAIN = 11;
+
+/** A raw socket on one interface of a namespace: sends frames as given, receives frames the interface got. */
+export class RawPort {
+  private readonly fd: number;
+  private readonly buf = new Uint8Array(70_000);
+  private readonly addon = loadAddon();
+
+  constructor(readonly ns: string, readonly ifname: string) {
+    const fd = withNetns(ns, (nsfd) => this.addon.packetOpen(nsfd, ifname));
+    if (fd < 0) throw new Error(`packet socket on ${ifname} in ${ns}: errno ${-fd}`);
+    this.fd = fd;
+  }
+
+  send(frame: Uint8Array): number {
+    return this.addon.packetSend(this.fd, frame);
+  }
+
+  /** Frames with EtherType 0x88b5 received until `want` came or timeoutMs passed (copies). */
+  collect(want: number, timeoutMs: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    const end = Date.now() + timeoutMs;
+    while (out.length < want) {
+      const left = end - Date.now();
+      if (left <= 0) break;
+      const n = this.addon.packetRecv(this.fd, this.buf, Math.min(left, 50));
+      if (n === -EAGAIN) continue;
+      if (n < 0) throw new Error(`packetRecv on ${this.ifname}: errno ${-n}`);
+      if (n >= 18 && ((this.buf[12] << 8) | this.buf[13]) === ET_TEST) out.push(this.buf.slice(0, Math.min(n, this.buf.length)));
+    }
+    return out;
+  }
+
+  /** UDP test datagrams (magic UMVF) waiting on the socket, counted per "flow/phase"; reads until none is left. */
+  drainFlows(into: Map<string, number> = new Map()): Map<string, number> {
+    for (;;) {
+      const n = this.addon.packetRecv(this.fd, this.buf, 0);
+      if (n === -EAGAIN) return into;
+      if (n < 0) throw new Error(`packetRecv on ${this.ifname}: errno ${-n}`);
+      const b = this.buf;
+      if (n < 14 + 20 + 8 + 12 || b[12] !== 0x08 || b[13] !== 0x00 || b[23] !== 17) continue;
+      const u = 14 + (b[14] & 0x0f) * 4 + 8;
+      if (u + 12 > n) continue;
+      const dv = new DataView(b.buffer, b.byteOffset);
+      if (dv.getUint32(u) !== 0x554d5646) continue;
+      const key = `${dv.getUint16(u + 4)}/${dv.getUint16(u + 6)}`;
+      into.set(key, (into.get(key) ?? 0) + 1);
+    }
+  }
+
+  close(): void {
+    this.addon.closeFd(this.fd);
+  }
+}
