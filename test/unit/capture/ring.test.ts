@@ -136,7 +136,7 @@ describe('capture ring', () => {
         for (let p = 0; p < 4; p++) expect(r.counters(p).dropped).toBe(drops[p]);
         expect(r.pendingBytes()).toBe(0);
       },
-    ), { numRuns: 300 });
+    ), { numRuns: 120 });
   });
 
   test('a sink that stops leaves the record in the ring', () => {
