@@ -234,6 +234,8 @@ export class CaptureRing {
       const w = pos >>> 2;
       const size = this.d32[w];
       if (size === WRAP) { tail = (tail + this.capacity - pos) >>> 0; continue; }
+      // cannot happen while one producer and one consumer keep to the protocol; never loop on it if it does
+      if (size < REC_HDR || size > this.capacity - pos || (size & 7) !== 0) throw new Error(`capture ring: bad record size ${size} at ${pos}`);
       const pd = this.d32[w + 1];
       if (!sink.record(pd & 0xffff, pd >>> 16, this.data, pos + REC_HDR, this.d32[w + 3], this.d32[w + 2], this.d64[(pos >>> 3) + 2])) break;
       tail = (tail + size) >>> 0;

@@ -260,6 +260,17 @@ export class CaptureWriter implements CaptureSink {
   // ---- the loop -----------------------------------------------------------------------------------------------
 
   private async loop(): Promise<void> {
+    try {
+      await this.pump();
+    } catch (e) {
+      // a bug, not a disk problem: say so once and end the capture; forwarding goes on without it
+      this.failing = false;
+      this.noteError(new CaptureError('UMV_ERR_CAPTURE_WRITE', `capture ${this.f.path} stopped: ${(e as Error).message}`, this.f.path));
+    }
+    await this.closeFile().catch(() => {});
+  }
+
+  private async pump(): Promise<void> {
     for (;;) {
       const closing = this.closing;
       const n = this.fill();
@@ -275,9 +286,7 @@ export class CaptureWriter implements CaptureSink {
       });
       this.wake = null;
     }
-    await this.closeFile();
   }
-
 
   /** Encodes pending IDBs and ring records into the chunk; returns how many records it took. */
   private fill(): number {

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CaptureRing } from '../../../src/capture/ring.js';
+import { CaptureRing, ringLayout } from '../../../src/capture/ring.js';
 import { CaptureWriter, capturePath, rotatedName, type CaptureFile, type CaptureIo } from '../../../src/capture/writer.js';
 import { CaptureError } from '../../../src/capture/errors.js';
 import { Dir } from '../../../src/capture/direction.js';
@@ -249,6 +249,20 @@ describe('errors', () => {
     const r = readPcapng(Buffer.concat(written));
     expect(r.packets.map((p) => tagOf(p.data))).toEqual([1, 3]);
     expect(r.stats).toEqual([expect.objectContaining({ ifrecv: 5n, ifdrop: 3n, usrdeliv: 2n })]);
+  });
+
+  test('a broken ring ends the capture with one error; close() still resolves', async () => {
+    const ring = ringFor();
+    const errors: CaptureError[] = [];
+    const w = await CaptureWriter.open(ring, { file: join(dir, 'z.pcapng'), format: 'pcapng', intervalMs: 1, onError: (e) => errors.push(e) });
+    ring.offer(0, Dir.IN, frame(60, 1), 0, 60, T0);
+    await handled(w, 1);
+    ring.offer(0, Dir.IN, frame(60, 2), 0, 60, T0);
+    new Uint32Array(ring.sab, ringLayout(8).data)[88 / 4] = 3; // the second record's size word (after 24 + 60 → 88 bytes): garbage
+    await new Promise((r) => setTimeout(r, 50));
+    await w.close();
+    expect(errors.map((e) => e.message)).toEqual([`capture ${join(dir, 'z.pcapng')} stopped: capture ring: bad record size 3 at 88`]);
+    expect(readPcapng(readFileSync(join(dir, 'z.pcapng'))).packets).toHaveLength(1);
   });
 
   test('EAGAIN (a non-blocking standard output that is full) is waited out, not lost', async () => {
