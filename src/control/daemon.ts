@@ -146,7 +146,7 @@ export class Daemon {
       tap.setCarrier(this.parent.up && this.parent.carrier);
       tap.setUp(true);
     } catch (e) {
-      this.dropChild(rt);
+      void this.dropChild(rt);
       this.children.delete(c.name);
       throw new DaemonError(`child ${c.name}: ${describeError(e)}`, Exit.FAILURE, 'UMV_ERR_TAP');
     }
@@ -161,10 +161,10 @@ export class Daemon {
   }
 
   /** Deletes a child: its TAP goes, its MAC is free again. */
-  delChild(name: string): void {
+  async delChild(name: string): Promise<void> {
     const rt = this.children.get(name);
     if (!rt) throw new DaemonError(`no child named ${name}`, Exit.USAGE, 'UMV_ERR_NO_CHILD');
-    this.dropChild(rt);
+    await this.dropChild(rt);
     this.children.delete(name);
     for (const l of this.portListeners) l.removed(rt.slot, name);
     this.log.info(`child ${name}: deleted`);
@@ -209,7 +209,7 @@ export class Daemon {
     return rt;
   }
 
-  private dropChild(rt: ChildRt): void {
+  private dropChild(rt: ChildRt): Promise<void> {
     rt.unwatch?.();
     rt.unwatch = null;
     if (rt.state !== 'gone' && this.table.used[rt.slot]) {
@@ -217,10 +217,14 @@ export class Daemon {
       this.releaseMemberships(rt);
       this.mutate('removeChild', rt.slot);
     }
-    if (rt.tap) { try { rt.tap.close(); } catch { /* already gone */ } }
+    const tap = rt.tap;
     rt.tap = null;
     this.bySlot[rt.slot] = null;
     rt.state = 'gone';
+    if (!tap) return Promise.resolve();
+    // The worker must let go of the fd (detach) before it is closed, or its pending reads pin the TAP.
+    const close = (): void => { try { tap.close(); } catch { /* already gone */ } };
+    return this.datapath ? this.datapath.settled().then(close, close) : Promise.resolve(close());
   }
 
   private moveMac(rt: ChildRt, mac: number): void {
@@ -244,7 +248,7 @@ export class Daemon {
     if (rt.state === 'gone') return;
     if (ev.type === 'gone') {
       this.log.warn(`child ${rt.name}: its TAP was deleted; the child is gone`);
-      this.dropChild(rt);
+      void this.dropChild(rt);
       return;
     }
     if (ev.type === 'moved') {

@@ -105,7 +105,7 @@ export async function handleRequest(d: Daemon, req: Record<string, unknown>, ext
         return { ok: true, name: rt.name, mac: formatMac(d.table.mac[rt.slot]) };
       }
       case 'del':
-        d.delChild(cmd.name);
+        await d.delChild(cmd.name);
         await d.settled();
         return { ok: true };
       case 'set': {
