@@ -79,6 +79,14 @@ function failure(e: unknown): Answer {
   return { ok: false, error: err.message, code: typeof err.code === 'string' ? err.code : 'UMV_ERR_INTERNAL' };
 }
 
+function withVlanTag(f: Uint8Array, vid: number): Uint8Array {
+  const t = new Uint8Array(f.length + 4);
+  t.set(f.subarray(0, 12), 0);
+  t[12] = 0x81; t[13] = 0x00; t[14] = (vid >>> 8) & 0x0f; t[15] = vid & 0xff;
+  t.set(f.subarray(12), 16);
+  return t;
+}
+
 export interface ExtraHandlers {
   captureStart?: (c: Extract<Command, { kind: 'capture-start' }>) => Promise<Answer> | Answer;
   captureStop?: () => Promise<Answer> | Answer;
@@ -122,7 +130,10 @@ export async function handleRequest(d: Daemon, req: Record<string, unknown>, ext
       }
       case 'trace': {
         const from = portIndex(d, cmd.in);
-        const frame = traceFrame(cmd.dst, cmd.src ?? 0x02_ee_00_00_00_01, 0x88b5, cmd.len ?? 60);
+        // Default source: the --in port's own MAC (a frame a child sends; from the parent, one the parent's MAC sent).
+        const plain = traceFrame(cmd.dst, cmd.src ?? d.table.mac[from], 0x88b5, cmd.len ?? 60);
+        // An 802.1Q tag sits between the source MAC and the EtherType; the decision reads the frame as it is (F25).
+        const frame = cmd.vlan === undefined ? plain : withVlanTag(plain, cmd.vlan);
         const tr = explain(d.table, from, frame);
         const name = (p: number): string => (p === PARENT ? `${d.cfg.parent} (wire)` : [...d.children.values()].find((c) => c.slot === p)?.name ?? `slot ${p}`);
         return {
