@@ -1,4 +1,5 @@
-// Capture files as tshark sees them: interface names, directions, lengths, timestamps from our pcapng; classic
+// Capture files as tshark sees them: what `umacvlan run --capture` wrote while frames crossed a real daemon;
+// then, piece by piece: interface names, directions, lengths, timestamps from our pcapng; classic
 // pcap; a stream on standard output read by `tshark -r -`; a filter compiled by the system's libpcap keeping
 // exactly the frames it matches; rotation on a real file system; a full disk and a read-only one; a machine
 // without libpcap. Root: the disk and library cases mount inside `unshare -m` (the host's mounts are untouched).
@@ -16,6 +17,9 @@ import { CaptureRing } from '../../src/capture/ring.js';
 import { Dir } from '../../src/capture/direction.js';
 import type { BpfNative } from '../../src/capture/filter.js';
 import { arp, BCAST, eth, icmpEcho, ipv4, ipv6, mac, tcp, udp, v6 } from '../unit/capture/frames.js';
+import { createSandbox, type Sandbox } from './helpers/netns.js';
+import { ensureBuilt, startDaemon, udpEchoServer, udpPing } from './helpers/daemon.js';
+import { makeLab, type Lab } from './helpers/lab.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ADDON = join(ROOT, 'build', 'Release', 'umacvlan.node');
@@ -245,5 +249,59 @@ describe('files on disk', () => {
     const [ro, missing] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(ro).toEqual({ ok: false, name: 'CaptureError', code: 'UMV_ERR_CAPTURE_OPEN', errno: 'EROFS', message: `cannot open capture file ${mnt}/x.pcapng: EROFS` });
     expect(missing).toMatchObject({ code: 'UMV_ERR_CAPTURE_OPEN', errno: 'ENOENT' });
+  });
+});
+
+describe('through the daemon: umacvlan run --capture', () => {
+  let sb: Sandbox;
+  let lab: Lab;
+  beforeAll(() => {
+    ensureBuilt();
+    sb = createSandbox('umc');
+    lab = makeLab(sb, '0', [{ short: 'c1', mode: 'bridge' }, { short: 'c2', mode: 'bridge' }]);
+  });
+  afterAll(() => { sb?.cleanup(); });
+
+  /** Runs the daemon with `capture` options while c1 pings c2 (bridge: never on the wire) and ext pings c1. */
+  async function captureRun(capture: string[]): Promise<void> {
+    const [c1, c2] = lab.kids;
+    const d = await startDaemon(sb, lab.dp, ['--parent', lab.p0, ...lab.childArgs(), ...capture]);
+    try {
+      for (const k of lab.kids) lab.configure(k);
+      const servers = [udpEchoServer(sb, c2.ns, c2.ip, 30), udpEchoServer(sb, c1.ns, c1.ip, 30)];
+      await new Promise((r) => setTimeout(r, 300));
+      expect(udpPing(sb, c1.ns, c2.ip, 3).ok).toBe(true);
+      expect(udpPing(sb, lab.ext, c1.ip, 2).ok).toBe(true);
+      for (const p of servers) p.kill();
+    } finally {
+      const r = await d.stop();
+      expect(r.code, r.stderr).toBe(0);
+    }
+  }
+
+  test('--capture-port all: each frame once per port it crossed, inbound where it came in, outbound where it went', async () => {
+    const file = join(dir, 'daemon.pcapng');
+    await captureRun(['--capture', file]);
+    const [c1, c2] = lab.kids;
+    const rows = tshark(file, ['frame.interface_name', 'frame.packet_flags_direction', 'ip.src', 'ip.dst', 'frame.time_epoch'], ['-Y', 'udp.port == 7']);
+    const seen = rows.map((r) => `${r[0]} ${r[1] === IN ? 'in' : 'out'} ${r[2]}>${r[3]}`);
+    const c2c = [`${c1.name} in ${c1.ip}>${c2.ip}`, `${c2.name} out ${c1.ip}>${c2.ip}`, `${c2.name} in ${c2.ip}>${c1.ip}`, `${c1.name} out ${c2.ip}>${c1.ip}`];
+    const wire = [`${lab.p0} in ${lab.extIp}>${c1.ip}`, `${c1.name} out ${lab.extIp}>${c1.ip}`, `${c1.name} in ${c1.ip}>${lab.extIp}`, `${lab.p0} out ${c1.ip}>${lab.extIp}`];
+    expect(seen).toEqual([...c2c, ...c2c, ...c2c, ...wire, ...wire]);
+    const times = rows.map((r) => BigInt(r[4].replace('.', '')));
+    times.forEach((t, i) => { if (i > 0) expect(t >= times[i - 1]).toBe(true); });
+    const info = execFileSync('capinfos', [file], { encoding: 'utf8' });
+    expect(info).toMatch(/Number of interfaces in file: 3/);
+    expect(info.match(/Number of stat entries = 1/g)).toHaveLength(3);
+  });
+
+  test('--capture-port CHILD --capture-filter: only that port, only the matching frames', async () => {
+    const file = join(dir, 'daemon-c2.pcapng');
+    const [c1, c2] = lab.kids;
+    await captureRun(['--capture', file, '--capture-port', c2.name, '--capture-filter', `udp and src host ${c1.ip}`, '--capture-snaplen', '64']);
+    const rows = tshark(file, ['frame.interface_name', 'frame.packet_flags_direction', 'ip.src', 'frame.cap_len', 'frame.len']);
+    expect(rows).toHaveLength(3);
+    for (const r of rows) expect(r.slice(0, 4)).toEqual([c2.name, OUT, c1.ip, '64']);
+    for (const r of rows) expect(Number(r[4])).toBeGreaterThan(64);
   });
 });
