@@ -28,7 +28,7 @@ import { write as fdWrite } from 'node:fs';
 import { open as fsOpen, mkdir, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { CaptureError } from './errors.js';
-import { epbLength, idbLength, isbLength, shbLength, writeEpb, writeIdb, writeIsb, writeShb,
+import { epbLength, idbLength, isbLength, writeEpb, writeIdb, writeIsb, writeShb,
   type InterfaceDesc, type InterfaceStats } from './pcapng.js';
 import { PCAP_HEADER_LEN, pcapRecordLength, writePcapHeader, writePcapRecord } from './pcap.js';
 import type { CaptureRing, CaptureSink } from './ring.js';
