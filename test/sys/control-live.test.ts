@@ -15,7 +15,7 @@ import { createConnection } from 'node:net';
 import { existsSync, readdirSync } from 'node:fs';
 import { createSandbox, isRoot, type Sandbox } from './helpers/netns.js';
 import { startDaemon, runCli, udpEchoServer, udpPing, CLI, type RunningDaemon } from './helpers/daemon.js';
-import { makeLab, macText, type Lab, type Kid } from './helpers/lab.js';
+import { makeLab, macText, runDaemon, type Lab, type Kid } from './helpers/lab.js';
 import { startReceiver, sendFlow, startStream, got, dups, sleep, until, type Receiver, type Stream, type Counts } from './helpers/traffic.js';
 
 const root = isRoot();
@@ -280,14 +280,9 @@ describe.skipIf(!root)('live control under load (root)', () => {
 
   test('two daemons: a client that names neither gets an error listing both; --parent picks one', async () => {
     const labs = [makeLab(sb, 'a', [{ short: 'ca', mode: 'vepa' }]), makeLab(sb, 'b', [{ short: 'cb', mode: 'vepa' }])];
-    const procs = labs.map((l) => sb.spawn(l.dp, [process.execPath, CLI, 'run', '--parent', l.p0, ...l.childArgs()]));
+    const daemons = await Promise.all(labs.map((l) => runDaemon(sb, l.dp, ['--parent', l.p0, ...l.childArgs()])));
+    const procs = daemons.map((x) => x.proc);
     try {
-      await Promise.all(procs.map((p) => new Promise<void>((resolve, reject) => {
-        let err = '';
-        const t = setTimeout(() => reject(new Error(`not ready: ${err}`)), 20_000);
-        p.stderr!.on('data', (c: Buffer) => { err += c.toString(); if (/^ready$/m.test(err)) { clearTimeout(t); resolve(); } });
-        p.on('exit', (code) => { clearTimeout(t); reject(new Error(`exited ${code}: ${err}`)); });
-      })));
       const paths = labs.map((l) => {
         const ino = sb.run(l.dp, ['stat', '-L', '-c', '%i', '/proc/self/ns/net']).trim();
         return `/run/umacvlan/${ino}-${l.p0}.sock`;
@@ -304,7 +299,7 @@ describe.skipIf(!root)('live control under load (root)', () => {
         expect((JSON.parse(s.stdout) as PortView[]).map((p) => p.name)).toEqual([l.p0, l.kids[0].name]);
       }
       for (const p of procs) p.kill('SIGTERM');
-      const codes = await Promise.all(procs.map((p) => sb.wait(p, 15_000)));
+      const codes = await Promise.all(daemons.map((x) => x.exited));
       expect(codes.map((c) => c.code)).toEqual([0, 0]);
       for (const p of paths) expect(existsSync(p), p).toBe(false);
     } finally {

@@ -5,6 +5,8 @@
 //   ext: e0 198.18.0.1 ──veth── p0 (parent, in dp)     umacvlan run --parent p0 --child c1:…:bridge --netns c1=NS …
 //   child k: TAP named sb.name(short) in its own namespace, 198.18.0.(10 + k)
 
+import type { ChildProcess } from 'node:child_process';
+import { CLI } from './daemon.js';
 import type { Sandbox } from './netns.js';
 
 export interface Kid {
@@ -109,4 +111,26 @@ export function makeLab(sb: Sandbox, tag: string, kids: ReadonlyArray<{ short: s
 /** Neighbour entries for kids that appear later: every kid's namespace learns every other kid (TAP must exist). */
 export function meshNeighbours(lab: Lab, kids: readonly Kid[] = lab.kids): void {
   for (const k of kids) lab.configure(k);
+}
+
+/** A daemon started with exactly the arguments given (no control path added), for tests that choose their own. */
+export interface OwnDaemon {
+  readonly proc: ChildProcess;
+  stderr(): string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** `umacvlan run ARGS` in ns; resolves at `ready`, rejects with its stderr if it exits first or is not ready in time. */
+export function runDaemon(sb: Sandbox, ns: string, args: readonly string[], timeoutMs = 20_000): Promise<OwnDaemon> {
+  const proc = sb.spawn(ns, [process.execPath, CLI, 'run', ...args]);
+  let err = '';
+  proc.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.on('exit', (code, signal) => r({ code, signal })));
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`daemon not ready within ${timeoutMs} ms:\n${err}`)), timeoutMs);
+    proc.stderr!.on('data', () => {
+      if (/^ready$/m.test(err)) { clearTimeout(t); resolve({ proc, stderr: () => err, exited }); }
+    });
+    void exited.then(({ code, signal }) => { clearTimeout(t); reject(new Error(`daemon exited (${code ?? signal}) before ready:\n${err}`)); });
+  });
 }
