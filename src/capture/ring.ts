@@ -27,7 +27,7 @@
 // program and tries again on the next frame.
 
 import { BPF_MAXINSNS, runBpf, toProgram } from './bpf.js';
-import { copyBytes } from './bytes.js';
+import { FrameCopier } from './bytes.js';
 
 const CTL = { HEAD: 0, TAIL: 1, FILTER_SEQ: 2, FILTER_INSNS: 3, ALL_PORTS: 4, SNAPLEN: 5, CAPACITY: 6, MAX_PORTS: 7, MAGIC: 8 } as const;
 const CTL_BYTES = 64;
@@ -81,6 +81,8 @@ export class CaptureRing {
   private readonly d32: Uint32Array;
   private readonly d64: Float64Array;
   private readonly wrapMask: number;
+  // producer's copy into data: word views of the worker's frame regions, made once per region
+  private readonly copier: FrameCopier;
   // producer's private copy of the filter (two, so a torn copy never replaces a good one)
   private prog: Int32Array;
   private spare: Int32Array;
@@ -128,6 +130,7 @@ export class CaptureRing {
     this.data = new Uint8Array(sab, l.data, this.capacity);
     this.d32 = new Uint32Array(sab, l.data, this.capacity / 4);
     this.d64 = new Float64Array(sab, l.data, this.capacity / 8);
+    this.copier = new FrameCopier(this.data);
     this.prog = new Int32Array(FILTER_BYTES / 4);
     this.spare = new Int32Array(FILTER_BYTES / 4);
     this.last = new Uint32Array(3 * this.maxPorts);
@@ -181,7 +184,7 @@ export class CaptureRing {
    * Offers the frame buf[at .. at+len) that crossed `port` in direction `dir` (Dir.IN / Dir.OUT) at tsNs
    * (nanoseconds since the Unix epoch, one reading per batch). Returns false when the ring was full (the frame is
    * counted as dropped for that port), true otherwise (copied, filtered out, or the port is not captured).
-   * No allocation except one short-lived view for a copy longer than 64 bytes (see bytes.ts copyBytes).
+   * No allocation once buf has been seen (see bytes.ts FrameCopier: one word view per source array, made once).
    */
   offer(port: number, dir: number, buf: Uint8Array, at: number, len: number, tsNs: number): boolean {
     const c = this.ctl;
@@ -216,7 +219,7 @@ export class CaptureRing {
     this.d32[w + 2] = len;
     this.d32[w + 3] = cap;
     this.d64[(pos >>> 3) + 2] = tsNs;
-    copyBytes(this.data, pos + REC_HDR, buf, at, cap);
+    this.copier.copy(pos + REC_HDR, buf, at, cap);
     Atomics.store(c, CTL.HEAD, next | 0);
     return true;
   }
