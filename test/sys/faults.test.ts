@@ -218,7 +218,7 @@ describe.skipIf(!root)('faults (root)', () => {
       // the same control path: refused before it touches anything, naming the live daemon
       const third = sb.spawn(lk.dp, [process.execPath, CLI, 'run', ...args]);
       const r3 = await sb.wait(third, 20_000);
-      expect(r3.code).not.toBe(0);
+      expect(r3.code).toBe(1);
       expect(r3.stderr.trimEnd().split('\n')).toHaveLength(1);
       expect(r3.stderr).toContain(`pid ${second.proc.pid}`);
       expect(r3.stderr).toContain(control);
@@ -236,7 +236,8 @@ describe.skipIf(!root)('faults (root)', () => {
     try {
       const b = sb.spawn(lk.dp, [process.execPath, CLI, 'run', ...byParent]);
       const rb = await sb.wait(b, 20_000);
-      expect(rb.code).not.toBe(0);
+      expect(rb.code).toBe(1);
+      expect(rb.stderr.trimEnd().split('\n')).toHaveLength(1);
       expect(rb.stderr).toContain(`pid ${a.proc.pid}`);
       expect(rb.stderr).toContain(lk.p0);
       expect(lk.kids.every((k) => sb.run(k.ns, ['ip', '-o', 'link']).includes(k.name))).toBe(true);
