@@ -79,6 +79,12 @@ export interface SendSpec {
   len?: number;
 }
 
+/** Sends one frame out of the endpoint's interface; throws if the kernel refuses it. */
+export function sendFrame(from: Endpoint, f: Uint8Array): void {
+  const rc = addon().packetSend(from.fd, f);
+  if (rc !== f.length) throw new Error(`${from.label}: send: ${rc}`);
+}
+
 /** Sends `count` distinct frames out of the endpoint's interface; throws if the kernel refuses one. */
 export function sendFrames(from: Endpoint, s: SendSpec): void {
   for (let seq = 0; seq < s.count; seq++) {
