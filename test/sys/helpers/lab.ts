@@ -108,11 +108,6 @@ export function makeLab(sb: Sandbox, tag: string, kids: ReadonlyArray<{ short: s
   return lab;
 }
 
-/** Neighbour entries for kids that appear later: every kid's namespace learns every other kid (TAP must exist). */
-export function meshNeighbours(lab: Lab, kids: readonly Kid[] = lab.kids): void {
-  for (const k of kids) lab.configure(k);
-}
-
 /** A daemon started with exactly the arguments given (no control path added), for tests that choose their own. */
 export interface OwnDaemon {
   readonly proc: ChildProcess;

@@ -1,5 +1,6 @@
 // Counted test traffic for the daemon's system tests: a paced UDP sender and a counting UDP receiver (small Node
-// programs run with `node -e` inside a namespace), and a wire counter (an AF_PACKET socket through the addon).
+// programs run with `node -e` inside a namespace), and raw frames sent and received on an interface (RawPort: an
+// AF_PACKET socket through the addon).
 //
 //   const rx = await startReceiver(sb, c2, '198.18.0.12', 9000);
 //   const r = await sendFlow(sb, c1, { dst: '198.18.0.12', port: 9000, flow: 1, phase: 1, count: 500, rate: 1000 });
@@ -221,11 +222,6 @@ export const ET_TEST = 0x88b5;
 export function putMac(b: Uint8Array, at: number, mac: number): void {
   for (let i = 5, v = mac; i >= 0; i--, v = Math.floor(v / 256)) b[at + i] = v % 256;
 }
-export function readMac(b: Uint8Array, at: number): number {
-  let m = 0;
-  for (let i = 0; i < 6; i++) m = m * 256 + b[at + i];
-  return m;
-}
 
 /** dst, src, EtherType 0x88b5, a 32-bit tag and a byte pattern; len includes the Ethernet header. */
 export function rawFrame(dst: number, src: number, len: number, tag: number): Uint8Array {
@@ -268,23 +264,6 @@ export class RawPort {
       if (n >= 18 && ((this.buf[12] << 8) | this.buf[13]) === ET_TEST) out.push(this.buf.slice(0, Math.min(n, this.buf.length)));
     }
     return out;
-  }
-
-  /** UDP test datagrams (magic UMVF) waiting on the socket, counted per "flow/phase"; reads until none is left. */
-  drainFlows(into: Map<string, number> = new Map()): Map<string, number> {
-    for (;;) {
-      const n = this.addon.packetRecv(this.fd, this.buf, 0);
-      if (n === -EAGAIN) return into;
-      if (n < 0) throw new Error(`packetRecv on ${this.ifname}: errno ${-n}`);
-      const b = this.buf;
-      if (n < 14 + 20 + 8 + 12 || b[12] !== 0x08 || b[13] !== 0x00 || b[23] !== 17) continue;
-      const u = 14 + (b[14] & 0x0f) * 4 + 8;
-      if (u + 12 > n) continue;
-      const dv = new DataView(b.buffer, b.byteOffset);
-      if (dv.getUint32(u) !== 0x554d5646) continue;
-      const key = `${dv.getUint16(u + 4)}/${dv.getUint16(u + 6)}`;
-      into.set(key, (into.get(key) ?? 0) + 1);
-    }
   }
 
   close(): void {
