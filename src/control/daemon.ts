@@ -85,7 +85,8 @@ export class Daemon {
     if (!host.isRoot()) throw new DaemonError('umacvlan run needs root (AF_PACKET and TAP devices)', Exit.NOT_ROOT, 'UMV_ERR_NOT_ROOT');
     let parent: LinkState;
     try { parent = host.link(cfg.parent); } catch (e) {
-      throw new DaemonError(`parent ${cfg.parent}: ${describeError(e)}`, Exit.FAILURE, 'UMV_ERR_NO_PARENT');
+      const why = (e as { code?: string }).code === 'ENODEV' ? 'no such interface' : describeError(e);
+      throw new DaemonError(`parent ${cfg.parent}: ${why}`, Exit.FAILURE, 'UMV_ERR_NO_PARENT');
     }
     const d = new Daemon(cfg, host, log, parent);
     try {
