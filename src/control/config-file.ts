@@ -391,7 +391,7 @@ export function loadConfigFile(path: string, read: (path: string) => string | Us
 }
 
 /**
- * The JSON config file's content as a draft (see the schema in umacvlan.schema.json and docs/config.md).
+ * The JSON config file's content as a draft (see the schema in umacvlan.schema.json and the README).
  * Pure, never throws. `file` names the file in syntax errors.
  */
 export function parseConfigFile(text: string, file = 'config'): RunDraft | UsageError {

@@ -17,7 +17,7 @@
  * reports it: a failed copy adds 1 to both rx_errors and rx_dropped; a bridge-local copy refused by the receiver's
  * MTU adds rx_errors +1 and rx_dropped +2 (the core counts its own drop too, case C6).
  *
- * Our deviations from §9, on purpose (docs/deviations-core.md): a bridge-local flood copy counts +L bytes, not the
+ * Our deviations from §9, on purpose (the README's deviations table): a bridge-local flood copy counts +L bytes, not the
  * kernel's +L+14 (C3), and an origin-only copy counts +L bytes, not +0 (C5). Both kernel values are artefacts of
  * where the kernel reads the length, not meaningful sizes.
  *

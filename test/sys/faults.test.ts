@@ -4,7 +4,7 @@
 //   main lab:  ext ──veth── p0 (dp: umacvlan run)  c1, c2, c3 bridge, each TAP in its own namespace
 //   lab p:     the same shape, for deleting the parent
 //   lab k:     the same shape, for SIGKILL, restart and a second daemon
-// (docs/faults.md is the table of these cases.)
+// (the README's "What happens when…" table lists these cases.)
 
 import { describe, test, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync } from 'node:fs';

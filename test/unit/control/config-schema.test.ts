@@ -120,7 +120,7 @@ describe('umacvlan.schema.json', () => {
   });
 
   test('the README example is valid for both', () => {
-    const md = readFileSync(new URL('../../../docs/config.md', import.meta.url), 'utf8');
+    const md = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
     const blocks = [...md.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]);
     expect(blocks.length).toBeGreaterThan(0);
     for (const b of blocks) {

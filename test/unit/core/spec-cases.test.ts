@@ -1,6 +1,6 @@
 // Every case of cases.md and every row of forwarding.md that a pure decision can express, named by its spec id.
 // Topologies T0/TS/TP and their MACs are cases.md's. Where umacvlan deliberately differs from the kernel the test
-// name says "deviation" and docs/deviations-core.md lists it.
+// name says "deviation" and the README's deviations table lists it.
 
 import { describe, expect, it } from 'vitest';
 import { Drop, Egress, Flag, Mode } from '../../../src/core/constants.js';
