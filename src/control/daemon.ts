@@ -93,6 +93,7 @@ export class Daemon {
       d.datapath = new Datapath(d.table, {
         parent: cfg.parent, batch: BATCH, busyPollUs: cfg.busyPollUs, counters: d.counters.buffer as SharedArrayBuffer,
         onError: (m) => d.log.warn(`datapath: ${m}`),
+        onExit: () => { d.log.warn('the datapath worker stopped unexpectedly; exiting'); d.endWith(Exit.FAILURE); },
       });
       await d.datapath.ready;
       d.unwatchParent = host.watchParent(parent.ifindex, (ev) => d.onParent(ev));

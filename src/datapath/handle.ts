@@ -10,6 +10,8 @@ export interface DatapathOptions {
   busyPollUs: number;
   counters: SharedArrayBuffer;
   onError: (message: string) => void;
+  /** the worker ended without being asked to (a crash): the daemon cannot forward any more */
+  onExit: () => void;
 }
 
 export class Datapath {
@@ -40,7 +42,11 @@ export class Datapath {
         }
       });
       this.worker.on('error', (e) => { if (!isReady) rejectReady(e); else o.onError(e.message); });
-      this.worker.on('exit', () => { if (!isReady) rejectReady(new Error('datapath worker exited before it was ready')); res(); });
+      this.worker.on('exit', () => {
+        if (!isReady) rejectReady(new Error('datapath worker exited before it was ready'));
+        else if (Atomics.load(this.ctl, CTL.STOP) === 0) o.onExit();
+        res();
+      });
     });
   }
 
