@@ -90,13 +90,16 @@ export class Daemon {
     }
     const d = new Daemon(cfg, host, log, parent);
     try {
+      // Watch first, then read again: a change between the first read and the watch (a carrier arriving just
+      // after `ip link set up`) would otherwise never be seen.
+      d.unwatchParent = host.watchParent(parent.ifindex, (ev) => d.onParent(ev));
+      d.onParent({ type: 'state', link: host.link(cfg.parent) });
       d.datapath = new Datapath(d.table, {
         parent: cfg.parent, batch: BATCH, busyPollUs: cfg.busyPollUs, counters: d.counters.buffer as SharedArrayBuffer,
         onError: (m) => d.log.warn(`datapath: ${m}`),
         onExit: () => { d.log.warn('the datapath worker stopped unexpectedly; exiting'); d.endWith(Exit.FAILURE); },
       });
       await d.datapath.ready;
-      d.unwatchParent = host.watchParent(parent.ifindex, (ev) => d.onParent(ev));
       for (const c of cfg.children) d.addChild(c);
       await d.datapath.settled();
     } catch (e) {
