@@ -8,7 +8,7 @@ import { loadAddon } from '../io/native.js';
 import { IfaceError, check } from '../io/errors.js';
 import { withNetns } from '../io/netns.js';
 import { openTap, closeTap, tapNetnsFd, tapIfname, setTapCarrier, setTapMac, type Tap as IoTap } from '../io/tap.js';
-import { LinkWatcher, type LinkEvent } from '../io/rtnetlink.js';
+import { LinkWatcher, dumpLinks, type LinkEvent } from '../io/rtnetlink.js';
 import { IFF } from '../io/rtnetlink-codec.js';
 import { parseDevMcast } from '../io/dev-mcast.js';
 import { sdNotify } from '../io/notify.js';
@@ -50,6 +50,22 @@ function linkIn(nsfd: number, name: string): LinkState {
     // SIOCGIFFLAGS is 16 bits wide: no IFF_LOWER_UP. IFF_RUNNING (operstate up: carrier and not dormant) stands in.
     ifindex: out[0], name, mtu: out[2], mac: out[3], up: (flags & IFF.UP) !== 0, carrier: (flags & IFF.RUNNING) !== 0,
     promisc: (flags & IFF.PROMISC) !== 0, allmulti: (flags & IFF.ALLMULTI) !== 0,
+  };
+}
+
+/**
+ * A link's state from rtnetlink (RTM_GETLINK dump): its carrier is the real one (IFLA_CARRIER / IFF_LOWER_UP).
+ * IFF_RUNNING, all SIOCGIFFLAGS can show, follows the operstate, which linkwatch updates up to a second later: read
+ * right after `ip link set up`, it would report no carrier where the kernel's macvlan already copies one.
+ */
+function linkFromNetlink(name: string): LinkState {
+  const e = dumpLinks().find((l) => l.ifname === name);
+  if (!e) throw new IfaceError(name, 'RTM_GETLINK', 19 /* ENODEV */);
+  const up = (e.flags & IFF.UP) !== 0;
+  return {
+    ifindex: e.ifindex, name, mac: e.mac < 0 ? 0 : e.mac, mtu: e.mtu, up,
+    carrier: up && (e.carrier ?? (e.flags & IFF.LOWER_UP) !== 0),
+    promisc: (e.flags & IFF.PROMISC) !== 0, allmulti: (e.flags & IFF.ALLMULTI) !== 0,
   };
 }
 
@@ -156,7 +172,7 @@ export class LinuxHost implements Host {
   isRoot(): boolean { return process.getuid?.() === 0; }
 
   link(name: string): LinkState {
-    return linkIn(-1, name);
+    return linkFromNetlink(name);
   }
 
   linkExistsIn(netns: string, name: string): boolean {
@@ -172,7 +188,7 @@ export class LinuxHost implements Host {
     const w = new LinkWatch(undefined, (m) => {
       if (m.ifindex !== ifindex) return;
       if (m.type === 'del') { cb({ type: 'gone' }); return; }
-      try { cb({ type: 'state', link: linkIn(-1, m.ifname) }); } catch { /* gone: the DELLINK follows */ }
+      try { cb({ type: 'state', link: linkFromNetlink(m.ifname) }); } catch { /* gone: the DELLINK follows */ }
     });
     return () => w.close();
   }
