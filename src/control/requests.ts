@@ -1,9 +1,8 @@
 // What the control socket does with a request. A client sends its argv; the daemon parses it again with the same
 // parser as the command line (nothing a client sends is trusted), then acts on its own port table.
 
-import { MODE_NAMES, Flag, Mode, PARENT, type ModeBit } from '../core/constants.js';
-import { explain, EGRESS_NAMES } from '../core/trace.js';
-import { traceFrame } from '../core/trace.js';
+import { MODE_NAMES, Flag, PARENT, type ModeBit } from '../core/constants.js';
+import { explain, traceFrame, EGRESS_NAMES } from '../core/trace.js';
 import { formatMac } from '../wire/ethernet.js';
 import { parseCommand, type Command } from './args.js';
 import { UsageError } from './usage-error.js';
@@ -153,4 +152,3 @@ export async function handleRequest(d: Daemon, req: Record<string, unknown>, ext
   }
 }
 
-export { Mode };
