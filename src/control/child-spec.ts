@@ -18,15 +18,14 @@
 // grammar's own: "%" (a TAP name with "%" would be taken as a template by TUNSETIFF), "parent" and "all" (reserved
 // port names for capture and trace), options only where the mode gives them a meaning.
 
-import { randomBytes } from 'node:crypto';
 import { Flag, Mode, MODE_NAMES, type ModeBit } from '../core/constants.js';
-import { formatMac, isGroupMac, macAt, parseMac } from '../wire/ethernet.js';
+import { formatMac, isGroupMac, parseMac } from '../wire/ethernet.js';
 import { problem, quote, UsageError, type Problem } from './usage-error.js';
 
 export interface ChildConfig {
   /** The TAP's name and the child's handle for ever. */
   name: string;
-  /** A 48-bit unicast MAC, or 'auto': the daemon picks randomMac(). A passthru child takes the parent's MAC anyway. */
+  /** A 48-bit unicast MAC, or 'auto': the daemon picks a random one (core/rules.ts randomMac). A passthru child takes the parent's MAC anyway. */
   mac: number | 'auto';
   mode: ModeBit;
   /** Flag bits (core/constants.ts Flag): NOPROMISC | NODST */
@@ -236,11 +235,4 @@ export function formatChild(c: ChildConfig): string {
   if (c.flags & Flag.NOPROMISC) s += ':nopromisc';
   if (c.mtu !== undefined) s += `:mtu=${c.mtu}`;
   return s;
-}
-
-/** A random, locally administered, unicast MAC: what eth_hw_addr_random() gives a child created without one. */
-export function randomMac(): number {
-  const b = randomBytes(6);
-  b[0] = (b[0] & 0xfe) | 0x02; // clear I/G (multicast), set U/L (locally administered)
-  return macAt(b, 0);
 }

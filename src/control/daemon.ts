@@ -15,7 +15,6 @@ import { counterBytes, makeCounters, readRow, clearRow } from '../core/counters.
 import { formatMac } from '../wire/ethernet.js';
 import { Datapath } from '../datapath/handle.js';
 import type { ChildConfig, } from './child-spec.js';
-import { randomMac } from './child-spec.js';
 import type { RunConfig } from './config-file.js';
 import type { Host, LinkState, Tap, TapEvent } from './host.js';
 import type { Log } from './log.js';
@@ -121,7 +120,8 @@ export class Daemon {
       throw new DaemonError(`child ${c.name}: a child of that name exists`, Exit.USAGE, 'UMV_ERR_NAME_TAKEN');
     }
     const slot = this.table.freeSlot();
-    const mac = c.mode === Mode.PASSTHRU ? this.parent.mac : c.mac === 'auto' ? randomMac() : c.mac;
+    // withDefaults picks what the kernel picks: the parent's MAC for passthru, a random one for 'auto'.
+    const mac = c.mac === 'auto' ? undefined : c.mac;
     const req = { mac, mode: c.mode, flags: c.flags, mtu: c.mtu, sourceOp: c.mode === Mode.SOURCE && c.macaddr.length ? 'set' as const : undefined, sourceMacs: c.macaddr.length ? c.macaddr : undefined };
     const bad = checkAdd(this.table, req);
     if (bad) throw ruleFailure(c.name, bad);

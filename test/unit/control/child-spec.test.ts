@@ -2,9 +2,9 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { Flag, Mode, type ModeBit } from '../../../src/core/constants.js';
-import { isGroupMac, parseMac } from '../../../src/wire/ethernet.js';
+import { parseMac } from '../../../src/wire/ethernet.js';
 import {
-  checkChildMtu, formatChild, parseChild, randomMac, type ChildConfig,
+  checkChildMtu, formatChild, parseChild, type ChildConfig,
 } from '../../../src/control/child-spec.js';
 import { clip, oneLine, UsageError } from '../../../src/control/usage-error.js';
 import { childArb } from './arbitraries.js';
@@ -166,20 +166,6 @@ describe('checkChildMtu', () => {
   });
 });
 
-describe('randomMac', () => {
-  test('locally administered unicast, and not constant', () => {
-    const seen = new Set<number>();
-    for (let i = 0; i < 200; i++) {
-      const m = randomMac();
-      expect(isGroupMac(m)).toBe(false);
-      expect(Math.floor(m / 2 ** 40) & 0x02).toBe(0x02);
-      expect(m).toBeGreaterThan(0);
-      expect(m).toBeLessThan(2 ** 48);
-      seen.add(m);
-    }
-    expect(seen.size).toBeGreaterThan(190);
-  });
-});
 
 // ---- property tests
 
