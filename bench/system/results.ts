@@ -301,7 +301,7 @@ function renderTargets(r: RunResults): string[] {
     ['GC events in the data-path worker under load, scale runs (most in one load)', '0',
       gcScaleMax >= 0 ? gcScaleMax : undefined, (v) => v === 0, (v) => v.toFixed(0)],
   ];
-  const out = ['## Targets of issue 7 (offloads off; reported, never asserted)', '',
+  const out = ['## Targets (offloads off; reported, never asserted)', '',
     '| measure | target | measured | |', '|---|---|--:|---|'];
   for (const [name, target, v, ok, fmt] of rows) {
     out.push(`| ${name} | ${target} | ${v === undefined ? '–' : fmt(v)} | ${v === undefined ? 'not measured' : ok(v) ? 'met' : 'short'} |`);

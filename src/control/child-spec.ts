@@ -1,4 +1,4 @@
-// child-spec.ts — a child as the user writes it: `NAME:MAC:MODE[:OPTION...]` (issue 5, "Command line").
+// child-spec.ts — a child as the user writes it: `NAME:MAC:MODE[:OPTION...]` (README, "Running it").
 //
 //   CHILD  = NAME ":" MAC ":" MODE *( ":" OPTION )
 //   NAME   = 1–15 bytes, none of ":" "/" "%" or white space, not "parent" or "all"

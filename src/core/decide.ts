@@ -1,5 +1,5 @@
 // decide(): where one frame goes under the kernel's macvlan rules. Pure: reads the PortTable and the frame's
-// header, writes a Verdict. The exact rules are /work/shared/spec semantics (decide semantics) and forwarding.md.
+// header, writes a Verdict. The rules, step by step, are docs/forwarding.md (and its §6 for umacvlan's own checks).
 
 /*
  * Theory of operation

@@ -1,4 +1,4 @@
-// Live control of a running daemon (issue 8) under a bounded background load, with every frame counted.
+// Live control of a running daemon under a bounded background load, with every frame counted.
 //
 //   ext 198.18.0.1 ──veth── p0 (parent, in dp: umacvlan run …)
 //                            ├─ c1 bridge  198.18.0.11   (own namespace)

@@ -1,5 +1,5 @@
-// What happens to a running daemon's children when the world changes under them (spec lifecycle.md; issue 5,
-// "Behaviour"), and how the daemon starts, refuses to start, and stops.
+// What happens to a running daemon's children when the world changes under them (docs/lifecycle.md;
+// README, "Running it"), and how the daemon starts, refuses to start, and stops.
 //
 //   ext ns: outside host e0 (198.18.1.1) ── veth ── p (parent)  dp ns: the daemon
 //           e2 ───────────────────────────── veth ── q (a spare parent for the start-up error runs)

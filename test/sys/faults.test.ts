@@ -1,4 +1,4 @@
-// The fault matrix of issue 9 against the built daemon: bad frames, devices vanishing or flapping under load,
+// The fault matrix against the built daemon: bad frames, devices vanishing or flapping under load,
 // signals, restarts, a second daemon. Every load is bounded and counted at its receivers.
 //
 //   main lab:  ext ──veth── p0 (dp: umacvlan run)  c1, c2, c3 bridge, each TAP in its own namespace

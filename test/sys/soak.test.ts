@@ -1,4 +1,4 @@
-// Soak (issue 9): the daemon forwards a bounded, steady load for UMV_SOAK_SECONDS (default 60) while its memory is
+// Soak: the daemon forwards a bounded, steady load for UMV_SOAK_SECONDS (default 60) while its memory is
 // sampled; nothing of the test's own flows may be lost, and memory must stay flat.
 //
 //   ext ──veth── p0 (dp: umacvlan run)   c1, c2 bridge

@@ -1,4 +1,4 @@
-// The room rule of style.md for the two pure rooms: src/wire imports nothing outside src/wire; src/core imports
+// docs/architecture.md's room rule for the pure rooms: src/wire imports nothing outside src/wire; src/core imports
 // only src/core and src/wire; neither touches node:*, fs, packages, Buffer or process.
 
 import { readdirSync, readFileSync } from 'node:fs';

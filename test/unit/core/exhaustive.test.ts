@@ -2,7 +2,7 @@
 // port × every destination class × every source class, over a set of port scenarios (child DOWN, MTU, parent
 // promiscuity, bc_cutoff, bc queue length, carrier, PAUSE, 802.1Q tag, child PROMISC/ALLMULTI): the real decide()
 // must give the reference model's verdict, egress compared as a multiset. The model is first checked against the
-// numbered cases of shared/spec/cases.md, so a disagreement points at the core rather than at the oracle.
+// numbered cases of docs/cases.md, so a disagreement points at the core rather than at the oracle.
 
 import { afterAll, describe, expect, test } from 'vitest';
 import { Drop, Egress, Flag, PARENT } from '../../../src/core/constants.js';
@@ -15,7 +15,7 @@ import {
 import type { ModeName, RefChild, RefEgress, RefModel, RefVerdict } from './reference-model.js';
 import { ETHERTYPE_PAUSE_REF, REF_BROADCAST, buildFrame, macText } from './ref-frames.js';
 
-// The model against the numbered cases of shared/spec/cases.md (topologies T0, TS, TP); expected verdicts are
+// The model against the numbered cases of docs/cases.md (topologies T0, TS, TP); expected verdicts are
 // written from each case's "expected" column.
 describe('the reference model reproduces cases.md', () => {
   const P_MAC = 0x02cc_0000_0001;

@@ -1,6 +1,6 @@
 // An independent, deliberately slow model of the macvlan forwarding decision, written from the rows of
-// shared/spec/forwarding.md (§1.2 U1–U8, §1.3 G1–G4, §2.1 X0–X4, §2.2 matrix, §2.3, §3.1–§3.4 Q1–Q3, §4.2 SR1–SR10,
-// §5 PT*) and prompts/semantics.md. It keeps plain objects, Sets and mode *names*, and answers each question by
+// docs/forwarding.md (§1.2 U1–U8, §1.3 G1–G4, §2.1 X0–X4, §2.2 matrix, §2.3, §3.1–§3.4 Q1–Q3, §4.2 SR1–SR10,
+// §5 PT*, §6 umacvlan's own checks). It keeps plain objects, Sets and mode *names*, and answers each question by
 // looking a row up in a literal table, so that it shares neither structure nor bit tricks with src/core/decide.ts.
 // It never reads decide.ts, port-table.ts or verdict.ts; toPortTable() drives a PortTable through PortTableApi only.
 
