@@ -1,7 +1,7 @@
 // Every pointer stays inside the repository (docs/architecture.md, "Pointers stay inside the repository"):
-// README.md, docs/, src/, native/, test/, bench/ and demo/ cite docs/ and test titles, never a path outside the
-// repository or a tracker number. Also: the relative links of the Markdown files resolve, and every row ID a test
-// title starts with (F12, M5, SR3, …) is a row of a table in docs/.
+// README.md, docs/, src/, native/, support/, test/, bench/, demo/ and the root's build files cite docs/ and test
+// titles, never a path outside the repository or a tracker number. Also: the relative links of the Markdown files
+// resolve, and every row ID a test title starts with (F12, M5, SR3, …) is a row of a table in docs/.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SELF = fileURLToPath(import.meta.url);
-const TREES = ['docs', 'src', 'native', 'test', 'bench', 'demo'];
+const TREES = ['docs', 'src', 'native', 'support', 'test', 'bench', 'demo'];
+const ROOT_FILES = ['README.md', 'package.json', 'binding.gyp', 'umacvlan.schema.json', '.ci/run'];
 const TEXT = /\.(ts|mts|mjs|js|cc|h|md|py|sh|json)$/;
 /** Run records: the commands a bench run executed, with that checkout's absolute paths. */
 const RUN_RECORDS = 'bench/results/';
@@ -47,7 +48,10 @@ function files(dir: string): string[] {
   });
 }
 
-const scanned = [join(ROOT, 'README.md'), ...TREES.flatMap((t) => files(join(ROOT, t)))].filter((f) => f !== SELF);
+const scanned = [
+  ...ROOT_FILES.map((f) => join(ROOT, f)).filter((f) => existsSync(f)),
+  ...TREES.flatMap((t) => files(join(ROOT, t))),
+].filter((f) => f !== SELF);
 
 describe('pointers stay inside the repository', () => {
   it('scans README.md and docs/', () => {
