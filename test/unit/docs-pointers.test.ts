@@ -23,7 +23,10 @@ const RULES: Rule[] = [
   { why: 'points at a sibling of the repository', re: new RegExp('(^|[^A-Za-z0-9_])shared' + '/', 'i') },
   { why: 'cites a document that is not in the repository', re: new RegExp('\\b(semantics|style)' + '\\.md\\b', 'i') },
   { why: 'points at prompts outside the repository', re: new RegExp('\\bprompts' + '/', 'i') },
-  { why: 'an absolute path of a checkout', re: new RegExp('/work' + '/'), except: (rel) => rel.startsWith(RUN_RECORDS) },
+  {
+    why: 'an absolute path of a checkout', re: new RegExp('/work' + '/'),
+    except: (rel) => rel.startsWith(RUN_RECORDS),
+  },
   { why: 'cites an issue number', re: new RegExp('\\bissues?\\s*#?\\s*' + '\\d', 'i') },
 ];
 
@@ -105,7 +108,9 @@ describe('row IDs in test titles are defined in docs/', () => {
     for (const f of files(join(ROOT, 'test')).filter((p) => p.endsWith('.test.ts') && p !== SELF)) {
       readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
         for (const mt of line.matchAll(/\b(?:it|test|describe)(?:\.each\([^)]*\))?\(\s*(['"`])(.*?)\1/g)) {
-          for (const id of titleRows(mt[2])) if (!ids.has(id)) bad.push(`${relative(ROOT, f)}:${i + 1}: ${id} is not defined in docs/`);
+          for (const id of titleRows(mt[2])) {
+            if (!ids.has(id)) bad.push(`${relative(ROOT, f)}:${i + 1}: ${id} is not defined in docs/`);
+          }
         }
       });
     }
