@@ -1,4 +1,4 @@
-// The Linux Host: TAPs, link state and link events over the addon. Link events come from rtnetlink sockets (one in
+// The Linux Host: TAPs, link state and link events through src/io/. Link events come from rtnetlink sockets (one in
 // the daemon's namespace for the parent, one per TAP in whatever namespace the TAP lives in now), read without
 // blocking on a short timer: Node cannot watch a netlink fd, and a timer read of queued kernel messages costs
 // nothing when there are none.

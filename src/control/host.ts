@@ -1,5 +1,5 @@
-// What the daemon asks of the operating system, as one interface: the Linux implementation (host-linux.ts) wraps
-// the addon; tests may hand in a fake. Everything here is control path.
+// What the daemon asks of the operating system, as one interface: the Linux implementation (host-linux.ts) goes
+// through src/io/; tests hand in a fake (test/unit/control/fake-host.ts). Everything here is control path.
 
 export interface LinkState {
   ifindex: number;
