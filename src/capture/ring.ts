@@ -28,6 +28,7 @@
 
 import { BPF_MAXINSNS, runBpf, toProgram } from './bpf.js';
 import { FrameCopier } from './bytes.js';
+import type { Direction } from '../core/direction.js';
 
 const CTL = { HEAD: 0, TAIL: 1, FILTER_SEQ: 2, FILTER_INSNS: 3, ALL_PORTS: 4, SNAPLEN: 5, CAPACITY: 6, MAX_PORTS: 7, MAGIC: 8 } as const;
 const CTL_BYTES = 64;
@@ -186,7 +187,7 @@ export class CaptureRing {
    * counted as dropped for that port), true otherwise (copied, filtered out, or the port is not captured).
    * No allocation once buf has been seen (see bytes.ts FrameCopier: one word view per source array, made once).
    */
-  offer(port: number, dir: number, buf: Uint8Array, at: number, len: number, tsNs: number): boolean {
+  offer(port: number, dir: Direction, buf: Uint8Array, at: number, len: number, tsNs: number): boolean {
     const c = this.ctl;
     if (c[CTL.ALL_PORTS] === 0 && this.portMask[port] === 0) return true;
     this.seen[port]++;

@@ -1,18 +1,17 @@
-// The Linux Host: TAPs, link state and link events over the addon. Link events come from rtnetlink sockets (one in
+// The Linux Host: TAPs, link state and link events through src/io/. Link events come from rtnetlink sockets (one in
 // the daemon's namespace for the parent, one per TAP in whatever namespace the TAP lives in now), read without
 // blocking on a short timer: Node cannot watch a netlink fd, and a timer read of queued kernel messages costs
 // nothing when there are none.
 
 import { fstatSync } from 'node:fs';
-import { loadAddon } from '../io/native.js';
-import { IfaceError, check } from '../io/errors.js';
-import { withNetns } from '../io/netns.js';
-import { openTap, closeTap, tapNetnsFd, tapIfname, setTapCarrier, setTapMac, type Tap as IoTap } from '../io/tap.js';
+import { IfaceError } from '../io/errors.js';
+import { hasLink, ifindex, linkInfo, setMtu, setUp, type NsOpt } from '../io/link.js';
+import { openTap, closeTap, inTapNetns, tapIfname, setTapCarrier, setTapMac, type Tap } from '../io/tap.js';
 import { LinkWatcher, dumpLinks, type LinkEvent } from '../io/rtnetlink.js';
 import { IFF } from '../io/rtnetlink-codec.js';
-import { parseDevMcast } from '../io/dev-mcast.js';
+import { readDevMcast, type McastEntry } from '../io/dev-mcast.js';
 import { sdNotify } from '../io/notify.js';
-import type { Host, LinkState, ParentEvent, Tap, TapEvent } from './host.js';
+import type { ChildTap, Host, LinkState, ParentEvent, TapEvent } from './host.js';
 
 const WATCH_MS = 50;
 
@@ -42,13 +41,11 @@ class LinkWatch {
   }
 }
 
-function linkIn(nsfd: number, name: string): LinkState {
-  const out = new Float64Array(4);
-  check(loadAddon().ifInfo(nsfd, name, out), name, 'SIOCGIFFLAGS');
-  const flags = out[1];
+function linkIn(ns: NsOpt, name: string): LinkState {
+  const { ifindex, flags, mtu, mac } = linkInfo(name, ns);
   return {
     // SIOCGIFFLAGS is 16 bits wide: no IFF_LOWER_UP. IFF_RUNNING (operstate up: carrier and not dormant) stands in.
-    ifindex: out[0], name, mtu: out[2], mac: out[3], up: (flags & IFF.UP) !== 0, carrier: (flags & IFF.RUNNING) !== 0,
+    ifindex, name, mtu, mac, up: (flags & IFF.UP) !== 0, carrier: (flags & IFF.RUNNING) !== 0,
     promisc: (flags & IFF.PROMISC) !== 0, allmulti: (flags & IFF.ALLMULTI) !== 0,
   };
 }
@@ -73,34 +70,32 @@ const nsInode = (fd: number): number => fstatSync(fd).ino;
 
 /** Children sharing a namespace share one read of its dev_mcast per refresh: reading it costs a thread. */
 const MCAST_FRESH_MS = 100;
-const mcastCache = new Map<number, { at: number; entries: ReturnType<typeof parseDevMcast> }>();
+const mcastCache = new Map<number, { at: number; entries: McastEntry[] }>();
 
-function devMcastOf(nsfd: number, what: string): ReturnType<typeof parseDevMcast> {
-  const ino = nsInode(nsfd);
+function devMcastOf(ns: { netnsFd: number }): McastEntry[] {
+  const ino = nsInode(ns.netnsFd);
   const now = Date.now();
   const hit = mcastCache.get(ino);
   if (hit && now - hit.at < MCAST_FRESH_MS) return hit.entries;
-  const r = loadAddon().readInNetns(nsfd, '/proc/thread-self/net/dev_mcast');
-  if (typeof r === 'number') throw new IfaceError(what, 'read dev_mcast', -r);
-  const entries = parseDevMcast(r);
+  const entries = readDevMcast(ns);
   mcastCache.set(ino, { at: now, entries });
   return entries;
 }
 
-class LinuxTap implements Tap {
+class LinuxChildTap implements ChildTap {
   private nl: LinkWatch | null = null;
   private nsIno = 0;
   private ifindex: number;
   private closed = false;
 
-  constructor(private readonly io: IoTap) { this.ifindex = io.ifindex; }
+  constructor(private readonly io: Tap) { this.ifindex = io.ifindex; }
 
   get name(): string { return this.io.name; }
   get fd(): number { return this.io.fd; }
 
-  private inNs<T>(fn: (nsfd: number) => T): T {
-    const nsfd = tapNetnsFd(this.io.fd, this.io.name);
-    try { return fn(nsfd); } finally { loadAddon().closeFd(nsfd); }
+  /** Runs fn in the namespace the TAP is in now: it may have been moved since it was made. */
+  private inNs<T>(fn: (ns: { netnsFd: number }) => T): T {
+    return inTapNetns(this.io, fn);
   }
 
   setCarrier(on: boolean): void { setTapCarrier(this.io, on); }
@@ -108,23 +103,23 @@ class LinuxTap implements Tap {
   private currentName(): string { return tapIfname(this.io.fd); }
 
   setUp(on: boolean): void {
-    this.inNs((nsfd) => check(loadAddon().ifChangeFlags(nsfd, this.currentName(), on ? IFF.UP : 0, on ? 0 : IFF.UP), this.io.name, 'SIOCSIFFLAGS'));
+    this.inNs((ns) => setUp(this.currentName(), on, ns));
   }
   setMac(mac: number): void { setTapMac(this.io, mac); }
   setMtu(mtu: number): void {
-    this.inNs((nsfd) => check(loadAddon().ifSetMtu(nsfd, this.currentName(), mtu), this.io.name, 'SIOCSIFMTU'));
+    this.inNs((ns) => setMtu(this.currentName(), mtu, ns));
   }
-  state(): LinkState { return this.inNs((nsfd) => linkIn(nsfd, this.currentName())); }
+  state(): LinkState { return this.inNs((ns) => linkIn(ns, this.currentName())); }
 
   groups(): number[] {
-    return this.inNs((nsfd) => devMcastOf(nsfd, this.io.name).filter((e) => e.ifindex === this.ifindex).map((e) => e.mac));
+    return this.inNs((ns) => devMcastOf(ns).filter((e) => e.ifindex === this.ifindex).map((e) => e.mac));
   }
 
   watch(cb: (ev: TapEvent) => void): () => void {
     const open = (): void => {
-      this.inNs((nsfd) => {
-        this.nsIno = nsInode(nsfd);
-        this.nl = new LinkWatch(nsfd, (m) => this.onMsg(m, cb));
+      this.inNs((ns) => {
+        this.nsIno = nsInode(ns.netnsFd);
+        this.nl = new LinkWatch(ns.netnsFd, (m) => this.onMsg(m, cb));
       });
     };
     open();
@@ -144,12 +139,12 @@ class LinuxTap implements Tap {
     }
     // RTM_DELLINK: deleted, or moved to another namespace (the fd still works then).
     let ino = -1;
-    try { ino = this.inNs((nsfd) => nsInode(nsfd)); } catch { ino = -1; }
+    try { ino = this.inNs((ns) => nsInode(ns.netnsFd)); } catch { ino = -1; }
     if (ino < 0 || ino === this.nsIno) { cb({ type: 'gone' }); return; }
     this.nl?.close();
     this.nl = null;
     try {
-      this.ifindex = this.inNs((nsfd) => check(loadAddon().ifIndex(nsfd, this.currentName()), this.io.name, 'SIOCGIFINDEX'));
+      this.ifindex = this.inNs((ns) => ifindex(this.currentName(), ns));
       this.reopen?.();
       cb({ type: 'moved', netns: `netns inode ${this.nsIno}` });
       // Events in the new namespace before the watch there began (e.g. `ip link set up` right after the move)
@@ -176,12 +171,12 @@ export class LinuxHost implements Host {
   }
 
   linkExistsIn(netns: string, name: string): boolean {
-    return withNetns(netns, (nsfd) => loadAddon().ifIndex(nsfd, name) >= 0);
+    return hasLink(name, { netns });
   }
 
-  openTap(name: string, mac: number, mtu: number, netns?: string): Tap {
+  openTap(name: string, mac: number, mtu: number, netns?: string): ChildTap {
     // Made in the target namespace from the start: the same end state as a move, without a moment in ours.
-    return new LinuxTap(openTap(name, { mac, mtu, up: false, netns }));
+    return new LinuxChildTap(openTap(name, { mac, mtu, up: false, netns }));
   }
 
   watchParent(ifindex: number, cb: (ev: ParentEvent) => void): () => void {

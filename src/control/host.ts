@@ -1,5 +1,5 @@
-// What the daemon asks of the operating system, as one interface: the Linux implementation (host-linux.ts) wraps
-// the addon; tests may hand in a fake. Everything here is control path.
+// What the daemon asks of the operating system, as one interface: the Linux implementation (host-linux.ts) goes
+// through src/io/; tests hand in a fake (test/unit/control/fake-host.ts). Everything here is control path.
 
 export interface LinkState {
   ifindex: number;
@@ -23,7 +23,8 @@ export type TapEvent =
 
 export type ParentEvent = { type: 'state'; link: LinkState } | { type: 'gone' };
 
-export interface Tap {
+/** A child's TAP as the daemon drives it, wherever it has been moved (io/tap.ts Tap is the device it wraps). */
+export interface ChildTap {
   readonly name: string;
   readonly fd: number;
   setCarrier(on: boolean): void;
@@ -47,7 +48,7 @@ export interface Host {
   /** A name clash in a target namespace is checked before creating anything */
   linkExistsIn(netns: string, name: string): boolean;
   /** Creates the TAP, in `netns` (a name under /run/netns or an absolute path) when given, down */
-  openTap(name: string, mac: number, mtu: number, netns?: string): Tap;
+  openTap(name: string, mac: number, mtu: number, netns?: string): ChildTap;
   watchParent(ifindex: number, cb: (ev: ParentEvent) => void): () => void;
   /** sd_notify; a no-op without NOTIFY_SOCKET */
   notify(text: string): void;

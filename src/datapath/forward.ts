@@ -10,15 +10,12 @@ import { isGso } from '../wire/virtio-net.js';
 import { ETH } from '../wire/ethernet.js';
 import type { EngineApi, RxBatch } from '../io/contract.js';
 import type { Tx } from './tx-list.js';
+import { Dir, type Direction } from '../core/direction.js';
 
 /** What the worker needs to hand frames to a capture, if one is running. */
 export interface CaptureTap {
-  /** direction 1 = inbound on `port`, 2 = outbound to `port` */
-  offer(port: number, direction: number, buf: Uint8Array, at: number, len: number, tsNs: number): boolean;
+  offer(port: number, direction: Direction, buf: Uint8Array, at: number, len: number, tsNs: number): boolean;
 }
-
-export const INBOUND = 1;
-export const OUTBOUND = 2;
 
 export interface BatchState {
   table: PortTable;
@@ -41,7 +38,7 @@ export function forwardBatch(s: BatchState, rx: RxBatch, engine: EngineApi, tsNs
     const gso = len >= ETH.HLEN && isGso(b, at);
     const n = decide(table, from, b, at, len, gso, v);
     countVerdict(counters, v, from, len);
-    if (capture !== null) capture.offer(from, INBOUND, b, at, len, tsNs);
+    if (capture !== null) capture.offer(from, Dir.IN, b, at, len, tsNs);
     if (n === 0) continue;
     if (tx.count + n > tx.capacity) flush(s, engine, tsNs);
     for (let k = 0; k < n; k++) {
@@ -66,7 +63,7 @@ export function flush(s: BatchState, engine: EngineApi, tsNs: number): void {
   for (let j = 0; j < tx.count; j++) {
     const ok = tx.result[j] >= 0;
     if (!ok) countTxResult(counters, tx.port[j], tx.kind[j], tx.len[j], false, tx.sender[j]);
-    else if (capture !== null) capture.offer(tx.port[j], OUTBOUND, regions[tx.region[j]], tx.at[j], tx.len[j], tsNs);
+    else if (capture !== null) capture.offer(tx.port[j], Dir.OUT, regions[tx.region[j]], tx.at[j], tx.len[j], tsNs);
   }
   tx.count = 0;
 }

@@ -14,7 +14,18 @@ export interface DatapathOptions {
   onExit: () => void;
 }
 
-export class Datapath {
+/** What the control side needs of a datapath: the worker below, or a fake that records what it is sent. */
+export interface DatapathSink {
+  /** resolves with the parent's ifindex once the worker has opened it */
+  readonly ready: Promise<number>;
+  /** Posts a change; the worker applies it before its next batch. */
+  post(m: ToWorker): void;
+  /** Resolves once the worker has applied everything posted so far. */
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export class Datapath implements DatapathSink {
   private readonly worker: Worker;
   private readonly ctl = new Int32Array(new SharedArrayBuffer(12));
   private readonly channel = new MessageChannel();
@@ -54,11 +65,6 @@ export class Datapath {
   post(m: ToWorker): void {
     this.channel.port1.postMessage(m);
     Atomics.add(this.ctl, CTL.POSTED, 1);
-  }
-
-  /** Replays a PortTable mutator call on the worker's replica. */
-  table(method: keyof PortTable & string, ...args: unknown[]): void {
-    this.post({ op: 'table', method, args });
   }
 
   /** Resolves once the worker has applied everything posted so far (between two batches). */

@@ -10,7 +10,7 @@ import { openEngine } from '../io/engine.js';
 import type { EngineApi } from '../io/contract.js';
 import { forwardBatch, type BatchState } from './forward.js';
 import { Rx, Tx } from './tx-list.js';
-import { CTL, type ToWorker, type WorkerInit, type FromWorker } from './messages.js';
+import { CTL, applyTableOp, type ToWorker, type WorkerInit, type FromWorker } from './messages.js';
 import { CaptureRing } from '../capture/ring.js';
 
 const init = workerData as WorkerInit;
@@ -22,17 +22,10 @@ const IDLE_WAIT_MS = 20;
 
 function apply(table: PortTable, engine: EngineApi, s: BatchState, m: ToWorker): void {
   switch (m.op) {
-    case 'table': {
-      const fn = (table as unknown as Record<string, (...a: unknown[]) => void>)[m.method];
-      fn.apply(table, m.args);
-      break;
-    }
-    case 'field':
-      (table as unknown as Record<string, boolean | number>)[m.field] = m.value;
-      break;
+    case 'table': applyTableOp(table, m); break;
     case 'attach': engine.attachTap(m.port, m.fd); break;
     case 'detach': engine.detachTap(m.port); break;
-    case 'membership': engine.membership(m.kind, m.add, m.mac); break;
+    case 'membership': engine.membership(m.kind, m.add, 'mac' in m ? m.mac : undefined); break;
     case 'capture': s.capture = m.sab === null ? null : CaptureRing.attach(m.sab); break;
   }
 }

@@ -19,6 +19,11 @@ export function ifindex(name: string, opts: NsOpt = {}): number {
   return inNs(opts, (nsfd) => check(loadAddon().ifIndex(nsfd, name), name, 'SIOCGIFINDEX'));
 }
 
+/** Whether a link of that name exists (in `netns` if given) */
+export function hasLink(name: string, opts: NsOpt = {}): boolean {
+  return inNs(opts, (nsfd) => loadAddon().ifIndex(nsfd, name) >= 0);
+}
+
 export function linkInfo(name: string, opts: NsOpt = {}): LinkInfo {
   const out = new Float64Array(4);
   inNs(opts, (nsfd) => check(loadAddon().ifInfo(nsfd, name, out), name, 'SIOCGIFFLAGS'));

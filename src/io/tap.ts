@@ -2,7 +2,7 @@
 
 import { loadAddon } from './native.js';
 import { IfaceError, check } from './errors.js';
-import { withNetns } from './netns.js';
+import { withNetns, type NsOpt } from './netns.js';
 
 /** TUN_F_* (linux/if_tun.h): what we accept from the child's stack un-checksummed / unsegmented. */
 export const TUN_F = { CSUM: 0x01, TSO4: 0x02, TSO6: 0x04, TSO_ECN: 0x08, UFO: 0x10, USO4: 0x20, USO6: 0x40 } as const;
@@ -80,6 +80,12 @@ export function closeTap(tap: Tap | number): void {
 /** A new fd on the namespace the TAP's netdev is in now (it may have been moved); the caller closes it. */
 export function tapNetnsFd(fd: number, name = `fd ${fd}`): number {
   return check(loadAddon().tapNetnsFd(fd), name, 'TUNGETDEVNETNS');
+}
+
+/** Runs fn in the namespace the TAP's netdev is in now (for io/link.ts calls), closing it after. */
+export function inTapNetns<T>(tap: Tap, fn: (ns: NsOpt & { netnsFd: number }) => T): T {
+  const nsfd = tapNetnsFd(tap.fd, tap.name);
+  try { return fn({ netnsFd: nsfd }); } finally { loadAddon().closeFd(nsfd); }
 }
 
 /** The TAP netdev's current name (it may have been renamed). */

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { CaptureSession, type CaptureEnv, type CaptureSettings } from '../../src/capture/session.js';
 import { CaptureRing } from '../../src/capture/ring.js';
-import { Dir } from '../../src/capture/direction.js';
+import { Dir } from '../../src/core/direction.js';
 import type { BpfNative } from '../../src/capture/filter.js';
 import { arp, BCAST, eth, icmpEcho, ipv4, ipv6, mac, tcp, udp, v6 } from '../unit/capture/frames.js';
 import { createSandbox, type Sandbox } from './helpers/netns.js';

@@ -7,7 +7,7 @@ import {
 } from '../../../src/capture/pcapng.js';
 import { pcapRecordLength, writePcapHeader, writePcapRecord } from '../../../src/capture/pcap.js';
 import { tsHiLo } from '../../../src/capture/bytes.js';
-import { Dir } from '../../../src/capture/direction.js';
+import { Dir } from '../../../src/core/direction.js';
 import { readPcap, readPcapng } from './read-capture.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildSync } from 'esbuild';
 import fc from 'fast-check';
 import { CaptureRing, ringLayout, type CaptureSink } from '../../../src/capture/ring.js';
-import { Dir } from '../../../src/capture/direction.js';
+import { Dir } from '../../../src/core/direction.js';
 import { Op } from '../../../src/capture/bpf.js';
 
 interface Rec { port: number; dir: number; data: number[]; capLen: number; origLen: number; tsNs: number }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CaptureSession, type CaptureEnv, type CaptureSettings } from '../../../src/capture/session.js';
 import { CaptureRing } from '../../../src/capture/ring.js';
-import { Dir } from '../../../src/capture/direction.js';
+import { Dir } from '../../../src/core/direction.js';
 import { CaptureError } from '../../../src/capture/errors.js';
 import { readPcapng } from './read-capture.js';
 

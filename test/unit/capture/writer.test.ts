@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { CaptureRing, ringLayout } from '../../../src/capture/ring.js';
 import { CaptureWriter, capturePath, rotatedName, type CaptureFile, type CaptureIo } from '../../../src/capture/writer.js';
 import { CaptureError } from '../../../src/capture/errors.js';
-import { Dir } from '../../../src/capture/direction.js';
+import { Dir } from '../../../src/core/direction.js';
 import { Op } from '../../../src/capture/bpf.js';
 import { readPcap, readPcapng } from './read-capture.js';
 

@@ -5,7 +5,8 @@
 import { describe, test, expect } from 'vitest';
 import fc from 'fast-check';
 import { MemoryEngine, VNET_LEN } from '../../../src/io/memory-engine.js';
-import { forwardBatch, INBOUND, OUTBOUND, type BatchState, type CaptureTap } from '../../../src/datapath/forward.js';
+import { forwardBatch, type BatchState, type CaptureTap } from '../../../src/datapath/forward.js';
+import { Dir } from '../../../src/core/direction.js';
 import { Rx, Tx } from '../../../src/datapath/tx-list.js';
 import { PortTable } from '../../../src/core/port-table.js';
 import { Verdict } from '../../../src/core/verdict.js';
@@ -152,8 +153,8 @@ describe('forwardBatch over the in-memory engine', () => {
     r.eng.inject(PARENT, frame({ dst: V1, src: E, len: 66 }));  // fails
     r.pump();
     expect(seen).toEqual([
-      [PARENT, INBOUND, 10], [1, INBOUND, 64], [PARENT, INBOUND, 66],
-      [2, OUTBOUND, 64], [PARENT, OUTBOUND, 64],
+      [PARENT, Dir.IN, 10], [1, Dir.IN, 64], [PARENT, Dir.IN, 66],
+      [2, Dir.OUT, 64], [PARENT, Dir.OUT, 64],
     ]);
   });
 

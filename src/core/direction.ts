@@ -1,4 +1,4 @@
-// src/capture/direction.ts — which way a captured frame crossed its port.
+// Which way a frame crossed its port: what the datapath hands a capture and what a capture file records.
 // The values are pcapng's epb_flags direction bits (bits 0-1), so a record's direction goes into the file as is.
 
 export const Dir = {

@@ -1,0 +1,152 @@
+// Child changes asked for by the user (run's children, add, del, set), with the kernel's rules asked first
+// (core/rules.ts), and the two that TAP events share with them: moving a MAC and dropping a child.
+
+import { Mode, MODE_NAMES, type ModeBit } from '../core/constants.js';
+import { checkAdd, checkUp, checkSetMac, checkSetMtu, checkChange, withDefaults, type ChangeRequest } from '../core/rules.js';
+import { clearRow } from '../core/counters.js';
+import { formatMac } from '../wire/ethernet.js';
+import type { ChildConfig } from './child-spec.js';
+import { DaemonError, describeError, ruleFailure } from './daemon-error.js';
+import { releaseMemberships, syncMemberships } from './group-memberships.js';
+import { EXIT as Exit } from './help.js';
+import type { ChildTap, TapEvent } from './host.js';
+import type { ChildRt, PortState } from './port-state.js';
+
+/** A changelink request plus the two changes `ip link set` makes outside it */
+export type SetRequest = ChangeRequest & { mac?: number; mtu?: number };
+
+/** Creates a child: checks the kernel's rules, creates, configures, moves and brings up its TAP, then watches it. */
+export function addChild(p: PortState, c: ChildConfig, onTapEvent: (rt: ChildRt, ev: TapEvent) => void): ChildRt {
+  if (p.children.has(c.name) && p.children.get(c.name)!.state !== 'gone') {
+    throw new DaemonError(`child ${c.name}: a child of that name exists`, Exit.USAGE, 'UMV_ERR_NAME_TAKEN');
+  }
+  const t = p.table;
+  const slot = t.freeSlot();
+  // withDefaults picks what the kernel picks: the parent's MAC for passthru, a random one for 'auto'.
+  const mac = c.mac === 'auto' ? undefined : c.mac;
+  const sources = c.macaddr.length ? c.macaddr : undefined;
+  const bad = checkAdd(t, { mac, mode: c.mode, flags: c.flags, mtu: c.mtu, sourceOp: c.mode === Mode.SOURCE && sources ? 'set' : undefined, sourceMacs: sources });
+  if (bad) throw ruleFailure(c.name, bad);
+  const spec = withDefaults(t, { mac, mode: c.mode, flags: c.flags, mtu: c.mtu });
+  if (c.netns && p.host.linkExistsIn(c.netns, c.name)) {
+    throw new DaemonError(`child ${c.name}: namespace ${c.netns} already has a link named ${c.name}`, Exit.FAILURE, 'UMV_ERR_NAME_TAKEN');
+  }
+  p.mutate('addChild', slot, spec);
+  for (const m of c.macaddr) p.mutate('sourceAdd', slot, m);
+  const busy = checkUp(t, slot);
+  if (busy) {
+    p.mutate('removeChild', slot);
+    throw ruleFailure(c.name, busy);
+  }
+  let tap: ChildTap;
+  try {
+    tap = p.host.openTap(c.name, spec.mac, spec.mtu, c.netns);
+  } catch (e) {
+    p.mutate('removeChild', slot);
+    throw new DaemonError(`child ${c.name}: ${describeError(e)}`, Exit.FAILURE, 'UMV_ERR_TAP');
+  }
+  const rt = p.newChild(c.name, slot, { ...c, mac: spec.mac }, tap, spec.mtu);
+  clearRow(p.counters, slot);
+  try {
+    tap.setCarrier(p.parent.up && p.parent.carrier);
+    tap.setUp(true);
+  } catch (e) {
+    void dropChild(p, rt);
+    p.children.delete(c.name);
+    throw new DaemonError(`child ${c.name}: ${describeError(e)}`, Exit.FAILURE, 'UMV_ERR_TAP');
+  }
+  p.mutate('setUp', slot, true);
+  rt.state = 'up';
+  syncMemberships(p, rt);
+  p.post({ op: 'attach', port: slot, fd: tap.fd });
+  rt.unwatch = tap.watch((ev) => onTapEvent(rt, ev));
+  p.log.info(`child ${c.name}: ${MODE_NAMES[spec.mode]} ${formatMac(spec.mac)} mtu ${spec.mtu}${c.netns ? ` in ${c.netns}` : ''}`);
+  return rt;
+}
+
+/** Deletes a child: its TAP goes, its MAC is free again. */
+export async function delChild(p: PortState, name: string): Promise<ChildRt> {
+  const rt = p.children.get(name);
+  if (!rt) throw new DaemonError(`no child named ${name}`, Exit.USAGE, 'UMV_ERR_NO_CHILD');
+  await dropChild(p, rt);
+  p.children.delete(name);
+  p.log.info(`child ${name}: deleted`);
+  return rt;
+}
+
+/** A child that still has its TAP, or the request's failure */
+export function liveChild(p: PortState, name: string): ChildRt {
+  const rt = p.children.get(name);
+  if (!rt) throw new DaemonError(`no child named ${name}`, Exit.USAGE, 'UMV_ERR_NO_CHILD');
+  if (rt.state === 'gone' || rt.tap === null) throw new DaemonError(`child ${name}: its TAP is gone`, Exit.USAGE, 'UMV_ERR_CHILD_GONE');
+  return rt;
+}
+
+/** Applies a change request with the kernel's rules (lifecycle.md §3, §4). */
+export function setChild(p: PortState, name: string, req: SetRequest): void {
+  const rt = liveChild(p, name);
+  const t = p.table;
+  const s = rt.slot;
+  const bad = checkChange(t, s, req)
+    ?? (req.mtu !== undefined ? checkSetMtu(t, s, req.mtu) : null)
+    ?? (req.mac !== undefined && t.mode[s] !== Mode.PASSTHRU ? checkSetMac(t, s, req.mac) : null);
+  if (bad) throw ruleFailure(name, bad);
+  if (req.mode !== undefined) p.mutate('setMode', s, req.mode as ModeBit);
+  if (req.flags !== undefined) p.mutate('setFlags', s, req.flags);
+  if (req.mtu !== undefined) {
+    rt.tap!.setMtu(req.mtu);
+    rt.ownMtu = req.mtu;
+    p.mutate('setMtu', s, req.mtu);
+  }
+  if (req.sourceOp !== undefined) {
+    if (req.sourceOp === 'flush' || req.sourceOp === 'set') p.mutate('sourceFlush', s);
+    for (const m of req.sourceMacs ?? []) {
+      if (req.sourceOp === 'del') p.mutate('sourceDel', s, m); else p.mutate('sourceAdd', s, m);
+    }
+  }
+  if (req.mac !== undefined && req.mac !== t.mac[s]) {
+    if (t.mode[s] === Mode.PASSTHRU) {
+      // A3: a passthru child's MAC is the parent's; the kernel sets the parent's and the child follows.
+      throw new DaemonError(`child ${name}: set the parent's MAC instead (passthru children follow their parent)`, Exit.USAGE, 'UMV_ERR_PASSTHRU_MAC');
+    }
+    rt.tap!.setMac(req.mac);
+    moveMac(p, rt, req.mac);
+  }
+  syncMemberships(p, rt);
+}
+
+/** A child's MAC changed (asked for, or set from inside its namespace): a duplicate takes it out of the address table. */
+export function moveMac(p: PortState, rt: ChildRt, mac: number): void {
+  const t = p.table;
+  const bad = checkSetMac(t, rt.slot, mac);
+  if (bad) {
+    // The kernel refuses a duplicate; here it was already set from inside the child's namespace.
+    p.log.warn(`child ${rt.name}: MAC ${formatMac(mac)} is in use (${bad.message}); the child leaves the address table`);
+    if (t.up[rt.slot]) p.mutate('setUp', rt.slot, false);
+    p.mutate('setMac', rt.slot, mac);
+    rt.state = 'dup-mac';
+  } else {
+    p.mutate('setMac', rt.slot, mac);
+    if (rt.state === 'dup-mac') rt.state = t.up[rt.slot] ? 'up' : 'down';
+  }
+  rt.cfg = { ...rt.cfg, mac };
+}
+
+/** Takes a child out of the table and the worker, then closes its TAP; it stays listed as gone. */
+export function dropChild(p: PortState, rt: ChildRt): Promise<void> {
+  rt.unwatch?.();
+  rt.unwatch = null;
+  if (rt.state !== 'gone' && p.table.used[rt.slot]) {
+    p.post({ op: 'detach', port: rt.slot });
+    releaseMemberships(p, rt);
+    p.mutate('removeChild', rt.slot);
+  }
+  const tap = rt.tap;
+  rt.tap = null;
+  p.bySlot[rt.slot] = null;
+  rt.state = 'gone';
+  if (!tap) return Promise.resolve();
+  // The worker must let go of the fd (detach) before it is closed, or its pending reads pin the TAP.
+  const close = (): void => { try { tap.close(); } catch { /* already gone */ } };
+  return p.datapath ? p.datapath.settled().then(close, close) : Promise.resolve(close());
+}

@@ -1,0 +1,60 @@
+// What the parent's AF_PACKET socket must receive for one child (lifecycle.md §7): the kernel's macvlan adds an UP
+// child's MAC to the lower device's unicast list (dev_uc_add), syncs its multicast list into the parent's
+// (dev_mc_sync), and passes promisc/allmulti references down (dev_set_promiscuity/dev_set_allmulti). A down child
+// holds nothing. Derived from the table alone, so what the daemon holds cannot drift from the state implying it.
+
+import { Flag, Mode } from './constants.js';
+import type { PortTable } from './port-table.js';
+
+export type MembershipKind = 'unicast' | 'multicast' | 'promisc' | 'allmulti';
+
+/** What one child holds on the parent. MACs as 48-bit numbers. */
+export interface Memberships {
+  promisc: boolean;
+  allmulti: boolean;
+  /** the child's own MAC (one at most: a passthru child has none, it makes the parent promiscuous instead) */
+  unicast: readonly number[];
+  /** the child's link-layer multicast list */
+  multicast: readonly number[];
+}
+
+/** One PACKET_ADD/DROP_MEMBERSHIP on the parent socket; `mac` for unicast and multicast only. */
+export type MembershipChange =
+  | { kind: 'unicast' | 'multicast'; add: boolean; mac: number }
+  | { kind: 'promisc' | 'allmulti'; add: boolean };
+
+export const NO_MEMBERSHIPS: Memberships = Object.freeze({ promisc: false, allmulti: false, unicast: [], multicast: [] });
+
+/** The table's fields the answer depends on: nothing else of PortTable is read. */
+export type MembershipSource = Pick<PortTable, 'used' | 'up' | 'mode' | 'flags' | 'mac' | 'promisc' | 'allmulti' | 'groupsOf'>;
+
+export function wantedMemberships(t: MembershipSource, slot: number): Memberships {
+  if (t.used[slot] !== 1 || t.up[slot] !== 1) return NO_MEMBERSHIPS;
+  const passthru = t.mode[slot] === Mode.PASSTHRU;
+  return {
+    // passthru: promiscuous unless NOPROMISC; any other mode: only when the child itself is promiscuous.
+    promisc: passthru ? (t.flags[slot] & Flag.NOPROMISC) === 0 : t.promisc[slot] === 1,
+    allmulti: t.allmulti[slot] === 1,
+    unicast: passthru ? [] : [t.mac[slot]],
+    multicast: t.groupsOf(slot),
+  };
+}
+
+/** The changes that take `held` to `want`: every drop first, then every add (a MAC move never holds both). */
+export function membershipChanges(held: Memberships, want: Memberships): MembershipChange[] {
+  const drops: MembershipChange[] = [];
+  const adds: MembershipChange[] = [];
+  const flag = (kind: 'promisc' | 'allmulti', was: boolean, is: boolean): void => {
+    if (was && !is) drops.push({ kind, add: false });
+    if (!was && is) adds.push({ kind, add: true });
+  };
+  const macs = (kind: 'unicast' | 'multicast', was: readonly number[], is: readonly number[]): void => {
+    for (const mac of new Set(was)) if (!is.includes(mac)) drops.push({ kind, add: false, mac });
+    for (const mac of new Set(is)) if (!was.includes(mac)) adds.push({ kind, add: true, mac });
+  };
+  flag('promisc', held.promisc, want.promisc);
+  macs('unicast', held.unicast, want.unicast);
+  flag('allmulti', held.allmulti, want.allmulti);
+  macs('multicast', held.multicast, want.multicast);
+  return [...drops, ...adds];
+}

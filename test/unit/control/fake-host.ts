@@ -1,0 +1,124 @@
+// A Host without root or a kernel, for the daemon's unit tests: links and TAPs are plain records, events are sent by
+// the test, and every call that would reach the system is recorded. The datapath is a sink that keeps the typed
+// messages and replays the table changes on a replica, as the worker does.
+
+import { Log } from '../../../src/control/log.js';
+import type { ChildTap, Host, LinkState, ParentEvent, TapEvent } from '../../../src/control/host.js';
+import type { DatapathOptions, DatapathSink } from '../../../src/datapath/handle.js';
+import { applyTableOp, type ToWorker } from '../../../src/datapath/messages.js';
+import { PortTable } from '../../../src/core/port-table.js';
+
+export const PARENT_MAC = 0x02cc_0000_0001;
+
+export function link(name: string, over: Partial<LinkState> = {}): LinkState {
+  return { ifindex: 7, name, mac: PARENT_MAC, mtu: 1500, up: true, carrier: true, promisc: false, allmulti: false, ...over };
+}
+
+export class FakeTap implements ChildTap {
+  readonly calls: string[] = [];
+  closed = false;
+  carrier = false;
+  groupList: number[] = [];
+  private cb: ((ev: TapEvent) => void) | null = null;
+  link: LinkState;
+
+  constructor(readonly name: string, readonly fd: number, mac: number, mtu: number, public netns: string | undefined) {
+    this.link = link(name, { ifindex: 100 + fd, mac, mtu, up: false, carrier: false });
+  }
+
+  setCarrier(on: boolean): void { this.calls.push(`carrier ${on}`); this.carrier = on; }
+  setUp(on: boolean): void { this.calls.push(`up ${on}`); this.link = { ...this.link, up: on }; }
+  setMac(mac: number): void { this.calls.push(`mac ${mac}`); this.link = { ...this.link, mac }; }
+  setMtu(mtu: number): void { this.calls.push(`mtu ${mtu}`); this.link = { ...this.link, mtu }; }
+  state(): LinkState { return this.link; }
+  groups(): number[] { return this.groupList; }
+  watch(cb: (ev: TapEvent) => void): () => void {
+    this.cb = cb;
+    // As the Linux TAP does: the state once at the start, so nothing before the watch is missed.
+    cb({ type: 'state', link: this.state() });
+    return () => { this.cb = null; };
+  }
+  close(): void { this.calls.push('close'); this.closed = true; }
+
+  get watched(): boolean { return this.cb !== null; }
+  /** Something outside changed the TAP: its new link state arrives as an event. */
+  change(over: Partial<LinkState>): void { this.link = { ...this.link, ...over }; this.cb?.({ type: 'state', link: this.link }); }
+  emit(ev: TapEvent): void { this.cb?.(ev); }
+}
+
+export class FakeHost implements Host {
+  root = true;
+  parent: LinkState | null;
+  readonly taps = new Map<string, FakeTap>();
+  readonly notes: string[] = [];
+  /** names that exist in a namespace already, as 'netns/name' */
+  readonly taken = new Set<string>();
+  /** TAP names whose creation fails (as EBUSY does) */
+  readonly refuse = new Set<string>();
+  private parentCb: ((ev: ParentEvent) => void) | null = null;
+  private nextFd = 10;
+
+  constructor(parentName = 'p0') { this.parent = link(parentName); }
+
+  isRoot(): boolean { return this.root; }
+  link(name: string): LinkState {
+    if (!this.parent || name !== this.parent.name) throw Object.assign(new Error(`${name}: RTM_GETLINK: ENODEV`), { code: 'ENODEV' });
+    return this.parent;
+  }
+  linkExistsIn(netns: string, name: string): boolean { return this.taken.has(`${netns}/${name}`); }
+  openTap(name: string, mac: number, mtu: number, netns?: string): ChildTap {
+    if (this.refuse.has(name)) throw Object.assign(new Error(`${name}: TUNSETIFF: EBUSY`), { code: 'EBUSY' });
+    const t = new FakeTap(name, this.nextFd++, mac, mtu, netns);
+    this.taps.set(name, t);
+    return t;
+  }
+  watchParent(_ifindex: number, cb: (ev: ParentEvent) => void): () => void {
+    this.parentCb = cb;
+    return () => { this.parentCb = null; };
+  }
+  notify(text: string): void { this.notes.push(text); }
+
+  get parentWatched(): boolean { return this.parentCb !== null; }
+  /** The parent changed: its new state arrives as an event. */
+  changeParent(over: Partial<LinkState>): void {
+    this.parent = { ...this.parent!, ...over };
+    this.parentCb?.({ type: 'state', link: this.parent });
+  }
+  deleteParent(): void { this.parent = null; this.parentCb?.({ type: 'gone' }); }
+}
+
+/** The datapath as a record: every message, and a replica of the table rebuilt from them alone. */
+export class FakeDatapath implements DatapathSink {
+  readonly sent: ToWorker[] = [];
+  readonly replica: PortTable;
+  readonly ready: Promise<number>;
+  stopped = false;
+
+  constructor(table: PortTable, readonly opts: DatapathOptions, fail?: Error) {
+    this.replica = PortTable.fromSnapshot(structuredClone(table.snapshot()));
+    this.ready = fail ? Promise.reject(fail) : Promise.resolve(7);
+    // Unhandled until the daemon awaits it: mark it seen so a rejected start-up is not reported twice.
+    this.ready.catch(() => undefined);
+  }
+
+  post(m: ToWorker): void {
+    const copy = structuredClone(m);
+    this.sent.push(copy);
+    if (copy.op === 'table') applyTableOp(this.replica, copy);
+  }
+  async settled(): Promise<void> { /* applied as posted */ }
+  async stop(): Promise<void> { this.stopped = true; }
+
+  /** The messages since the last take(), and forget them */
+  take(): ToWorker[] { return this.sent.splice(0); }
+}
+
+/** A Log that keeps its lines instead of writing them */
+export class MemoryLog extends Log {
+  readonly lines: string[] = [];
+  constructor() { super('normal'); }
+  override info(msg: string): void { this.lines.push(msg); }
+  override debug(msg: string): void { this.lines.push(msg); }
+  override warn(msg: string): void { this.lines.push(`warn: ${msg}`); }
+  override ready(): void { this.lines.push('ready'); }
+}
