@@ -1,6 +1,6 @@
 // The in-memory engine must look like the real one to the datapath: same layout, same results for bad sends.
 import { describe, test, expect } from 'vitest';
-import { MemoryEngine, VNET_LEN } from '../../../src/io/memory-engine.js';
+import { MemoryEngine, VNET_LEN } from '../../support/memory-engine.js';
 import type { RxBatch, TxList } from '../../../src/io/contract.js';
 import { IfaceError } from '../../../src/io/errors.js';
 

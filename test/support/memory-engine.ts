@@ -4,8 +4,8 @@
 // to fail per port. Unlike the real engine it does not drop runts on intake: a test can hand any frame to the
 // datapath. Truncated frames are counted and never delivered, as the real engine does.
 
-import type { EngineApi, RxBatch, TxList } from './contract.js';
-import { IfaceError } from './errors.js';
+import type { EngineApi, RxBatch, TxList } from '../../src/io/contract.js';
+import { IfaceError } from '../../src/io/errors.js';
 
 export const VNET_LEN = 10;
 const EINVAL = 22, ENXIO = 6, EBADF = 9, EFAULT = 14, EBUSY = 16, ENOENT = 2;
