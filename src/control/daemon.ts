@@ -14,6 +14,7 @@ import { checkAdd, checkUp, checkSetMac, checkSetMtu, checkChange, withDefaults,
 import { counterBytes, makeCounters, readRow, clearRow } from '../core/counters.js';
 import { formatMac } from '../wire/ethernet.js';
 import { Datapath } from '../datapath/handle.js';
+import { readEngineStats, type EngineSnapshot } from '../datapath/engine-stats.js';
 import type { ChildConfig, } from './child-spec.js';
 import type { RunConfig } from './config-file.js';
 import type { Host, LinkState, Tap, TapEvent } from './host.js';
@@ -405,6 +406,12 @@ export class Daemon {
     const rows = [{ name: this.cfg.parent, slot: PARENT, counters: readRow(this.counters, PARENT) }];
     for (const rt of this.children.values()) rows.push({ name: rt.name, slot: rt.slot, counters: readRow(this.counters, rt.slot) });
     return rows;
+  }
+
+  /** The engine's statistics, asked of the worker now (show, /metrics); null once the datapath has stopped. */
+  async engineStats(): Promise<EngineSnapshot | null> {
+    const dp = this.datapath;
+    return dp ? readEngineStats(await dp.engineStats(this.table.maxChildren + 1)) : null;
   }
 
   async stop(): Promise<void> {

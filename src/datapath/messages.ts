@@ -11,7 +11,9 @@ export interface DetachOp { op: 'detach'; port: number }
 export interface MembershipOp { op: 'membership'; kind: 'unicast' | 'multicast' | 'promisc' | 'allmulti'; add: boolean; mac?: number }
 /** Start (a capture ring's buffer, see capture/ring.ts) or stop (null) handing frames to a capture */
 export interface CaptureOp { op: 'capture'; sab: SharedArrayBuffer | null }
-export type ToWorker = TableOp | FieldOp | AttachOp | DetachOp | MembershipOp | CaptureOp;
+/** Copy the engine's statistics into this block (datapath/engine-stats.ts layout) */
+export interface StatsOp { op: 'stats'; sab: SharedArrayBuffer }
+export type ToWorker = TableOp | FieldOp | AttachOp | DetachOp | MembershipOp | CaptureOp | StatsOp;
 
 export type FromWorker =
   | { type: 'ready'; ifindex: number }
