@@ -110,8 +110,8 @@ export class Engine implements EngineApi {
     if (this.native.portStats(port, b) < 0) return false;
     out[at + PortIo.READ_ERRORS] = b[0];
     out[at + PortIo.WRITE_ERRORS] = b[1];
-    out[at + PortIo.READ_ERRNO] = -b[2];
-    out[at + PortIo.WRITE_ERRNO] = -b[3];
+    out[at + PortIo.READ_ERRNO] = Math.abs(b[2]);  // -errno → errno, and no -0
+    out[at + PortIo.WRITE_ERRNO] = Math.abs(b[3]);
     return true;
   }
 

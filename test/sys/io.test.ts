@@ -8,7 +8,7 @@
 import { describe, test, expect, beforeAll, afterAll } from 'vitest';
 import { createSandbox, isRoot, type Sandbox } from './helpers/netns.js';
 import { openEngine, Region, type Engine } from '../../src/io/engine.js';
-import type { RxBatch, TxList } from '../../src/io/contract.js';
+import { PortIo, type RxBatch, type TxList } from '../../src/io/contract.js';
 import { loadAddon } from '../../src/io/native.js';
 import { loadTestAddon } from '../support/test-addon.js';
 import { withNetns } from '../../src/io/netns.js';
@@ -145,6 +145,28 @@ describe.skipIf(!root)('native I/O (root)', () => {
     expect(seqs.length).toBe(N);
     expect(seqs).toEqual(Array.from({ length: N }, (_, i) => 10_000 + i));
     expect(eng.stats().ringDrops).toBe(0);
+  });
+
+  test('frames beyond the ring\'s room, sent while nobody polls, are counted as ring drops; the ring then works on', () => {
+    const before = eng.stats();
+    const N = 3000;  // the ring holds 1100
+    for (let i = 0; i < N; i++) expect(testAddon.packetSend(extSock, frame(MAC_T1, MAC_EXT, 64, 30_000 + i))).toBeGreaterThan(0);
+    let got = 0;
+    for (let quiet = 0; quiet < 5;) {  // drain: until nothing has come for five polls
+      const n = collect(N, 40, () => {});
+      got += n;
+      quiet = n === 0 ? quiet + 1 : 0;
+    }
+    const after = eng.stats();
+    expect(got).toBeGreaterThan(0);
+    expect(after.ringDrops - before.ringDrops).toBeGreaterThan(0);
+    expect(got + after.ringDrops - before.ringDrops).toBeLessThanOrEqual(N);  // what was neither read nor dropped died before the ring
+    expect(after.ringTruncated).toBe(before.ringTruncated);
+    const f = frame(MAC_T1, MAC_EXT, 100, 39_999);
+    expect(testAddon.packetSend(extSock, f)).toBe(100);
+    let seen: Uint8Array | null = null;
+    collect(1, 2000, (_p, b, at, len) => { seen = b.slice(at, at + len); });
+    expect(seen).toEqual(f);
   });
 
   test('a frame written to a TAP is seen on its netdev, and one sent by the netdev is read from the TAP', () => {
@@ -367,7 +389,19 @@ describe.skipIf(!root)('native I/O (root)', () => {
     for (let i = 0; i < 5 && eng.portError(3) === 0; i++) eng.poll(rx, 20);
     expect(eng.portError(3)).toBeGreaterThan(0);
     expect(eng.stats().rxErrors).toBeGreaterThan(0);
+    // What the daemon shows (state error): the read error that stopped the port, and the write it refused.
+    const io = new Float64Array(PortIo.LENGTH);
+    expect(eng.portStats(3, io, 0)).toBe(true);
+    expect(io[PortIo.READ_ERRNO]).toBe(eng.portError(3));
+    expect(io[PortIo.READ_ERRNO]).toBe(77);  // EBADFD: the TAP's file no longer has a device
+    expect(io[PortIo.READ_ERRORS]).toBeGreaterThanOrEqual(1);
+    expect(io[PortIo.WRITE_ERRORS]).toBeGreaterThanOrEqual(1);
+    expect(io[PortIo.WRITE_ERRNO]).toBe(-r[0]);
+    const other = new Float64Array(PortIo.LENGTH);
+    expect(eng.portStats(2, other, 0)).toBe(true);
+    expect([other[PortIo.READ_ERRNO], other[PortIo.WRITE_ERRNO]]).toEqual([0, 0]);  // the other TAPs are unharmed
     eng.detachTap(3);
+    expect(eng.portStats(3, io, 0)).toBe(false);
   });
 
   test('sd_notify: a datagram reaches an abstract NOTIFY_SOCKET; no socket set is a no-op; a dead one an IfaceError', async () => {
@@ -394,6 +428,12 @@ describe.skipIf(!root)('native I/O (root)', () => {
     while (Date.now() - t0 < 300) { eng.poll(rx, 50); polls++; }
     expect(polls).toBeLessThan(20);  // each poll slept: no busy loop on a raised POLLERR
     expect(eng.portError(0)).toBe(100);  // ENETDOWN
+    const io = new Float64Array(PortIo.LENGTH);
+    expect(eng.portStats(0, io, 0)).toBe(true);
+    const writeErrors = io[PortIo.WRITE_ERRORS];
+    expect(sendScratch([{ port: 0, bytes: frame(MAC_EXT, MAC_T1, 90, 12) }])[0]).toBe(-100);  // a down parent refuses
+    expect(eng.portStats(0, io, 0)).toBe(true);
+    expect([io[PortIo.READ_ERRNO], io[PortIo.WRITE_ERRORS] - writeErrors, io[PortIo.WRITE_ERRNO]]).toEqual([100, 1, 100]);
     sb.run(dp, ['ip', 'link', 'set', p0, 'up']);
     const f = frame(MAC_T1, MAC_EXT, 80, 13);
     let seen: Uint8Array | null = null;
