@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 
-/** The parent's I/O engine (native/engine.cc). One per datapath thread; not shareable between threads. */
+/** The parent's I/O engine (native/engine.h; docs/architecture.md lists its files). One per datapath thread; not
+ *  shareable between threads. */
 export interface NativeEngine {
   /** Opens the parent socket and ring in namespace `nsfd` (-1: the caller's) → 0 | -errno; failedOp() names the
    *  step that failed (e.g. 'SIOCGIFINDEX' → ENODEV: no such parent). */
