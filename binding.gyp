@@ -5,6 +5,10 @@
       "sources": [
         "native/addon.cc",
         "native/engine.cc",
+        "native/wait.cc",
+        "native/send.cc",
+        "native/parent-ring.cc",
+        "native/tap-pool.cc",
         "native/uring.cc",
         "native/netns.cc",
         "native/tap.cc",
@@ -12,10 +16,47 @@
         "native/sys.cc",
         "native/bpf.cc"
       ],
-      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api"],
-      "cflags_cc": ["-O2", "-fstack-protector-strong", "-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter"],
-      "ldflags": ["-pthread"],
-      "defines": ["NAPI_VERSION=8"]
+      "dependencies": [
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api"
+      ],
+      "cflags_cc": [
+        "-O2",
+        "-fstack-protector-strong",
+        "-std=c++17",
+        "-Wall",
+        "-Wextra",
+        "-Wno-unused-parameter"
+      ],
+      "ldflags": [
+        "-pthread"
+      ],
+      "defines": [
+        "NAPI_VERSION=8"
+      ]
+    },
+    {
+      "target_name": "umacvlan_test",
+      "sources": [
+        "native/test-addon.cc",
+        "native/netns.cc"
+      ],
+      "dependencies": [
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api"
+      ],
+      "cflags_cc": [
+        "-O2",
+        "-fstack-protector-strong",
+        "-std=c++17",
+        "-Wall",
+        "-Wextra",
+        "-Wno-unused-parameter"
+      ],
+      "ldflags": [
+        "-pthread"
+      ],
+      "defines": [
+        "NAPI_VERSION=8"
+      ]
     }
   ]
 }

@@ -2,6 +2,8 @@
 // Every native call returns >= 0 on success and -errno on failure; policy and text live in TypeScript.
 #pragma once
 #include <napi.h>
+#include <poll.h>
+
 #include <cerrno>
 #include <cstdint>
 #include <string>
@@ -36,5 +38,23 @@ inline double MacFromBytes(const uint8_t b[6]) {
 inline Napi::Number Num(Napi::Env env, double v) { return Napi::Number::New(env, v); }
 /** -errno of the last failed syscall, as a JS number. */
 inline Napi::Number Fail(Napi::Env env) { return Napi::Number::New(env, -errno); }
+
+/** A Uint8Array argument's bytes (no copy); false when argument i is not one. */
+inline bool BytesArg(const Napi::CallbackInfo& info, size_t i, uint8_t** data, size_t* len) {
+  if (info.Length() <= i || !info[i].IsTypedArray()) return false;
+  Napi::TypedArray ta = info[i].As<Napi::TypedArray>();
+  if (ta.TypedArrayType() != napi_uint8_array) return false;
+  *data = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+  *len = ta.ByteLength();
+  return true;
+}
+/** Waits for readability: timeoutMs 0 = do not wait, < 0 = no limit. 1 ready, 0 not, -errno. */
+inline int WaitReadable(int fd, int timeoutMs) {
+  if (timeoutMs == 0) return 1;  // non-blocking fd: recv answers EAGAIN itself
+  pollfd p = {fd, POLLIN, 0};
+  int rc;
+  do rc = poll(&p, 1, timeoutMs); while (rc < 0 && errno == EINTR);
+  return rc < 0 ? -errno : rc;
+}
 
 }  // namespace umv

@@ -5,6 +5,7 @@ import { EXIT } from './help.js';
 import { request, probeLive, type Answer } from './server.js';
 import { defaultControlPath, listControlSockets } from './socket-path.js';
 import type { PortView } from './requests.js';
+import { engineLines } from './engine-stats.js';
 
 async function findDaemon(t: DaemonTarget): Promise<string> {
   if (t.control) return t.control;
@@ -26,6 +27,7 @@ function showTable(ports: PortView[]): string {
     lines.push(`    TX: packets ${c.tx_packets} bytes ${c.tx_bytes} dropped ${c.tx_dropped}`);
     const drops = Object.entries(c).filter(([k, v]) => k.startsWith('drop_') && v > 0).map(([k, v]) => `${k.slice(5)} ${v}`);
     if (drops.length) lines.push(`    drops: ${drops.join(', ')}`);
+    lines.push(...engineLines(p));
   }
   return lines.join('\n');
 }

@@ -16,6 +16,7 @@ import type { PortTable } from '../core/port-table.js';
 import { readRow } from '../core/counters.js';
 import { Datapath, type DatapathOptions, type DatapathSink } from '../datapath/handle.js';
 import type { ChildConfig } from './child-spec.js';
+import { readEngineStats, type EngineSnapshot } from '../datapath/engine-stats.js';
 import type { RunConfig } from './config-file.js';
 import { addChild, delChild, liveChild, setChild, type SetRequest } from './child-changes.js';
 import { DaemonError, describeError } from './daemon-error.js';
@@ -141,6 +142,12 @@ export class Daemon {
     const rows = [{ name: this.cfg.parent, slot: PARENT, counters: readRow(this.counters, PARENT) }];
     for (const rt of this.children.values()) rows.push({ name: rt.name, slot: rt.slot, counters: readRow(this.counters, rt.slot) });
     return rows;
+  }
+
+  /** The engine's statistics, asked of the worker now (show, /metrics); null once the datapath has stopped. */
+  async engineStats(): Promise<EngineSnapshot | null> {
+    const dp = this.ports.datapath;
+    return dp ? readEngineStats(await dp.engineStats(this.table.maxChildren + 1)) : null;
   }
 
   // ---- shutdown ----

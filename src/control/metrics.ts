@@ -1,9 +1,11 @@
 // Prometheus text exposition of the daemon's counters (GET /metrics). Read from the shared counter block on each
-// scrape: nothing here touches the datapath.
+// scrape, and the engine's statistics asked of the worker then (Daemon.engineStats): nothing per batch.
 
 import { createServer, type Server } from 'node:http';
 import type { Daemon } from './daemon.js';
-import { portViews } from './requests.js';
+import { portViews, type PortView } from './requests.js';
+import { withEngineStats } from './engine-stats.js';
+import type { EngineSnapshot } from '../datapath/engine-stats.js';
 
 const HELP: Readonly<Record<string, string>> = {
   rx_packets: 'frames delivered to the port (for the parent: received from the wire)',
@@ -18,8 +20,20 @@ const HELP: Readonly<Record<string, string>> = {
 
 const esc = (s: string): string => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
-export function exposition(d: Daemon): string {
-  const ports = portViews(d);
+export function exposition(d: Daemon, snap: EngineSnapshot | null): string {
+  return expositionOf(withEngineStats(portViews(d), snap));
+}
+
+const ENGINE_METRICS: ReadonlyArray<[string, string, 'counter' | 'gauge', (p: PortView) => number | undefined]> = [
+  ['umacvlan_ring_drops_total', 'frames the kernel dropped because the parent\'s ring was full', 'counter', (p) => p.ring?.drops],
+  ['umacvlan_ring_truncated_total', 'frames the parent\'s ring held cut short (not forwarded)', 'counter', (p) => p.ring?.truncated],
+  ['umacvlan_read_errors_total', 'reads from the port that failed or gave an unusable frame', 'counter', (p) => p.io?.readErrors],
+  ['umacvlan_write_errors_total', 'frames the port\'s device refused to send', 'counter', (p) => p.io?.writeErrors],
+  ['umacvlan_port_error', '1 when reads from the port stopped for good (state error)', 'gauge', (p) => (p.io ? (p.state === 'error' ? 1 : 0) : undefined)],
+];
+
+/** The exposition of port views (with the engine's statistics in them, if read). */
+export function expositionOf(ports: PortView[]): string {
   const names = ports.length ? Object.keys(ports[0].counters) : [];
   let out = '';
   for (const n of names) {
@@ -35,6 +49,13 @@ export function exposition(d: Daemon): string {
   }
   out += '# HELP umacvlan_port_up 1 when the port is up (in the address table)\n# TYPE umacvlan_port_up gauge\n';
   for (const p of ports) out += `umacvlan_port_up{port="${esc(p.name)}",mode="${p.mode}"} ${p.state === 'up' ? 1 : 0}\n`;
+  for (const [metric, help, type, value] of ENGINE_METRICS) {
+    const lines = ports.flatMap((p) => {
+      const v = value(p);
+      return v === undefined ? [] : [`${metric}{port="${esc(p.name)}",mode="${p.mode}"} ${v}\n`];
+    });
+    if (lines.length) out += `# HELP ${metric} ${help}\n# TYPE ${metric} ${type}\n${lines.join('')}`;
+  }
   return out;
 }
 
@@ -48,7 +69,9 @@ export class MetricsServer {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('try /metrics\n');
         return;
       }
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(exposition(this.d));
+      void this.d.engineStats().then((snap) => {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(exposition(this.d, snap));
+      }, (e: Error) => { res.writeHead(500, { 'content-type': 'text/plain' }).end(`${e.message}\n`); });
     });
     this.server = server;
     return new Promise((resolve, reject) => {

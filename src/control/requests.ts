@@ -8,6 +8,7 @@ import { parseCommand, type Command } from './args.js';
 import { UsageError } from './usage-error.js';
 import type { Answer } from './server.js';
 import type { Daemon, SetRequest } from './daemon.js';
+import { withEngineStats, type PortIoView, type RingView } from './engine-stats.js';
 
 export interface PortView {
   name: string;
@@ -20,6 +21,10 @@ export interface PortView {
   netns: string | null;
   macaddr: string[];
   counters: Record<string, number>;
+  /** read and write errors of the I/O layer, for a port it reads (engine-stats.ts) */
+  io?: PortIoView;
+  /** the parent only */
+  ring?: RingView;
 }
 
 export function portViews(d: Daemon, only?: string): PortView[] {
@@ -104,7 +109,8 @@ export async function handleRequest(d: Daemon, req: Record<string, unknown>, ext
         if (cmd.name !== undefined && cmd.name !== d.cfg.parent && cmd.name !== 'parent' && !d.children.has(cmd.name)) {
           return { ok: false, error: `no port named ${cmd.name}`, code: 'UMV_ERR_NO_CHILD' };
         }
-        return { ok: true, ports: portViews(d, cmd.name === 'parent' ? d.cfg.parent : cmd.name) };
+        const views = portViews(d, cmd.name === 'parent' ? d.cfg.parent : cmd.name);
+        return { ok: true, ports: withEngineStats(views, await d.engineStats()) };
       }
       case 'add': {
         const rt = d.addChild(cmd.child);

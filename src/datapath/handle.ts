@@ -3,6 +3,7 @@
 import { Worker, MessageChannel } from 'node:worker_threads';
 import type { PortTable } from '../core/port-table.js';
 import { CTL, type ToWorker, type FromWorker, type WorkerInit } from './messages.js';
+import { engineStatsBytes } from './engine-stats.js';
 
 export interface DatapathOptions {
   parent: string;
@@ -22,6 +23,8 @@ export interface DatapathSink {
   post(m: ToWorker): void;
   /** Resolves once the worker has applied everything posted so far. */
   settled(): Promise<void>;
+  /** The engine's statistics for this many ports, in datapath/engine-stats.ts's layout */
+  engineStats(ports: number): Promise<Float64Array>;
   stop(): Promise<void>;
 }
 
@@ -30,6 +33,7 @@ export class Datapath implements DatapathSink {
   private readonly ctl = new Int32Array(new SharedArrayBuffer(12));
   private readonly channel = new MessageChannel();
   private readonly stopped: Promise<void>;
+  private statsBlock: Float64Array | null = null;
   readonly ready: Promise<number>;
 
   constructor(table: PortTable, o: DatapathOptions) {
@@ -72,6 +76,15 @@ export class Datapath implements DatapathSink {
     const want = Atomics.load(this.ctl, CTL.POSTED);
     // The worker applies changes between batches, at most one idle wait (20 ms) away.
     while (Atomics.load(this.ctl, CTL.APPLIED) < want) await new Promise((r) => setTimeout(r, 2));
+  }
+
+  /** The engine's statistics (engine-stats.ts layout), copied by the worker between two batches. `ports` sizes the
+   *  block the first time; later calls reuse it. */
+  async engineStats(ports: number): Promise<Float64Array> {
+    this.statsBlock ??= new Float64Array(new SharedArrayBuffer(engineStatsBytes(ports)));
+    this.post({ op: 'stats', sab: this.statsBlock.buffer as SharedArrayBuffer });
+    await this.settled();
+    return this.statsBlock;
   }
 
   async stop(): Promise<void> {

@@ -37,7 +37,9 @@ export interface DetachOp { op: 'detach'; port: number }
 export type MembershipOp = { op: 'membership' } & MembershipChange;
 /** Start (a capture ring's buffer, see capture/ring.ts) or stop (null) handing frames to a capture */
 export interface CaptureOp { op: 'capture'; sab: SharedArrayBuffer | null }
-export type ToWorker = TableOp | AttachOp | DetachOp | MembershipOp | CaptureOp;
+/** Copy the engine's statistics into this block (datapath/engine-stats.ts layout) */
+export interface StatsOp { op: 'stats'; sab: SharedArrayBuffer }
+export type ToWorker = TableOp | AttachOp | DetachOp | MembershipOp | CaptureOp | StatsOp;
 
 export type FromWorker =
   | { type: 'ready'; ifindex: number }

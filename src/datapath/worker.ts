@@ -12,6 +12,7 @@ import { forwardBatch, type BatchState } from './forward.js';
 import { Rx, Tx } from './tx-list.js';
 import { CTL, applyTableOp, type ToWorker, type WorkerInit, type FromWorker } from './messages.js';
 import { CaptureRing } from '../capture/ring.js';
+import { collectEngineStats } from './engine-stats.js';
 
 const init = workerData as WorkerInit;
 const post = (m: FromWorker): void => parentPort!.postMessage(m);
@@ -27,6 +28,7 @@ function apply(table: PortTable, engine: EngineApi, s: BatchState, m: ToWorker):
     case 'detach': engine.detachTap(m.port); break;
     case 'membership': engine.membership(m.kind, m.add, 'mac' in m ? m.mac : undefined); break;
     case 'capture': s.capture = m.sab === null ? null : CaptureRing.attach(m.sab); break;
+    case 'stats': collectEngineStats(engine, new Float64Array(m.sab)); break;
   }
 }
 

@@ -58,7 +58,33 @@ export interface EngineApi {
   detachTap(port: number): void;
   /** PACKET_ADD/DROP_MEMBERSHIP on the parent socket: kind 'unicast' | 'multicast' (mac needed), 'promisc', 'allmulti' */
   membership(kind: 'unicast' | 'multicast' | 'promisc' | 'allmulti', add: boolean, mac?: number): void;
-  /** counters the native side keeps: frames the kernel dropped on the ring (tp_drops), rx truncations, … */
-  stats(): { ringDrops: number; rxErrors: number };
+  /** What the I/O layer counted. Asks the kernel (a syscall): for the control side, on demand, never per batch. */
+  stats(): EngineStats;
+  /** 0, or the positive errno that stopped reads on this TAP for good (EBADFD: deleted from outside); port 0: the
+   *  parent socket's last error (ENETDOWN: down or away), 0 again once frames arrive. */
+  portError(port: number): number;
+  /** One port's I/O errors into out[at..at+3] (PortIo order: readErrors, writeErrors, readErrno, writeErrno; errnos
+   *  positive, 0 = none) → false, out untouched, when no TAP is attached as `port`. Port 0 is the parent: frames the
+   *  ring held cut short, frames it refused to send. */
+  portStats(port: number, out: Float64Array, at: number): boolean;
   close(): void;
 }
+
+/** The I/O layer's own counts, beside the datapath's per-port counters (core/counters.ts). */
+export interface EngineStats {
+  /** frames the kernel dropped because the parent's ring was full (tp_drops) */
+  ringDrops: number;
+  /** frames read that were not handed out: cut short, too short, a TAP read that failed */
+  rxErrors: number;
+  /** frames cut short, on the ring or in a TAP pool slot */
+  rxTruncated: number;
+  /** TAP reads that found no free pool slot (they wait for the next poll) */
+  poolEmpty: number;
+  /** frames on the ring that were our own or looped back, left out on purpose */
+  skipped: number;
+  /** frames cut short on the parent's ring (part of rxTruncated) */
+  ringTruncated: number;
+}
+
+/** Order of the numbers EngineApi.portStats writes */
+export const PortIo = { READ_ERRORS: 0, WRITE_ERRORS: 1, READ_ERRNO: 2, WRITE_ERRNO: 3, LENGTH: 4 } as const;

@@ -1,6 +1,6 @@
 // The datapath's Engine over the native one: typed, errors as IfaceError, no allocation in poll() or send().
 
-import type { EngineApi, EngineOptions, RxBatch, TxList } from './contract.js';
+import { PortIo, type EngineApi, type EngineOptions, type EngineStats, type RxBatch, type TxList } from './contract.js';
 import { loadAddon, type NativeEngine } from './native.js';
 import { IfaceError } from './errors.js';
 import { withNetns } from './netns.js';
@@ -32,13 +32,7 @@ export interface OpenEngineOptions extends EngineOptions {
   scratchBytes?: number;
 }
 
-export interface EngineStats {
-  ringDrops: number;
-  rxErrors: number;
-  rxTruncated: number;
-  poolEmpty: number;
-  skipped: number;
-}
+export type { EngineStats } from './contract.js';
 
 export class Engine implements EngineApi {
   readonly regions: readonly Uint8Array[];
@@ -47,7 +41,8 @@ export class Engine implements EngineApi {
   private readonly native: NativeEngine;
   private rxBound: RxBatch | null = null;
   private txBound: TxList | null = null;
-  private readonly statBuf = new Float64Array(5);
+  private readonly statBuf = new Float64Array(6);
+  private readonly portBuf = new Float64Array(PortIo.LENGTH);
   private closed = false;
 
   constructor(opts: OpenEngineOptions) {
@@ -110,6 +105,16 @@ export class Engine implements EngineApi {
     return rc < 0 ? -rc : 0;
   }
 
+  portStats(port: number, out: Float64Array, at: number): boolean {
+    const b = this.portBuf;
+    if (this.native.portStats(port, b) < 0) return false;
+    out[at + PortIo.READ_ERRORS] = b[0];
+    out[at + PortIo.WRITE_ERRORS] = b[1];
+    out[at + PortIo.READ_ERRNO] = Math.abs(b[2]);  // -errno → errno, and no -0
+    out[at + PortIo.WRITE_ERRNO] = Math.abs(b[3]);
+    return true;
+  }
+
   membership(kind: 'unicast' | 'multicast' | 'promisc' | 'allmulti', add: boolean, mac?: number): void {
     if ((kind === 'unicast' || kind === 'multicast') && mac === undefined) {
       throw new IfaceError(this.parent, `membership ${kind}`, 22);
@@ -121,7 +126,7 @@ export class Engine implements EngineApi {
   stats(): EngineStats {
     this.native.stats(this.statBuf);
     const s = this.statBuf;
-    return { ringDrops: s[0], rxErrors: s[1], rxTruncated: s[2], poolEmpty: s[3], skipped: s[4] };
+    return { ringDrops: s[0], rxErrors: s[1], rxTruncated: s[2], poolEmpty: s[3], skipped: s[4], ringTruncated: s[5] };
   }
 
   close(): void {

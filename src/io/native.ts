@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 
-/** The parent's I/O engine (native/engine.cc). One per datapath thread; not shareable between threads. */
+/** The parent's I/O engine (native/engine.h; docs/architecture.md lists its files). One per datapath thread; not
+ *  shareable between threads. */
 export interface NativeEngine {
   /** Opens the parent socket and ring in namespace `nsfd` (-1: the caller's) → 0 | -errno; failedOp() names the
    *  step that failed (e.g. 'SIOCGIFINDEX' → ENODEV: no such parent). */
@@ -33,8 +34,14 @@ export interface NativeEngine {
   portError(port: number): number;
   /** PACKET_ADD/DROP_MEMBERSHIP, type PACKET_MR_* → 0 | -errno */
   membership(type: number, add: boolean, mac: number): number;
-  /** Fills out[0..4]: ringDrops, rxErrors, rxTruncated, poolEmpty, skipped (loopback/outgoing). */
+  /** Fills out[0..5]: ringDrops (the kernel's tp_drops, accumulated), rxErrors, rxTruncated (ring and TAPs),
+   *  poolEmpty (TAP reads that found no free slot), skipped (loopback/outgoing), ringTruncated (the parent's only).
+   *  Asks the kernel for the drops: a syscall, for the control side, not per batch. */
   stats(out: Float64Array): number;
+  /** Fills out[0..3] with one port's I/O: readErrors, writeErrors, the read error (-errno, as portError), the last
+   *  write error (-errno or 0) → 0 | -ENOENT (not attached) | -EINVAL (out not a Float64Array of 4). Port 0: frames
+   *  the ring held cut short, frames sendmmsg() refused. A TAP's counts start at zero when it is attached. */
+  portStats(port: number, out: Float64Array): number;
   ifindex(): number;
   /** Closes the socket and rings (memberships go with the socket). Regions stay mapped while views exist. */
   close(): number;
@@ -78,12 +85,6 @@ export interface NativeAddon {
   sdNotify(path: string, text: string): number;
   /** Reads a file from a thread inside namespace nsfd (use /proc/thread-self/net/...) → text | -errno */
   readInNetns(nsfd: number, path: string): string | number;
-
-  /** Plain AF_PACKET socket on ifname in namespace nsfd, all protocols, non-blocking, PACKET_AUXDATA → fd | -errno */
-  packetOpen(nsfd: number, ifname: string): number;
-  packetSend(fd: number, frame: Uint8Array): number;
-  /** Next frame the interface received (not sent), with a stripped VLAN tag put back → length | -errno (-EAGAIN) */
-  packetRecv(fd: number, buf: Uint8Array, timeoutMs: number): number;
 }
 
 const ADDON_FILE = 'umacvlan.node';

@@ -112,6 +112,18 @@ describe.skipIf(!root)('live control under load (root)', () => {
     expect(ok(['show', c3.name])).toMatch(new RegExp(`^${c3.name}: bridge ${c3.macText} mtu 1500 state up[^]*RX: packets \\d+`));
   });
 
+  test('show carries the engine\'s statistics: the parent\'s ring, each port\'s I/O errors (none here)', () => {
+    const ports = show();
+    expect(ports[0].ring).toEqual({ drops: expect.any(Number), truncated: 0 });
+    for (const p of ports.slice(1)) {
+      expect(p.state).toBe('up');
+      expect(p.io).toEqual({ readErrors: 0, writeErrors: 0, readError: null, writeError: null });
+    }
+    expect(ports[0].io).toMatchObject({ readErrors: 0, readError: null });
+    expect(ok(['show', lab.p0])).toMatch(/\n {4}ring: drops \d+ truncated 0(\n|$)/);
+    expect(ok(['show', c1.name])).not.toContain('I/O errors');  // said only when there are some
+  });
+
   test('trace names the rule that decides, for the parent and for a child', () => {
     expect(trace(c1.name, c2.mac)).toMatch(/^rule: X2 bridge-local unicast\n/);
     expect(trace(c1.name, c2.mac)).toContain(`egress: ${c2.name} as local_unicast`);
@@ -276,6 +288,12 @@ describe.skipIf(!root)('live control under load (root)', () => {
     expect(Number(m![1])).toBeGreaterThan(0);
     expect(metrics).toMatch(new RegExp(`^umacvlan_drops_total\\{port="${c1.name}",mode="bridge",reason="oversize"\\} 0$`, 'm'));
     expect(metrics).toMatch(new RegExp(`^umacvlan_port_up\\{port="${c2.name}",mode="bridge"\\} 1$`, 'm'));
+    expect(metrics).toContain('# TYPE umacvlan_ring_drops_total counter');
+    expect(metrics).toMatch(new RegExp(`^umacvlan_ring_drops_total\\{port="${lab.p0}",mode="parent"\\} \\d+$`, 'm'));
+    expect(metrics).toMatch(new RegExp(`^umacvlan_ring_truncated_total\\{port="${lab.p0}",mode="parent"\\} 0$`, 'm'));
+    expect(metrics).toMatch(new RegExp(`^umacvlan_read_errors_total\\{port="${c1.name}",mode="bridge"\\} 0$`, 'm'));
+    expect(metrics).toMatch(new RegExp(`^umacvlan_write_errors_total\\{port="${c2.name}",mode="bridge"\\} 0$`, 'm'));
+    expect(metrics).toMatch(new RegExp(`^umacvlan_port_error\\{port="${c3.name}",mode="bridge"\\} 0$`, 'm'));
     // Loopback of the daemon's namespace only: nothing listens on that port here
     expect(() => sb.run(lab.ext, [process.execPath, '-e', js])).toThrow();
   });

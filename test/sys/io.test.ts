@@ -8,8 +8,9 @@
 import { describe, test, expect, beforeAll, afterAll } from 'vitest';
 import { createSandbox, isRoot, type Sandbox } from './helpers/netns.js';
 import { openEngine, Region, type Engine } from '../../src/io/engine.js';
-import type { RxBatch, TxList } from '../../src/io/contract.js';
+import { PortIo, type RxBatch, type TxList } from '../../src/io/contract.js';
 import { loadAddon } from '../../src/io/native.js';
+import { loadTestAddon } from '../support/test-addon.js';
 import { withNetns } from '../../src/io/netns.js';
 import { openTap, closeTap, type Tap } from '../../src/io/tap.js';
 import { IfaceError } from '../../src/io/errors.js';
@@ -64,6 +65,7 @@ describe.skipIf(!root)('native I/O (root)', () => {
   const tx = txList(4096);
   const taps: Tap[] = [];
   const addon = root ? loadAddon() : (null as never);
+  const testAddon = root ? loadTestAddon() : (null as never);  // AF_PACKET sockets to inject and capture
 
   /** Polls until `want` matching frames arrived (or timeoutMs), calling fn on each one. */
   function collect(want: number, timeoutMs: number, fn: (port: number, b: Uint8Array, at: number, len: number) => void): number {
@@ -99,7 +101,7 @@ describe.skipIf(!root)('native I/O (root)', () => {
     const buf = new Uint8Array(70000);
     const end = Date.now() + timeoutMs;
     while (Date.now() < end) {
-      const n = addon.packetRecv(fd, buf, 50);
+      const n = testAddon.packetRecv(fd, buf, 50);
       if (n === -11) continue;
       expect(n).toBeGreaterThan(0);
       if (isTest(buf, 0, n)) return buf.slice(0, n);
@@ -114,7 +116,7 @@ describe.skipIf(!root)('native I/O (root)', () => {
     sb.run(ext, ['ip', 'link', 'set', e0, 'address', '02:00:5e:00:00:01']);
     eng = openEngine({ parent: p0, netns: dp, batch: BATCH, ringFrames: 1100 });
     eng.membership('promisc', true);
-    extSock = withNetns(ext, (ns) => addon.packetOpen(ns, e0));
+    extSock = withNetns(ext, (ns) => testAddon.packetOpen(ns, e0));
     expect(extSock).toBeGreaterThan(0);
   });
   afterAll(() => {
@@ -127,7 +129,7 @@ describe.skipIf(!root)('native I/O (root)', () => {
   test('a frame injected at the far end of the parent arrives byte-for-byte with its length', () => {
     for (const len of [60, 1514]) {
       const f = frame(MAC_T1, MAC_EXT, len, len);
-      expect(addon.packetSend(extSock, f)).toBe(len);
+      expect(testAddon.packetSend(extSock, f)).toBe(len);
       let seen: Uint8Array | null = null;
       collect(1, 2000, (port, b, at, l) => { expect(port).toBe(0); seen = b.slice(at, at + l); });
       expect(seen).toEqual(f);
@@ -137,7 +139,7 @@ describe.skipIf(!root)('native I/O (root)', () => {
 
   test('1,000 distinct frames injected back-to-back all arrive, in order', () => {
     const N = 1000;
-    for (let i = 0; i < N; i++) expect(addon.packetSend(extSock, frame(MAC_T1, MAC_EXT, 64 + (i % 200), 10_000 + i))).toBeGreaterThan(0);
+    for (let i = 0; i < N; i++) expect(testAddon.packetSend(extSock, frame(MAC_T1, MAC_EXT, 64 + (i % 200), 10_000 + i))).toBeGreaterThan(0);
     const seqs: number[] = [];
     collect(N, 5000, (_p, b, at, len) => { seqs.push(seqOf(b, at)); expect(len).toBe(64 + (seqs.length - 1) % 200); });
     expect(seqs.length).toBe(N);
@@ -145,18 +147,40 @@ describe.skipIf(!root)('native I/O (root)', () => {
     expect(eng.stats().ringDrops).toBe(0);
   });
 
+  test('frames beyond the ring\'s room, sent while nobody polls, are counted as ring drops; the ring then works on', () => {
+    const before = eng.stats();
+    const N = 3000;  // the ring holds 1100
+    for (let i = 0; i < N; i++) expect(testAddon.packetSend(extSock, frame(MAC_T1, MAC_EXT, 64, 30_000 + i))).toBeGreaterThan(0);
+    let got = 0;
+    for (let quiet = 0; quiet < 5;) {  // drain: until nothing has come for five polls
+      const n = collect(N, 40, () => {});
+      got += n;
+      quiet = n === 0 ? quiet + 1 : 0;
+    }
+    const after = eng.stats();
+    expect(got).toBeGreaterThan(0);
+    expect(after.ringDrops - before.ringDrops).toBeGreaterThan(0);
+    expect(got + after.ringDrops - before.ringDrops).toBeLessThanOrEqual(N);  // what was neither read nor dropped died before the ring
+    expect(after.ringTruncated).toBe(before.ringTruncated);
+    const f = frame(MAC_T1, MAC_EXT, 100, 39_999);
+    expect(testAddon.packetSend(extSock, f)).toBe(100);
+    let seen: Uint8Array | null = null;
+    collect(1, 2000, (_p, b, at, len) => { seen = b.slice(at, at + len); });
+    expect(seen).toEqual(f);
+  });
+
   test('a frame written to a TAP is seen on its netdev, and one sent by the netdev is read from the TAP', () => {
     const t1 = openTap(sb.name('t1'), { netns: dp, mac: MAC_T1, mtu: 1500 });
     taps.push(t1);
     eng.attachTap(1, t1.fd);
-    const cap = withNetns(dp, (ns) => addon.packetOpen(ns, t1.name));
+    const cap = withNetns(dp, (ns) => testAddon.packetOpen(ns, t1.name));
     try {
       const toChild = frame(MAC_T1, MAC_EXT, 300, 1);
       expect(Array.from(sendScratch([{ port: 1, bytes: toChild }]))).toEqual([300]);
       expect(recvOn(cap, 2000)).toEqual(toChild);
 
       const fromChild = frame(MAC_EXT, MAC_T1, 200, 2);
-      expect(addon.packetSend(cap, fromChild)).toBe(200);
+      expect(testAddon.packetSend(cap, fromChild)).toBe(200);
       let seen: Uint8Array | null = null;
       collect(1, 2000, (port, b, at, len) => { expect(port).toBe(1); seen = b.slice(at, at + len); });
       expect(seen).toEqual(fromChild);
@@ -167,10 +191,10 @@ describe.skipIf(!root)('native I/O (root)', () => {
 
   test('an 802.1Q-tagged frame crosses with its tag, both ways (no 8021q module: tags crafted raw)', () => {
     const t1 = taps[0];
-    const cap = withNetns(dp, (ns) => addon.packetOpen(ns, t1.name));
+    const cap = withNetns(dp, (ns) => testAddon.packetOpen(ns, t1.name));
     try {
       const tagged = frame(MAC_T1, MAC_EXT, 120, 3, 0x2064);  // PCP 1, VID 100
-      expect(addon.packetSend(extSock, tagged)).toBe(120);
+      expect(testAddon.packetSend(extSock, tagged)).toBe(120);
       let seen: Uint8Array | null = null;
       let at0 = 0, region0 = 0, len0 = 0;
       collect(1, 2000, (port, b, at, len) => { seen = b.slice(at, at + len); at0 = at; len0 = len; region0 = 0; expect(port).toBe(0); });
@@ -181,7 +205,7 @@ describe.skipIf(!root)('native I/O (root)', () => {
       expect(recvOn(cap, 2000)).toEqual(tagged);
 
       const up = frame(MAC_EXT, MAC_T1, 130, 4, 0x0007);
-      expect(addon.packetSend(cap, up)).toBe(130);
+      expect(testAddon.packetSend(cap, up)).toBe(130);
       let fromTap: Uint8Array | null = null;
       collect(1, 2000, (port, b, at, len) => {
         expect(port).toBe(1); fromTap = b.slice(at, at + len);
@@ -199,11 +223,11 @@ describe.skipIf(!root)('native I/O (root)', () => {
     // A pool of 64 slots: the multishot read runs dry (ENOBUFS) several times and must be re-armed at once.
     const small = openEngine({ parent: p0, netns: dp, batch: 32, tapBuffers: 64, ringFrames: 16 });
     const t4 = openTap(sb.name('t4'), { netns: dp, mac: MAC_T1 + 4 });
-    const cap = withNetns(dp, (ns) => addon.packetOpen(ns, t4.name));
+    const cap = withNetns(dp, (ns) => testAddon.packetOpen(ns, t4.name));
     try {
       small.attachTap(4, t4.fd);
       const N = 300;
-      for (let i = 0; i < N; i++) expect(addon.packetSend(cap, frame(MAC_EXT, MAC_T1 + 4, 100, 20_000 + i))).toBe(100);
+      for (let i = 0; i < N; i++) expect(testAddon.packetSend(cap, frame(MAC_EXT, MAC_T1 + 4, 100, 20_000 + i))).toBe(100);
       const r = rxBatch(32);
       const seqs: number[] = [];
       const t0 = Date.now();
@@ -243,11 +267,11 @@ describe.skipIf(!root)('native I/O (root)', () => {
   });
 
   test('frames others transmit on the parent (as the host stack does) stay out of rx: PACKET_IGNORE_OUTGOING', () => {
-    const host = withNetns(dp, (ns) => addon.packetOpen(ns, p0));
+    const host = withNetns(dp, (ns) => testAddon.packetOpen(ns, p0));
     try {
       const f = frame(MAC_EXT, MAC_T1, 90, 12);
       const skipped = eng.stats().skipped;
-      expect(addon.packetSend(host, f)).toBe(90);
+      expect(testAddon.packetSend(host, f)).toBe(90);
       expect(recvOn(extSock, 2000)).toEqual(f);  // it did leave
       expect(collect(1, 300, () => undefined)).toBe(0);
       expect(eng.stats().skipped).toBe(skipped);  // the kernel kept it out; the engine's own check never saw it
@@ -365,7 +389,19 @@ describe.skipIf(!root)('native I/O (root)', () => {
     for (let i = 0; i < 5 && eng.portError(3) === 0; i++) eng.poll(rx, 20);
     expect(eng.portError(3)).toBeGreaterThan(0);
     expect(eng.stats().rxErrors).toBeGreaterThan(0);
+    // What the daemon shows (state error): the read error that stopped the port, and the write it refused.
+    const io = new Float64Array(PortIo.LENGTH);
+    expect(eng.portStats(3, io, 0)).toBe(true);
+    expect(io[PortIo.READ_ERRNO]).toBe(eng.portError(3));
+    expect(io[PortIo.READ_ERRNO]).toBe(77);  // EBADFD: the TAP's file no longer has a device
+    expect(io[PortIo.READ_ERRORS]).toBeGreaterThanOrEqual(1);
+    expect(io[PortIo.WRITE_ERRORS]).toBeGreaterThanOrEqual(1);
+    expect(io[PortIo.WRITE_ERRNO]).toBe(-r[0]);
+    const other = new Float64Array(PortIo.LENGTH);
+    expect(eng.portStats(2, other, 0)).toBe(true);
+    expect([other[PortIo.READ_ERRNO], other[PortIo.WRITE_ERRNO]]).toEqual([0, 0]);  // the other TAPs are unharmed
     eng.detachTap(3);
+    expect(eng.portStats(3, io, 0)).toBe(false);
   });
 
   test('sd_notify: a datagram reaches an abstract NOTIFY_SOCKET; no socket set is a no-op; a dead one an IfaceError', async () => {
@@ -392,11 +428,17 @@ describe.skipIf(!root)('native I/O (root)', () => {
     while (Date.now() - t0 < 300) { eng.poll(rx, 50); polls++; }
     expect(polls).toBeLessThan(20);  // each poll slept: no busy loop on a raised POLLERR
     expect(eng.portError(0)).toBe(100);  // ENETDOWN
+    const io = new Float64Array(PortIo.LENGTH);
+    expect(eng.portStats(0, io, 0)).toBe(true);
+    const writeErrors = io[PortIo.WRITE_ERRORS];
+    expect(sendScratch([{ port: 0, bytes: frame(MAC_EXT, MAC_T1, 90, 12) }])[0]).toBe(-100);  // a down parent refuses
+    expect(eng.portStats(0, io, 0)).toBe(true);
+    expect([io[PortIo.READ_ERRNO], io[PortIo.WRITE_ERRORS] - writeErrors, io[PortIo.WRITE_ERRNO]]).toEqual([100, 1, 100]);
     sb.run(dp, ['ip', 'link', 'set', p0, 'up']);
     const f = frame(MAC_T1, MAC_EXT, 80, 13);
     let seen: Uint8Array | null = null;
     for (let i = 0; i < 20 && seen === null; i++) {  // the veth needs a moment to get its carrier back
-      expect(addon.packetSend(extSock, f)).toBe(80);
+      expect(testAddon.packetSend(extSock, f)).toBe(80);
       collect(1, 100, (_p, b, at, len) => { seen = b.slice(at, at + len); });
     }
     expect(seen).toEqual(f);

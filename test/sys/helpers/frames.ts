@@ -12,7 +12,8 @@
 // this process's run id, a row number and a sequence number, so frames from another test, a previous row, or a
 // late broadcast-queue flush are never miscounted.
 
-import { loadAddon, type NativeAddon } from '../../../src/io/native.js';
+import { loadAddon } from '../../../src/io/native.js';
+import { loadTestAddon, type TestAddon } from '../../support/test-addon.js';
 import { withNetns } from '../../../src/io/netns.js';
 import { writeMac, macAt } from '../../../src/wire/ethernet.js';
 
@@ -25,8 +26,8 @@ export const MIN_FRAME = 60;
 // offsets in the payload (after the 14-byte header)
 const P_MAGIC = 14, P_RUN = 18, P_ROW = 22, P_SEQ = 24, P_END = 28;
 
-let addonCache: NativeAddon | null = null;
-const addon = (): NativeAddon => (addonCache ??= loadAddon());
+let addonCache: TestAddon | null = null;
+const addon = (): TestAddon => (addonCache ??= loadTestAddon());
 
 /** One AF_PACKET socket bound to one interface: sends raw frames out of it, receives what it receives. */
 export interface Endpoint {
@@ -43,7 +44,7 @@ export function openEndpoint(label: string, netns: string | null, ifname: string
 }
 
 export function closeEndpoint(e: Endpoint): void {
-  addon().closeFd(e.fd);
+  loadAddon().closeFd(e.fd);
 }
 
 /** A test frame: dst, src, 0x88b5, magic, run id, row, seq, then a pattern up to `len` bytes. */

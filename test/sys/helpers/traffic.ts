@@ -1,6 +1,6 @@
 // Counted test traffic for the daemon's system tests: a paced UDP sender and a counting UDP receiver (small Node
 // programs run with `node -e` inside a namespace), and raw frames sent and received on an interface (RawPort: an
-// AF_PACKET socket through the addon).
+// AF_PACKET socket through the test addon).
 //
 //   const rx = await startReceiver(sb, c2, '198.18.0.12', 9000);
 //   const r = await sendFlow(sb, c1, { dst: '198.18.0.12', port: 9000, flow: 1, phase: 1, count: 500, rate: 1000 });
@@ -11,6 +11,7 @@
 
 import type { ChildProcess } from 'node:child_process';
 import { loadAddon } from '../../../src/io/native.js';
+import { loadTestAddon } from '../../support/test-addon.js';
 import { withNetns } from '../../../src/io/netns.js';
 import type { Sandbox } from './netns.js';
 
@@ -239,7 +240,7 @@ const EAGAIN = 11;
 export class RawPort {
   private readonly fd: number;
   private readonly buf = new Uint8Array(70_000);
-  private readonly addon = loadAddon();
+  private readonly addon = loadTestAddon();
 
   constructor(readonly ns: string, readonly ifname: string) {
     const fd = withNetns(ns, (nsfd) => this.addon.packetOpen(nsfd, ifname));
@@ -267,6 +268,6 @@ export class RawPort {
   }
 
   close(): void {
-    this.addon.closeFd(this.fd);
+    loadAddon().closeFd(this.fd);
   }
 }

@@ -2,6 +2,7 @@
 // the test, and every call that would reach the system is recorded. The datapath is a sink that keeps the typed
 // messages and replays the table changes on a replica, as the worker does.
 
+import { engineStatsBytes } from '../../../src/datapath/engine-stats.js';
 import { Log } from '../../../src/control/log.js';
 import type { ChildTap, Host, LinkState, ParentEvent, TapEvent } from '../../../src/control/host.js';
 import type { DatapathOptions, DatapathSink } from '../../../src/datapath/handle.js';
@@ -107,6 +108,8 @@ export class FakeDatapath implements DatapathSink {
     if (copy.op === 'table') applyTableOp(this.replica, copy);
   }
   async settled(): Promise<void> { /* applied as posted */ }
+  /** A healthy engine: no ring drops, no port errors */
+  async engineStats(ports: number): Promise<Float64Array> { return new Float64Array(engineStatsBytes(ports) / 8); }
   async stop(): Promise<void> { this.stopped = true; }
 
   /** The messages since the last take(), and forget them */

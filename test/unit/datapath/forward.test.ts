@@ -4,7 +4,7 @@
 
 import { describe, test, expect } from 'vitest';
 import fc from 'fast-check';
-import { MemoryEngine, VNET_LEN } from '../../../src/io/memory-engine.js';
+import { MemoryEngine, VNET_LEN } from '../../support/memory-engine.js';
 import { forwardBatch, type BatchState, type CaptureTap } from '../../../src/datapath/forward.js';
 import { Dir } from '../../../src/core/direction.js';
 import { Rx, Tx } from '../../../src/datapath/tx-list.js';

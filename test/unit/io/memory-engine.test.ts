@@ -1,6 +1,6 @@
 // The in-memory engine must look like the real one to the datapath: same layout, same results for bad sends.
 import { describe, test, expect } from 'vitest';
-import { MemoryEngine, VNET_LEN } from '../../../src/io/memory-engine.js';
+import { MemoryEngine, VNET_LEN } from '../../support/memory-engine.js';
 import type { RxBatch, TxList } from '../../../src/io/contract.js';
 import { IfaceError } from '../../../src/io/errors.js';
 
@@ -41,7 +41,7 @@ describe('MemoryEngine', () => {
     e.inject(0, bytes(100, 0), { truncated: true });
     e.inject(5, bytes(100, 0));
     expect(e.poll(rxBatch(4), 0)).toBe(0);
-    expect(e.stats()).toEqual({ ringDrops: 0, rxErrors: 1 });
+    expect(e.stats()).toEqual({ ringDrops: 0, rxErrors: 1, rxTruncated: 1, poolEmpty: 0, skipped: 0, ringTruncated: 1 });
   });
 
   test('send records copies and answers per frame as the kernel would: runt EINVAL, no TAP ENXIO, injected failures', () => {

@@ -2,10 +2,11 @@
 // Frames are injected per port and come out of poll() laid out as the real engine lays them out
 // ([virtio_net_hdr 10][frame] in region 0 for the parent, region 1 for TAPs); send() records copies and can be told
 // to fail per port. Unlike the real engine it does not drop runts on intake: a test can hand any frame to the
-// datapath. Truncated frames are counted and never delivered, as the real engine does.
+// datapath. Truncated frames are counted and never delivered, as the real engine does; so are the per-port read
+// and write errors portStats() reports (failPort, failReads, truncated frames), from zero at each attach.
 
-import type { EngineApi, RxBatch, TxList } from './contract.js';
-import { IfaceError } from './errors.js';
+import { PortIo, type EngineApi, type EngineStats, type RxBatch, type TxList } from '../../src/io/contract.js';
+import { IfaceError } from '../../src/io/errors.js';
 
 export const VNET_LEN = 10;
 const EINVAL = 22, ENXIO = 6, EBADF = 9, EFAULT = 14, EBUSY = 16, ENOENT = 2;
@@ -14,7 +15,7 @@ const ETH_HLEN = 14;
 export interface InjectOptions {
   /** the 10-byte virtio-net header to put before the frame (default: all zero, no offload) */
   vnet?: Uint8Array;
-  /** the kernel had to cut this frame: counted in rxErrors, never delivered */
+  /** the kernel had to cut this frame: counted in rxErrors and as a read error of its port, never delivered */
   truncated?: boolean;
 }
 
@@ -39,7 +40,10 @@ export class MemoryEngine implements EngineApi {
   private readonly queue: Array<{ port: number; frame: Uint8Array; vnet: Uint8Array }> = [];
   private readonly failures = new Map<number, number>();
   private readonly fill = [0, 0];  // write offsets in regions 0 and 1 for the current batch
+  private readonly io = new Map<number, { readErrors: number; writeErrors: number; readErrno: number; writeErrno: number }>();
   private rxErrors = 0;
+  private rxTruncated = 0;
+  private ringTruncated = 0;
   private ringDrops = 0;
   private closed = false;
 
@@ -48,11 +52,18 @@ export class MemoryEngine implements EngineApi {
     const size = opts.regionBytes ?? 4 << 20;
     this.regions = [new Uint8Array(size), new Uint8Array(size), new Uint8Array(size)];
     this.parentIfindex = opts.parentIfindex ?? 2;
+    this.io.set(0, { readErrors: 0, writeErrors: 0, readErrno: 0, writeErrno: 0 });
   }
 
   /** Queues a frame as if it arrived on `port` (0 = the parent's wire). Any length, runts included. */
   inject(port: number, frame: Uint8Array, opts: InjectOptions = {}): void {
-    if (opts.truncated) { this.rxErrors++; return; }
+    if (opts.truncated) {
+      const io = this.io.get(port);
+      if (io === undefined) return;  // nobody reads an unattached TAP
+      this.rxErrors++; this.rxTruncated++; io.readErrors++;
+      if (port === 0) this.ringTruncated++;
+      return;
+    }
     const vnet = opts.vnet ?? new Uint8Array(VNET_LEN);
     if (vnet.length !== VNET_LEN) throw new RangeError('a virtio-net header is 10 bytes');
     this.queue.push({ port, frame: frame.slice(), vnet: vnet.slice() });
@@ -61,6 +72,14 @@ export class MemoryEngine implements EngineApi {
   /** From now on send() to `port` fails with -errno (e.g. 5 EIO: TAP down; 105 ENOBUFS); 0 clears it. */
   failPort(port: number, errno: number): void {
     if (errno === 0) this.failures.delete(port); else this.failures.set(port, errno);
+  }
+
+  /** The TAP's reads fail for good with `errno` (77 EBADFD: deleted from outside): its frames are no longer read,
+   *  and portError() reports it, as the real engine does. */
+  failReads(port: number, errno: number): void {
+    const io = this.io.get(port);
+    if (port === 0 || io === undefined) throw new RangeError('failReads: an attached TAP port');
+    io.readErrno = errno; io.readErrors++; this.rxErrors++;
   }
 
   /** Counts frames as lost on the ring (what tp_drops reports). */
@@ -78,7 +97,8 @@ export class MemoryEngine implements EngineApi {
     let n = 0;
     while (n < rx.port.length && this.queue.length > 0) {
       const q = this.queue[0];
-      if (q.port !== 0 && !this.taps.has(q.port)) { this.queue.shift(); continue; }  // not read: nobody attached
+      const reading = q.port === 0 || (this.taps.has(q.port) && this.io.get(q.port)!.readErrno === 0);
+      if (!reading) { this.queue.shift(); continue; }  // not read: nobody attached, or its reads failed
       const r = q.port === 0 ? 0 : 1;
       const mem = this.regions[r];
       const off = this.fill[r];
@@ -115,6 +135,8 @@ export class MemoryEngine implements EngineApi {
       }
       tx.result[j] = res;
       if (res >= 0) ok++;
+      const io = this.io.get(port);
+      if (res < 0 && res !== -EFAULT && res !== -ENXIO && io !== undefined) { io.writeErrors++; io.writeErrno = -res; }
     }
     return ok;
   }
@@ -122,18 +144,38 @@ export class MemoryEngine implements EngineApi {
   attachTap(port: number, fd: number): void {
     if (this.taps.has(port)) throw new IfaceError(`port ${port}`, 'attach', EBUSY);
     this.taps.set(port, fd);
+    this.io.set(port, { readErrors: 0, writeErrors: 0, readErrno: 0, writeErrno: 0 });
   }
 
   detachTap(port: number): void {
     if (!this.taps.delete(port)) throw new IfaceError(`port ${port}`, 'detach', ENOENT);
+    this.io.delete(port);
   }
 
   membership(kind: Membership['kind'], add: boolean, mac?: number): void {
     this.memberships.push(mac === undefined ? { kind, add } : { kind, add, mac });
   }
 
-  stats(): { ringDrops: number; rxErrors: number } {
-    return { ringDrops: this.ringDrops, rxErrors: this.rxErrors };
+  stats(): EngineStats {
+    return {
+      ringDrops: this.ringDrops, rxErrors: this.rxErrors, rxTruncated: this.rxTruncated, poolEmpty: 0, skipped: 0,
+      ringTruncated: this.ringTruncated,
+    };
+  }
+
+  portError(port: number): number {
+    const io = this.io.get(port);
+    return io === undefined ? ENOENT : io.readErrno;
+  }
+
+  portStats(port: number, out: Float64Array, at: number): boolean {
+    const io = this.io.get(port);
+    if (io === undefined) return false;
+    out[at + PortIo.READ_ERRORS] = io.readErrors;
+    out[at + PortIo.WRITE_ERRORS] = io.writeErrors;
+    out[at + PortIo.READ_ERRNO] = io.readErrno;
+    out[at + PortIo.WRITE_ERRNO] = io.writeErrno;
+    return true;
   }
 
   close(): void {

@@ -1,0 +1,74 @@
+// The parent: one AF_PACKET socket with a TPACKET_V2 rx ring (region 0), made in the parent's namespace.
+// Owned by the engine; used from one thread.
+#pragma once
+#include <linux/if_packet.h>
+
+#include <cstdint>
+#include <string>
+
+#include "frame.h"
+
+namespace umv {
+
+class ParentRing {
+ public:
+  ParentRing() = default;
+  ParentRing(const ParentRing&) = delete;
+  ParentRing& operator=(const ParentRing&) = delete;
+  ~ParentRing();  // unmaps the ring: only once no JavaScript view of it is left (the engine sees to that)
+
+  /** Socket, options, ring and bind → 0 | -errno; *failedOp names the step that failed. */
+  int Open(int nsfd, const std::string& parent, unsigned ringFrames, unsigned frameSize, const char** failedOp);
+  /** Closes the socket (memberships go with it); the ring stays mapped. */
+  void Close();
+
+  int fd() const { return sock_; }
+  int ifindex() const { return ifindex_; }
+  uint8_t* base() const { return ring_; }
+  size_t size() const { return ringLen_; }
+
+  /** A frame is waiting at the head. */
+  bool Ready() const;
+  /** Hands out ring frames from the head into out[n..max) → the new n. Skipped and cut frames go back at once. */
+  unsigned Harvest(const RxOut& out, unsigned n, unsigned max);
+  /** Gives every frame handed out back to the kernel. */
+  void Release();
+  /** The socket raised POLLERR: reads (and so clears) SO_ERROR into error(). */
+  void TakeSocketError();
+  /** PACKET_ADD/DROP_MEMBERSHIP → 0 | -errno */
+  int Membership(unsigned type, bool add, double mac);
+  /** Adds the kernel's PACKET_STATISTICS drops (reset on each read) to drops(). */
+  void ReadKernelDrops();
+  /** A frame sendmmsg() refused. */
+  void CountWriteError(int negErrno) { writeErrors_++; lastWriteErr_ = negErrno; }
+
+  /** last socket error (-errno), 0 again once a frame arrives */
+  int error() const { return err_; }
+  double drops() const { return drops_; }
+  /** frames the ring held cut short (snaplen < len) or without room for the tag put-back */
+  double truncated() const { return truncated_; }
+  double skipped() const { return skipped_; }
+  double writeErrors() const { return writeErrors_; }
+  int lastWriteError() const { return lastWriteErr_; }
+
+ private:
+  int OpenSocket(int nsfd, const std::string& parent, const char** failedOp);
+  size_t FrameOffset(unsigned idx) const {
+    // Frames never straddle blocks: a block holds perBlock_ frames and its tail end is unused.
+    return static_cast<size_t>(idx / perBlock_) * kRingBlock + static_cast<size_t>(idx % perBlock_) * frameSize_;
+  }
+  void PutTagBack(uint8_t* frame, uint32_t status, const tpacket2_hdr* h);
+
+  int sock_ = -1;
+  int ifindex_ = 0;
+  uint8_t* ring_ = nullptr;
+  size_t ringLen_ = 0;
+  unsigned frameSize_ = 0, frameNr_ = 0, perBlock_ = 1;
+  unsigned head_ = 0;  // next frame to look at
+  unsigned tail_ = 0;  // first frame still held by JavaScript
+  int err_ = 0;
+  int lastWriteErr_ = 0;
+  double drops_ = 0, truncated_ = 0, skipped_ = 0, writeErrors_ = 0;
+};
+
+}  // namespace umv
