@@ -100,13 +100,13 @@ export class CaptureWriter implements CaptureSink {
   private readonly out: Buffer;
   private outLen = 0;
   private readonly ident: (PortIdentity | undefined)[];
-  /** declared ports, in declaration order (their IDBs open every file) */
+  /** declared ports, in declaration order (their interfaces open every file) */
   private readonly declared: number[] = [];
   private f!: OpenFile;
   private fileIndex = 0;
   private readonly startNs: number;
-  /** ports whose IDB goes into the next chunk (named with setPort since the last one) */
-  private pendingIdb: number[] = [];
+  /** ports whose interface goes into the next chunk (named with setPort since the last one) */
+  private pendingIf: number[] = [];
   /** identities with frames in the chunk being built, and how many frames it holds */
   private chunkIdents: PortIdentity[] = [];
   private chunkPackets = 0;
@@ -163,7 +163,7 @@ export class CaptureWriter implements CaptureSink {
     this.ident[port] = newIdentity(port, name, this.ring.counters(port));
     if (!this.declared.includes(port)) this.declared.push(port);
     this.f.ifidOf[port] = -1;
-    this.pendingIdb.push(port);
+    this.pendingIf.push(port);
   }
 
   stats(): CaptureWriterStats {
@@ -209,7 +209,7 @@ export class CaptureWriter implements CaptureSink {
       const n = this.fill();
       if (this.outLen > 0) await this.flush();
       if (this.rotateNext) { await this.rotate(); continue; }
-      const more = n > 0 || this.pendingIdb.length > 0;
+      const more = n > 0 || this.pendingIf.length > 0;
       // closing: drain what the ring holds, but not for ever if a producer still runs
       if (closing && (!more || (n > 0 && ++this.closingPasses > MAX_CLOSING_PASSES))) break;
       if (more) continue;
@@ -221,18 +221,18 @@ export class CaptureWriter implements CaptureSink {
     }
   }
 
-  /** Encodes pending IDBs and ring records into the chunk; returns how many records it took. */
+  /** Encodes pending interfaces and ring records into the chunk; returns how many records it took. */
   private fill(): number {
     if (Date.now() - this.lastRefresh >= REFRESH_MS) { this.ring.refresh(); this.lastRefresh = Date.now(); }
-    while (this.pendingIdb.length > 0) {
-      const port = this.pendingIdb[0];
+    while (this.pendingIf.length > 0) {
+      const port = this.pendingIf[0];
       const id = this.ident[port]!;
       if (!this.hasInterface(id)) {
         const len = this.enc.interfaceLength(this.desc(id));
         if (this.outLen + len > this.out.length) return 0;
-        this.addIdb(id);
+        this.addInterface(id);
       }
-      this.pendingIdb.shift();
+      this.pendingIf.shift();
     }
     return this.ring.drain(this);
   }
@@ -243,14 +243,14 @@ export class CaptureWriter implements CaptureSink {
     if (id === undefined) id = this.implicitPort(port);
     const need = this.enc.recordLength(capLen, dir);
     const newIf = !this.hasInterface(id);
-    const idb = newIf ? this.enc.interfaceLength(this.desc(id)) : 0;
-    if (this.outLen + idb + need > this.out.length) return false;
+    const ifBytes = newIf ? this.enc.interfaceLength(this.desc(id)) : 0;
+    if (this.outLen + ifBytes + need > this.out.length) return false;
     if (this.limit !== Infinity) {
-      const isbs = (this.f.ifs.length + (newIf ? 1 : 0)) * this.enc.statsLength;
+      const stats = (this.f.ifs.length + (newIf ? 1 : 0)) * this.enc.statsLength;
       const packets = this.f.packets + this.chunkPackets;
-      if (packets > 0 && this.f.bytes + this.outLen + idb + need + isbs > this.limit) { this.rotateNext = true; return false; }
+      if (packets > 0 && this.f.bytes + this.outLen + ifBytes + need + stats > this.limit) { this.rotateNext = true; return false; }
     }
-    if (newIf) this.addIdb(id);
+    if (newIf) this.addInterface(id);
     // tsNs is an integral double: sec * 1e9 is a multiple of 512 below 2^61, exact, and so is the difference
     let sec = Math.floor(tsNs / NS_PER_S);
     let nsec = tsNs - sec * NS_PER_S;
@@ -273,7 +273,7 @@ export class CaptureWriter implements CaptureSink {
     return ifid >= 0 && this.f.ifs[ifid] === id;
   }
 
-  private addIdb(id: PortIdentity): void {
+  private addInterface(id: PortIdentity): void {
     this.outLen += this.enc.writeInterface(this.out, this.outLen, this.desc(id));
     this.f.ifidOf[id.port] = this.f.ifs.length;
     this.f.ifs.push(id);
@@ -363,9 +363,9 @@ export class CaptureWriter implements CaptureSink {
     let bad: string | null = null;
     for (const port of this.declared) {
       bad ??= await this.spill(this.enc.interfaceLength(this.desc(this.ident[port]!)));
-      this.addIdb(this.ident[port]!);
+      this.addInterface(this.ident[port]!);
     }
-    this.pendingIdb = [];
+    this.pendingIf = [];
     bad ??= await this.writeAll(this.out, this.outLen);
     this.outLen = 0;
     if (first) {
