@@ -17,10 +17,6 @@ export function u64le(b: Uint8Array, at: number, v: number): void {
   u32le(b, at + 4, (v - lo) / 0x1_0000_0000);
 }
 
-export const rd16le = (b: Uint8Array, at: number): number => b[at] | (b[at + 1] << 8);
-export const rd32le = (b: Uint8Array, at: number): number =>
-  (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
-
 /**
  * Writes the nanosecond count of (sec, nsec) as pcapng wants a 64-bit timestamp: high 32 bits, then low 32 bits.
  * sec * 1e9 needs 62 bits, more than a double holds exactly, so the product is built from 16-bit limbs whose

@@ -5,6 +5,7 @@
 // no interfaces: frames of several ports are merged and carry neither the port nor the direction.
 
 import { copyBytes, u16le, u32le } from './bytes.js';
+import type { CaptureEncoder } from './encoder.js';
 import { LINKTYPE_ETHERNET } from './pcapng.js';
 
 export const PCAP_MAGIC_NS = 0xa1b23c4d;
@@ -32,4 +33,19 @@ export function writePcapRecord(b: Uint8Array, at: number, sec: number, nsec: nu
   u32le(b, at + 12, origLen);
   copyBytes(b, at + PCAP_RECORD_HDR, data, dataAt, capLen);
   return PCAP_RECORD_HDR + capLen;
+}
+
+/** Classic pcap as a CaptureEncoder: interfaces and statistics take no bytes, every port's frames are merged. */
+export class PcapEncoder implements CaptureEncoder {
+  readonly statsLength = 0;
+  constructor(private readonly snaplen: number) {}
+  writeHeader(b: Uint8Array, at: number): number { return writePcapHeader(b, at, this.snaplen); }
+  interfaceLength(): number { return 0; }
+  writeInterface(): number { return 0; }
+  recordLength(capLen: number): number { return pcapRecordLength(capLen); }
+  writeRecord(b: Uint8Array, at: number, _ifid: number, sec: number, nsec: number,
+    data: Uint8Array, dataAt: number, capLen: number, origLen: number): number {
+    return writePcapRecord(b, at, sec, nsec, data, dataAt, capLen, origLen);
+  }
+  writeStats(): number { return 0; }
 }

@@ -11,6 +11,7 @@
 // check the room first. Timestamps are (sec, nsec) since the Unix epoch; IDBs declare if_tsresol = 9 (ns).
 
 import { copyBytes, pad4, tsHiLo, u16le, u32le, u64le } from './bytes.js';
+import type { CaptureEncoder } from './encoder.js';
 
 export const BlockType = { SHB: 0x0a0d0d0a, IDB: 0x00000001, ISB: 0x00000005, EPB: 0x00000006 } as const;
 export const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
@@ -190,4 +191,23 @@ export function writeIsb(b: Uint8Array, at: number, ifid: number, s: InterfaceSt
   u64le(b, p, s.delivered);
   p = putOpt(b, p + 8, Opt.END, 0);
   return closeBlock(b, at, p, BlockType.ISB);
+}
+
+// ---- as a CaptureEncoder ---------------------------------------------------------------------------------------
+
+export class PcapngEncoder implements CaptureEncoder {
+  readonly statsLength: number;
+  constructor(private readonly app: string, filtered: boolean) {
+    this.statsLength = isbLength({ sec: 0, nsec: 0, startSec: 0, startNsec: 0, received: 0, dropped: 0, delivered: 0,
+      ...(filtered ? { filterAccepted: 0 } : {}) });
+  }
+  writeHeader(b: Uint8Array, at: number): number { return writeShb(b, at, this.app); }
+  interfaceLength(d: InterfaceDesc): number { return idbLength(d); }
+  writeInterface(b: Uint8Array, at: number, d: InterfaceDesc): number { return writeIdb(b, at, d); }
+  recordLength(capLen: number, dir: number): number { return epbLength(capLen, dir); }
+  writeRecord(b: Uint8Array, at: number, ifid: number, sec: number, nsec: number,
+    data: Uint8Array, dataAt: number, capLen: number, origLen: number, dir: number): number {
+    return writeEpb(b, at, ifid, sec, nsec, data, dataAt, capLen, origLen, dir);
+  }
+  writeStats(b: Uint8Array, at: number, ifid: number, s: InterfaceStats): number { return writeIsb(b, at, ifid, s); }
 }

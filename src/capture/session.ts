@@ -8,7 +8,8 @@
 
 import { compileFilter, type BpfNative } from './filter.js';
 import { CaptureRing, DEFAULT_RING_BYTES } from './ring.js';
-import { CaptureWriter, type CaptureFormat, type CaptureWriterStats } from './writer.js';
+import type { CaptureFormat } from './encoder.js';
+import { CaptureWriter, type CaptureWriterStats } from './writer.js';
 import type { CaptureError } from './errors.js';
 
 /** The parent's port index (core/constants.ts PARENT; capture does not import core). */

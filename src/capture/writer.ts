@@ -12,28 +12,23 @@
 // for their ports, onError hears about it once (until a write succeeds again), and the loop goes on. EAGAIN on a
 // non-blocking standard output is not an error: the chunk is retried a moment later.
 //
-// Files. '-' is standard output. A name without a '/' goes to ./captures/ (made if missing). With rotation
-// (SIZE_MB:FILES, as tcpdump -C SIZE -W FILES) no file grows past SIZE_MB × 10^6 bytes (a single frame larger
-// than that still gets a file of its own), and names are tcpdump's: FILE followed by the file's number, 0 to
-// FILES - 1, zero-padded to the width of FILES - 1 (-W 3: cap.pcapng0 … cap.pcapng2; -W 10: …0 … …9; -W 11:
-// …00 … …10; -W 1: FILE itself). After the last number the writer starts again at 0, truncating the oldest file.
+// Files (names and opening: capture-files.ts). With rotation (SIZE_MB:FILES, as tcpdump -C SIZE -W FILES) no file
+// grows past SIZE_MB × 10^6 bytes (a single frame larger than that still gets a file of its own); after the last
+// number the writer starts again at 0, truncating the oldest file.
 //
-// pcapng. Every file is a complete section: SHB, then an IDB per port — for the ports declared with setPort()
-// at once, for other ports when their first frame comes — then EPBs, and at the file's close one ISB per
-// interface: received/accepted/dropped since the start of the capture (ring counters + the writer's own losses)
-// and the frames written. A port index that gets a new name (a child deleted, another added in its place) gets a
-// new interface from then on. pcap: a global header per file, frames of every captured port merged.
+// Formats. One CaptureEncoder (encoder.ts), picked at the start, and the same steps for every format: each file
+// stands alone — header; an interface per port, declared ones (setPort) at once, others with their first frame;
+// records; at the close each interface's statistics (port-identity.ts). A renamed port gets a new interface.
 
-import { write as fdWrite } from 'node:fs';
-import { open as fsOpen, mkdir, type FileHandle } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import {
+  capturePath, errCode, failingFile, nodeCaptureIo, openCaptureFile, rotatedName, type CaptureFile, type CaptureIo,
+} from './capture-files.js';
+import { Dir } from '../core/direction.js';
+import { encoderFor, type CaptureEncoder, type CaptureFormat } from './encoder.js';
 import { CaptureError } from './errors.js';
-import { epbLength, idbLength, isbLength, writeEpb, writeIdb, writeIsb, writeShb,
-  type InterfaceDesc, type InterfaceStats } from './pcapng.js';
-import { PCAP_HEADER_LEN, pcapRecordLength, writePcapHeader, writePcapRecord } from './pcap.js';
+import type { InterfaceDesc } from './pcapng.js';
+import { identityStats, newIdentity, type PortIdentity } from './port-identity.js';
 import type { CaptureRing, CaptureSink } from './ring.js';
-
-export type CaptureFormat = 'pcapng' | 'pcap';
 
 export interface CaptureWriterOptions {
   /** '-' = standard output; a bare name lands in <cwd>/captures/ */
@@ -59,18 +54,6 @@ export interface CaptureWriterOptions {
   io?: CaptureIo;
 }
 
-/** The little of the file system the writer uses. */
-export interface CaptureIo {
-  /** opens for writing, truncating; returns a handle */
-  open(path: string): Promise<CaptureFile>;
-  mkdirs(path: string): Promise<void>;
-}
-export interface CaptureFile {
-  /** bytes written (may be fewer than asked) or a thrown Error with .code */
-  write(b: Uint8Array, at: number, len: number): Promise<number>;
-  close(): Promise<void>;
-}
-
 export interface CaptureWriterStats {
   /** the file being written ('-' for standard output) */
   file: string;
@@ -93,89 +76,39 @@ const REFRESH_MS = 1000;
 const MAX_CLOSING_PASSES = 64;
 const NS_PER_S = 1e9;
 
-/** One port under one name: its interface in each file, and what it has cost and delivered. */
-interface Identity {
-  port: number;
-  name: string;
-  /** ring counters when this identity began (a port index may have had another name before) */
-  base: { seen: number; accepted: number; dropped: number };
-  delivered: number;
-  lostWriting: number;
-  /** frames of this identity in the chunk being written */
-  inChunk: number;
-  /** counters frozen when the port was renamed; the ISBs of files still open use them */
-  final: { seen: number; accepted: number; dropped: number } | null;
-}
-
 interface OpenFile {
   path: string;
   h: CaptureFile;
   bytes: number;
   packets: number;
-  /** interface id → identity (pcapng) */
-  ifs: Identity[];
+  /** interface id → identity, in the order their interfaces went into the file */
+  ifs: PortIdentity[];
   /** port → interface id in this file, -1 = none yet */
   ifidOf: Int32Array;
 }
 
-export const nodeCaptureIo: CaptureIo = {
-  async open(path) {
-    const h: FileHandle = await fsOpen(path, 'w', 0o644);
-    return {
-      async write(b, at, len) { return (await h.write(b, at, len)).bytesWritten; },
-      close: () => h.close(),
-    };
-  },
-  async mkdirs(path) { await mkdir(path, { recursive: true }); },
-};
-
-/** The fd itself, not process.stdout: a stream would buffer without bound behind a slow reader. Not closed. */
-function stdoutFile(fd: number): CaptureFile {
-  return {
-    write: (b, at, len) => new Promise((res, rej) => fdWrite(fd, b, at, len, null, (e, n) => (e ? rej(e) : res(n)))),
-    close: async () => {},
-  };
-}
-
-/** tcpdump's name for file number `n` of `files` (MakeFilename with -W). */
-export function rotatedName(file: string, n: number, files: number): string {
-  let width = 0;
-  for (let x = files - 1; x > 0; x = Math.floor(x / 10)) width++;
-  return width === 0 && n === 0 ? file : file + String(n).padStart(width, '0');
-}
-
-/** Where a capture named `file` goes: '-' stays, a bare name goes under <cwd>/captures/. */
-export function capturePath(file: string, cwd: string): string {
-  if (file === '-') return '-';
-  return file.includes('/') ? resolve(cwd, file) : join(cwd, 'captures', file);
-}
-
-const errCode = (e: unknown): string => (e as NodeJS.ErrnoException)?.code ?? 'EIO';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function wallNs(): number {
-  return Math.round((performance.timeOrigin + performance.now()) * 1e6);
-}
+const wallNs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1e6);
 
 export class CaptureWriter implements CaptureSink {
   private readonly ring: CaptureRing;
   private readonly o: Required<Pick<CaptureWriterOptions, 'format' | 'intervalMs' | 'app'>> & CaptureWriterOptions;
   private readonly io: CaptureIo;
+  private readonly enc: CaptureEncoder;
   private readonly base: string;
   private readonly limit: number;
   private readonly out: Buffer;
   private outLen = 0;
-  private readonly ident: (Identity | undefined)[];
-  /** declared ports, in declaration order (their IDBs open every file) */
+  private readonly ident: (PortIdentity | undefined)[];
+  /** declared ports, in declaration order (their interfaces open every file) */
   private readonly declared: number[] = [];
   private f!: OpenFile;
   private fileIndex = 0;
   private readonly startNs: number;
-  private readonly isbLen: number;
-  /** ports whose IDB goes into the next chunk (named with setPort since the last one) */
-  private pendingIdb: number[] = [];
+  /** ports whose interface goes into the next chunk (named with setPort since the last one) */
+  private pendingIf: number[] = [];
   /** identities with frames in the chunk being built, and how many frames it holds */
-  private chunkIdents: Identity[] = [];
+  private chunkIdents: PortIdentity[] = [];
   private chunkPackets = 0;
   private closingPasses = 0;
   private closingSince = 0;
@@ -205,21 +138,21 @@ export class CaptureWriter implements CaptureSink {
     this.io = o.io ?? nodeCaptureIo;
     this.base = capturePath(o.file, o.cwd ?? process.cwd());
     this.limit = o.rotate ? o.rotate.sizeMb * 1e6 : Infinity;
-    const biggest = epbLength(ring.snaplen, 3) + 2 * idbLength({ name: 'x'.repeat(255), snaplen: 0, filter: o.filter ?? '' });
+    this.enc = encoderFor(this.o.format, { app: this.o.app, snaplen: ring.snaplen, filtered: o.filter !== undefined });
+    const biggest = this.enc.recordLength(ring.snaplen, Dir.IN | Dir.OUT)
+      + 2 * this.enc.interfaceLength({ name: 'x'.repeat(255), snaplen: 0, filter: o.filter ?? '' });
     this.out = Buffer.alloc(Math.max(o.chunkBytes ?? DEFAULT_CHUNK, 2 * biggest));
     this.ident = new Array(ring.maxPorts);
     this.startNs = wallNs();
-    this.isbLen = isbLength({ sec: 0, nsec: 0, startSec: 0, startNsec: 0, received: 0, dropped: 0, delivered: 0,
-      ...(o.filter !== undefined ? { filterAccepted: 0 } : {}) });
     this.st = { file: this.base, filesOpened: 0, framesWritten: 0, framesLostWriting: 0, bytesWritten: 0, writeErrors: 0 };
     this.ring.refresh();
     this.lastRefresh = Date.now();
   }
 
   /**
-   * Names port `port` (the parent's interface name, a child's name). In pcapng the port gets its IDB in the
-   * current file with the next write, and in every later file up front. A new name for a known port starts a new
-   * interface (its counters from zero); the same name again changes nothing.
+   * Names port `port` (the parent's interface name, a child's name). The port gets its interface in the current
+   * file with the next write, and in every later file up front. A new name for a known port starts a new interface
+   * (its counters from zero); the same name again changes nothing.
    */
   setPort(port: number, name: string): void {
     if (!Number.isInteger(port) || port < 0 || port >= this.ring.maxPorts) throw new RangeError(`port ${port} is not in 0..${this.ring.maxPorts - 1}`);
@@ -227,10 +160,10 @@ export class CaptureWriter implements CaptureSink {
     if (old !== undefined && old.name === name) return;
     this.ring.refresh();
     if (old !== undefined) old.final = this.ring.counters(port);
-    this.ident[port] = this.newIdentity(port, name);
+    this.ident[port] = newIdentity(port, name, this.ring.counters(port));
     if (!this.declared.includes(port)) this.declared.push(port);
     this.f.ifidOf[port] = -1;
-    if (this.o.format === 'pcapng') this.pendingIdb.push(port);
+    this.pendingIf.push(port);
   }
 
   stats(): CaptureWriterStats {
@@ -276,7 +209,7 @@ export class CaptureWriter implements CaptureSink {
       const n = this.fill();
       if (this.outLen > 0) await this.flush();
       if (this.rotateNext) { await this.rotate(); continue; }
-      const more = n > 0 || this.pendingIdb.length > 0;
+      const more = n > 0 || this.pendingIf.length > 0;
       // closing: drain what the ring holds, but not for ever if a producer still runs
       if (closing && (!more || (n > 0 && ++this.closingPasses > MAX_CLOSING_PASSES))) break;
       if (more) continue;
@@ -288,18 +221,18 @@ export class CaptureWriter implements CaptureSink {
     }
   }
 
-  /** Encodes pending IDBs and ring records into the chunk; returns how many records it took. */
+  /** Encodes pending interfaces and ring records into the chunk; returns how many records it took. */
   private fill(): number {
     if (Date.now() - this.lastRefresh >= REFRESH_MS) { this.ring.refresh(); this.lastRefresh = Date.now(); }
-    while (this.pendingIdb.length > 0) {
-      const port = this.pendingIdb[0];
+    while (this.pendingIf.length > 0) {
+      const port = this.pendingIf[0];
       const id = this.ident[port]!;
-      if (this.f.ifidOf[port] < 0 || this.f.ifs[this.f.ifidOf[port]] !== id) {
-        const len = idbLength(this.desc(id));
+      if (!this.hasInterface(id)) {
+        const len = this.enc.interfaceLength(this.desc(id));
         if (this.outLen + len > this.out.length) return 0;
-        this.addIdb(id);
+        this.addInterface(id);
       }
-      this.pendingIdb.shift();
+      this.pendingIf.shift();
     }
     return this.ring.drain(this);
   }
@@ -308,50 +241,49 @@ export class CaptureWriter implements CaptureSink {
   record(port: number, dir: number, bytes: Uint8Array, at: number, capLen: number, origLen: number, tsNs: number): boolean {
     let id = this.ident[port];
     if (id === undefined) id = this.implicitPort(port);
-    const pcapng = this.o.format === 'pcapng';
-    const need = pcapng ? epbLength(capLen, dir) : pcapRecordLength(capLen);
-    const idb = pcapng && (this.f.ifidOf[port] < 0 || this.f.ifs[this.f.ifidOf[port]] !== id) ? idbLength(this.desc(id)) : 0;
-    if (this.outLen + idb + need > this.out.length) return false;
+    const need = this.enc.recordLength(capLen, dir);
+    const newIf = !this.hasInterface(id);
+    const ifBytes = newIf ? this.enc.interfaceLength(this.desc(id)) : 0;
+    if (this.outLen + ifBytes + need > this.out.length) return false;
     if (this.limit !== Infinity) {
-      const isbs = pcapng ? (this.f.ifs.length + (idb > 0 ? 1 : 0)) * this.isbLen : 0;
+      const stats = (this.f.ifs.length + (newIf ? 1 : 0)) * this.enc.statsLength;
       const packets = this.f.packets + this.chunkPackets;
-      if (packets > 0 && this.f.bytes + this.outLen + idb + need + isbs > this.limit) { this.rotateNext = true; return false; }
+      if (packets > 0 && this.f.bytes + this.outLen + ifBytes + need + stats > this.limit) { this.rotateNext = true; return false; }
     }
-    if (idb > 0) this.addIdb(id);
+    if (newIf) this.addInterface(id);
     // tsNs is an integral double: sec * 1e9 is a multiple of 512 below 2^61, exact, and so is the difference
     let sec = Math.floor(tsNs / NS_PER_S);
     let nsec = tsNs - sec * NS_PER_S;
     if (nsec < 0) { sec--; nsec += NS_PER_S; } else if (nsec >= NS_PER_S) { sec++; nsec -= NS_PER_S; }
-    this.outLen += pcapng
-      ? writeEpb(this.out, this.outLen, this.f.ifidOf[port], sec, nsec, bytes, at, capLen, origLen, dir)
-      : writePcapRecord(this.out, this.outLen, sec, nsec, bytes, at, capLen, origLen);
+    this.outLen += this.enc.writeRecord(this.out, this.outLen, this.f.ifidOf[port], sec, nsec, bytes, at, capLen, origLen, dir);
     if (id.inChunk++ === 0) this.chunkIdents.push(id);
     this.chunkPackets++;
     return true;
   }
 
-  private desc(id: Identity): InterfaceDesc {
+  private desc(id: PortIdentity): InterfaceDesc {
     const d: InterfaceDesc = { name: id.name, snaplen: this.ring.snaplen };
     if (this.o.filter !== undefined) d.filter = this.o.filter;
     return d;
   }
 
-  private addIdb(id: Identity): void {
-    this.outLen += writeIdb(this.out, this.outLen, this.desc(id));
+  /** Whether the current file has described this identity already */
+  private hasInterface(id: PortIdentity): boolean {
+    const ifid = this.f.ifidOf[id.port];
+    return ifid >= 0 && this.f.ifs[ifid] === id;
+  }
+
+  private addInterface(id: PortIdentity): void {
+    this.outLen += this.enc.writeInterface(this.out, this.outLen, this.desc(id));
     this.f.ifidOf[id.port] = this.f.ifs.length;
     this.f.ifs.push(id);
   }
 
-  private newIdentity(port: number, name: string): Identity {
-    return { port, name, base: this.ring.counters(port), delivered: 0, lostWriting: 0, inChunk: 0, final: null };
-  }
-
   /** A frame from a port nobody named: it is still captured, under the name port<N>. */
-  private implicitPort(port: number): Identity {
+  private implicitPort(port: number): PortIdentity {
     this.ring.refresh();
-    const id = this.newIdentity(port, `port${port}`);
     // counted from the start: the frames before this one were this port's too
-    id.base = { seen: 0, accepted: 0, dropped: 0 };
+    const id = newIdentity(port, `port${port}`, { seen: 0, accepted: 0, dropped: 0 });
     this.ident[port] = id;
     return id;
   }
@@ -410,11 +342,7 @@ export class CaptureWriter implements CaptureSink {
     const path = this.base === '-' ? '-' : this.o.rotate ? rotatedName(this.base, index, this.o.rotate.files) : this.base;
     let h: CaptureFile;
     try {
-      if (path === '-') h = stdoutFile(this.o.stdoutFd ?? 1);
-      else {
-        if (first && !this.o.file.includes('/')) await this.io.mkdirs(dirname(path));
-        h = await this.io.open(path);
-      }
+      h = await openCaptureFile(path, this.io, this.o.stdoutFd ?? 1, first && !this.o.file.includes('/'));
     } catch (e) {
       const code = errCode(e);
       const err = new CaptureError(first ? 'UMV_ERR_CAPTURE_OPEN' : 'UMV_ERR_CAPTURE_WRITE',
@@ -422,7 +350,7 @@ export class CaptureWriter implements CaptureSink {
       if (first) throw err;
       // a later file that cannot be opened: keep writing to nowhere, counting every frame as lost
       this.noteError(err);
-      h = { write: () => Promise.reject(Object.assign(new Error(code), { code })), close: async () => {} };
+      h = failingFile(code);
     }
     this.f = { path, h, bytes: 0, packets: 0, ifs: [], ifidOf: new Int32Array(this.ring.maxPorts).fill(-1) };
     this.fileIndex = index;
@@ -430,16 +358,14 @@ export class CaptureWriter implements CaptureSink {
     this.st.filesOpened++;
     // at open, a failure is the caller's to report: not passed to onError
     if (first) this.failing = true;
-    // the header, and in pcapng the IDBs of every port named so far
-    this.outLen = this.o.format === 'pcapng' ? writeShb(this.out, 0, this.o.app) : writePcapHeader(this.out, 0, this.ring.snaplen);
+    // the header, and the interfaces of every port named so far
+    this.outLen = this.enc.writeHeader(this.out, 0);
     let bad: string | null = null;
-    if (this.o.format === 'pcapng') {
-      for (const port of this.declared) {
-        bad ??= await this.spill(idbLength(this.desc(this.ident[port]!)));
-        this.addIdb(this.ident[port]!);
-      }
-      this.pendingIdb = [];
+    for (const port of this.declared) {
+      bad ??= await this.spill(this.enc.interfaceLength(this.desc(this.ident[port]!)));
+      this.addInterface(this.ident[port]!);
     }
+    this.pendingIf = [];
     bad ??= await this.writeAll(this.out, this.outLen);
     this.outLen = 0;
     if (first) {
@@ -465,26 +391,17 @@ export class CaptureWriter implements CaptureSink {
     await this.openFile((this.fileIndex + 1) % this.o.rotate!.files, false);
   }
 
-  /** ISBs (pcapng), then close. */
+  /** Each interface's statistics (pcapng ISBs; pcap keeps none), then close. */
   private async closeFile(): Promise<void> {
-    if (this.o.format === 'pcapng' && this.f.ifs.length > 0) {
+    if (this.enc.statsLength > 0 && this.f.ifs.length > 0) {
       this.ring.refresh();
       const now = wallNs();
-      const sec = Math.floor(now / NS_PER_S);
-      const startSec = Math.floor(this.startNs / NS_PER_S);
       this.outLen = 0;
       for (let ifid = 0; ifid < this.f.ifs.length; ifid++) {
         const id = this.f.ifs[ifid];
-        const c = id.final ?? this.ring.counters(id.port);
-        const s: InterfaceStats = {
-          sec, nsec: now - sec * NS_PER_S, startSec, startNsec: this.startNs - startSec * NS_PER_S,
-          received: c.seen - id.base.seen,
-          dropped: c.dropped - id.base.dropped + id.lostWriting,
-          delivered: id.delivered,
-        };
-        if (this.o.filter !== undefined) s.filterAccepted = c.accepted - id.base.accepted;
-        await this.spill(this.isbLen);
-        this.outLen += writeIsb(this.out, this.outLen, ifid, s);
+        const s = identityStats(id, this.ring.counters(id.port), now, this.startNs, this.o.filter !== undefined);
+        await this.spill(this.enc.statsLength);
+        this.outLen += this.enc.writeStats(this.out, this.outLen, ifid, s);
       }
       await this.writeAll(this.out, this.outLen);
       this.outLen = 0;

@@ -58,20 +58,15 @@ export function floodMask(t: PortTable, origin: number): number {
   return t.mode[origin] === Mode.VEPA ? MASK_FROM_VEPA : MASK_FROM_BRIDGE;
 }
 
-/** childAccepts(j, D): `bc` = D is broadcast, `g` = D's group id (-1 when no child lists D). Exact sets. */
-export function childAccepts(t: PortTable, j: number, bc: boolean, g: number): boolean {
-  return bc || t.promisc[j] === 1 || t.allmulti[j] === 1 || (g >= 0 && t.isMember(g, j));
-}
-
 /** bc_filter: which group frames take the broadcast queue (§3.1, §3.3) */
 export function inBcFilter(t: PortTable, bc: boolean, g: number): boolean {
   if (t.bcCutoff < 0) return false;
-  return t.parentPromisc || bc || (g >= 0 && t.grpHeld[g] > t.bcCutoff);
+  return t.parentPromisc || bc || (g >= 0 && t.groups.held[g] > t.bcCutoff);
 }
 
 /** mc_filter: which group frames are flooded at once when not queued (§3.1) */
 export function inMcFilter(t: PortTable, bc: boolean, g: number): boolean {
-  return t.parentPromisc || bc || (g >= 0 && t.grpHeld[g] >= 1);
+  return t.parentPromisc || bc || (g >= 0 && t.groups.held[g] >= 1);
 }
 
 function emit(v: VerdictApi, port: number, kind: number, drop: number): void {
@@ -88,8 +83,9 @@ function emit(v: VerdictApi, port: number, kind: number, drop: number): void {
  */
 function forwardSource(t: PortTable, hi: number, lo: number, v: VerdictApi): boolean {
   let nodst = false;
-  for (let e = t.sourceHeadHL(hi, lo); e >= 0; e = t.srcNext[e]) {
-    const c = t.srcChild[e];
+  const sources = t.sources;
+  for (let e = sources.headHL(hi, lo); e >= 0; e = sources.next[e]) {
+    const c = sources.child[e];
     if (t.used[c] === 1 && t.up[c] === 1 && t.mode[c] === Mode.SOURCE) emit(v, c, Egress.SOURCE_COPY, Drop.NONE);
     if ((t.flags[c] & Flag.NODST) !== 0) nodst = true;
   }
@@ -97,9 +93,10 @@ function forwardSource(t: PortTable, hi: number, lo: number, v: VerdictApi): boo
 }
 
 /**
- * macvlan_broadcast: every UP child other than `skip` whose mode is in `mask` and whose filter accepts D
- * (childAccepts, inlined by hand: this loop runs once per copy and is the hottest code of the core). With
- * `mtuLen` > 0 each copy is also held to the receiver's MTU (__dev_forward_skb on the bridge-local path).
+ * macvlan_broadcast: every UP child other than `skip` whose mode is in `mask` and whose filter accepts D: D is
+ * broadcast, or the child is PROMISC or ALLMULTI, or it lists D (exact sets, no hash). The filter is written out in
+ * the loop over arrays read once per call, because this loop runs once per copy and is the hottest code of the
+ * core. With `mtuLen` > 0 each copy is also held to the receiver's MTU (__dev_forward_skb on the bridge-local path).
  * The caller has already refused PAUSE frames.
  */
 function broadcast(t: PortTable, v: VerdictApi, bc: boolean, g: number, mask: number, skip: number, kind: number,
@@ -110,8 +107,8 @@ function broadcast(t: PortTable, v: VerdictApi, bc: boolean, g: number, mask: nu
   const promisc = t.promisc;
   const allmulti = t.allmulti;
   const mtu = t.mtu;
-  const bits = t.grpBits;
-  const base = g >= 0 ? g * t.grpWords : -1;
+  const bits = t.groups.bits;
+  const base = g >= 0 ? g * t.groups.words : -1;
   const port = v.port;
   const kinds = v.kind;
   const drops = v.drop;
@@ -150,7 +147,7 @@ function multicastRx(t: PortTable, b: Uint8Array, at: number, v: VerdictApi): nu
   const dHi = macHiAt(b, at + DST);
   const dLo = macLoAt(b, at + DST);
   const bc = dHi === BROADCAST_HI && dLo === BROADCAST_LO;
-  const g = bc ? -1 : t.groupOfHL(dHi, dLo);
+  const g = bc ? -1 : t.groups.ofHL(dHi, dLo);
   let flood = false;
   if (inBcFilter(t, bc, g)) {
     // macvlan_broadcast_enqueue: a queue limit of 0 admits nothing
@@ -215,7 +212,7 @@ function queueXmit(t: PortTable, from: number, b: Uint8Array, at: number, len: n
       // X1: bridge siblings first, synchronously, each through __dev_forward_skb (receiver MTU); then the wire
       if (etherType(b, at) !== ETHERTYPE_PAUSE) {
         const bc = dHi === BROADCAST_HI && dLo === BROADCAST_LO;
-        broadcast(t, v, bc, bc ? -1 : t.groupOfHL(dHi, dLo), Mode.BRIDGE, from, Egress.LOCAL_FLOOD, gso ? 0 : len);
+        broadcast(t, v, bc, bc ? -1 : t.groups.ofHL(dHi, dLo), Mode.BRIDGE, from, Egress.LOCAL_FLOOD, gso ? 0 : len);
       }
       emit(v, PARENT, Egress.WIRE, Drop.NONE);
       return v.n;

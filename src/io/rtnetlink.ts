@@ -1,13 +1,13 @@
-// rtnetlink over the addon: a link-event socket the daemon watches, and request/answer calls (dump, set link).
+// rtnetlink over the addon: a link-event socket the daemon watches, and request/answer calls (dump, move a link).
 
 import { loadAddon } from './native.js';
 import { IfaceError } from './errors.js';
 import { withNetns, netnsPath, inNs, type NsOpt } from './netns.js';
 import {
-  RTMGRP_LINK, buildGetLinkDump, buildSetLink, parseMessages, type LinkChange, type LinkEvent,
+  RTMGRP_LINK, buildGetLinkDump, buildSetLink, parseMessages, type LinkEvent,
 } from './rtnetlink-codec.js';
 
-export type { LinkEvent, LinkChange } from './rtnetlink-codec.js';
+export type { LinkEvent } from './rtnetlink-codec.js';
 
 const RECV_BUF = 1 << 16;  // the kernel's dump messages fit in a page each; 64 KiB holds a full datagram
 const ANSWER_TIMEOUT_MS = 2000;
@@ -81,12 +81,6 @@ function request(nsfd: number, msg: Uint8Array, seq: number, what: string, dump:
 export function dumpLinks(opts: NsOpt = {}): LinkEvent[] {
   const seq = seqCounter++;
   return inNs(opts, (nsfd) => request(nsfd, buildGetLinkDump(seq), seq, opts.netns ?? 'links', true));
-}
-
-/** RTM_SETLINK: MTU, MAC, up/down, or a move to another namespace; IfaceError with the kernel's errno on refusal. */
-export function setLink(ifname: string, change: LinkChange, opts: NsOpt = {}): void {
-  const seq = seqCounter++;
-  inNs(opts, (nsfd) => request(nsfd, buildSetLink(seq, change), seq, ifname, false));
 }
 
 /** Moves link `ifname` from namespace `from` (default: here) into `to` (a name under /run/netns, or a path such as

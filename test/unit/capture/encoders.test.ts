@@ -7,6 +7,7 @@ import {
 } from '../../../src/capture/pcapng.js';
 import { pcapRecordLength, writePcapHeader, writePcapRecord } from '../../../src/capture/pcap.js';
 import { tsHiLo } from '../../../src/capture/bytes.js';
+import { encoderFor, type CaptureEncoder } from '../../../src/capture/encoder.js';
 import { Dir } from '../../../src/core/direction.js';
 import { readPcap, readPcapng } from './read-capture.js';
 
@@ -128,5 +129,44 @@ describe('round trip through an independent reader', () => {
       snaplen: 262144, linktype: 1,
       packets: [{ tsNs: 1_700_000_000_999_999_999n, capLen: 50, origLen: 90, data: f.slice(10, 60) }],
     });
+  });
+});
+
+describe('CaptureEncoder: the writer\'s one view of a format', () => {
+  const desc = { name: 'c1', snaplen: 64, filter: 'ether src 02:00:00:00:00:01' };
+  const stats = { sec: 1_700_000_100, nsec: 5, startSec: 1_700_000_000, startNsec: 0, received: 10, dropped: 1, filterAccepted: 4, delivered: 9 };
+  const f = Uint8Array.from({ length: 100 }, (_, j) => j);
+  /** What the encoder writes, header to statistics, as one byte string */
+  function encode(e: CaptureEncoder): string {
+    const b = new Uint8Array(4096);
+    let at = e.writeHeader(b, 0);
+    const idb = e.writeInterface(b, at, desc);
+    expect(idb).toBe(e.interfaceLength(desc));
+    at += idb;
+    const rec = e.writeRecord(b, at, 0, 1_700_000_000, 999_999_999, f, 10, 50, 90, Dir.OUT);
+    expect(rec).toBe(e.recordLength(50, Dir.OUT));
+    at += rec;
+    const isb = e.writeStats(b, at, 0, stats);
+    expect(isb).toBe(e.statsLength);
+    return hex(b.subarray(0, at + isb));
+  }
+
+  test('pcapng: SHB, IDB, EPB and ISB exactly as the block writers make them', () => {
+    const b = new Uint8Array(4096);
+    let at = writeShb(b, 0, 'app');
+    at += writeIdb(b, at, desc);
+    at += writeEpb(b, at, 0, 1_700_000_000, 999_999_999, f, 10, 50, 90, Dir.OUT);
+    at += writeIsb(b, at, 0, stats);
+    expect(encode(encoderFor('pcapng', { app: 'app', snaplen: 64, filtered: true }))).toBe(hex(b.subarray(0, at)));
+    expect(encoderFor('pcapng', { app: 'app', snaplen: 64, filtered: false }).statsLength).toBe(isbLength({ ...stats, filterAccepted: undefined }));
+  });
+
+  test('pcap: header and records only; interfaces and statistics take no bytes', () => {
+    const b = new Uint8Array(4096);
+    let at = writePcapHeader(b, 0, 64);
+    at += writePcapRecord(b, at, 1_700_000_000, 999_999_999, f, 10, 50, 90);
+    const e = encoderFor('pcap', { app: 'app', snaplen: 64, filtered: true });
+    expect([e.interfaceLength(desc), e.statsLength]).toEqual([0, 0]);
+    expect(encode(e)).toBe(hex(b.subarray(0, at)));
   });
 });

@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CaptureRing, ringLayout } from '../../../src/capture/ring.js';
-import { CaptureWriter, capturePath, rotatedName, type CaptureFile, type CaptureIo } from '../../../src/capture/writer.js';
+import { capturePath, rotatedName, type CaptureFile, type CaptureIo } from '../../../src/capture/capture-files.js';
+import { CaptureWriter } from '../../../src/capture/writer.js';
 import { CaptureError } from '../../../src/capture/errors.js';
 import { Dir } from '../../../src/core/direction.js';
 import { Op } from '../../../src/capture/bpf.js';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DEFAULT_BC_QUEUE_LEN, Flag, MAX_CHILDREN, Mode } from '../../../src/core/constants.js';
 import type { ModeBit } from '../../../src/core/constants.js';
-import { MacIndex, PortTable, macHash } from '../../../src/core/port-table.js';
+import { PortTable } from '../../../src/core/port-table.js';
 import { m } from '../helpers/frames.js';
 
 const spec = (mac: number, mode: ModeBit = Mode.VEPA) => ({ mac, mode, flags: 0, mtu: 1500 });
@@ -226,16 +226,16 @@ describe('PortTable source table', () => {
     t.sourceAdd(5, S1);
     t.sourceAdd(5, S2);
     const chain: number[] = [];
-    for (let e = t.sourceHead(S1); e >= 0; e = t.srcNext[e]) chain.push(t.srcChild[e]);
+    for (let e = t.sourceHead(S1); e >= 0; e = t.sources.next[e]) chain.push(t.sources.child[e]);
     expect(chain).toEqual([2, 5, 7]);
     expect([t.sourceCount(5), t.sourceList(5)]).toEqual([2, [S1, S2]]);
     t.sourceDel(5, S1);
     t.sourceDel(5, m('02:ee:00:00:00:99'));
     chain.length = 0;
-    for (let e = t.sourceHead(S1); e >= 0; e = t.srcNext[e]) chain.push(t.srcChild[e]);
+    for (let e = t.sourceHead(S1); e >= 0; e = t.sources.next[e]) chain.push(t.sources.child[e]);
     expect(chain).toEqual([2, 7]);
     t.sourceDel(2, S1); // removing the head
-    expect(t.srcChild[t.sourceHead(S1)]).toBe(7);
+    expect(t.sources.child[t.sourceHead(S1)]).toBe(7);
     t.sourceFlush(7);
     expect([t.sourceHead(S1), t.sourceCount(7), t.sourceList(5)]).toEqual([-1, 0, [S2]]);
   });
@@ -263,13 +263,13 @@ describe('PortTable source table', () => {
     for (let i = 1; i <= 64; i++) for (let k = 0; k < 10; k++) t.sourceAdd(i, S1 + k);
     for (let k = 0; k < 10; k++) {
       let n = 0;
-      for (let e = t.sourceHead(S1 + k); e >= 0; e = t.srcNext[e]) n++;
+      for (let e = t.sourceHead(S1 + k); e >= 0; e = t.sources.next[e]) n++;
       expect(n).toBe(64);
     }
     for (let i = 1; i <= 64; i += 2) t.sourceFlush(i);
-    const cap = t.srcChild.length;
+    const cap = t.sources.child.length;
     for (let i = 1; i <= 64; i += 2) for (let k = 0; k < 10; k++) t.sourceAdd(i, S1 + k);
-    expect(t.srcChild.length).toBe(cap);
+    expect(t.sources.child.length).toBe(cap);
     expect(t.sourceList(33)).toEqual(Array.from({ length: 10 }, (_, k) => S1 + k));
   });
 });
@@ -327,47 +327,12 @@ describe('PortTable at full size and under churn', () => {
       expect(upListOf(t)).toEqual(ups);
       for (const s of [S1, S2]) {
         const chain: number[] = [];
-        for (let e = t.sourceHead(s); e >= 0; e = t.srcNext[e]) chain.push(t.srcChild[e]);
+        for (let e = t.sourceHead(s); e >= 0; e = t.sources.next[e]) chain.push(t.sources.child[e]);
         const want = [...srcModel.entries()].filter(([, set]) => set.has(s)).map(([i]) => i).sort((a, b) => a - b);
         expect(chain).toEqual(want);
       }
       for (const [i, set] of srcModel) expect(t.sourceCount(i)).toBe(set.size);
     }), { numRuns: 400 });
-  });
-});
-
-describe('MacIndex (open addressing with backward-shift deletion)', () => {
-  it('agrees with a Map under random insert/delete churn, through several growths', () => {
-    fc.assert(fc.property(
-      // long runs (fast-check's default size would keep arrays short): holes only hurt after a lot of churn
-      fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 300 })), { minLength: 500, maxLength: 3000 }),
-      (ops) => {
-        const idx = new MacIndex(2);
-        const ref = new Map<number, number>();
-        ops.forEach(([add, k], n) => {
-          const mac = 0x0200_0000_0000 + k * 0x1_0001; // spread over both halves of the 48 bits
-          if (add) { idx.set(mac, n); ref.set(mac, n); } else { expect(idx.delete(mac)).toBe(ref.delete(mac)); }
-        });
-        expect(idx.size).toBe(ref.size);
-        for (let k = 0; k <= 300; k++) {
-          const mac = 0x0200_0000_0000 + k * 0x1_0001;
-          expect(idx.find(mac)).toBe(ref.get(mac) ?? -1);
-        }
-      }), { numRuns: 100 });
-  });
-
-  it('stores MAC 0 and the broadcast MAC (keys are MAC + 1)', () => {
-    const idx = new MacIndex();
-    idx.set(0, 5);
-    idx.set(0xffff_ffff_ffff, 6);
-    expect([idx.find(0), idx.find(0xffff_ffff_ffff), idx.find(1)]).toEqual([5, 6, -1]);
-  });
-
-  it('macHash is a 32-bit unsigned value that depends on both halves', () => {
-    const h = macHash(0x0211_2233_4455);
-    expect(Number.isInteger(h) && h >= 0 && h < 2 ** 32).toBe(true);
-    expect(macHash(0x0211_2233_4455)).not.toBe(macHash(0x0311_2233_4455));
-    expect(macHash(0x0211_2233_4455)).not.toBe(macHash(0x0211_2233_4456));
   });
 });
 

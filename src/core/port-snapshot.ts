@@ -1,0 +1,47 @@
+// A PortTable to and from its snapshot: the primary state as typed arrays, which postMessage clones to the datapath
+// worker. Only primary state travels; the receiver rebuilds the derived tables by replaying the mutators, so the
+// invariants are established by one code path on both threads.
+
+import type { ModeBit } from './constants.js';
+import type { PortTable, PortTableSnapshot } from './port-table.js';
+
+export function snapshotOf(t: PortTable): PortTableSnapshot {
+  const gs: number[] = [];
+  const gm: number[] = [];
+  const ss: number[] = [];
+  const sm: number[] = [];
+  for (let i = 1; i <= t.maxChildren; i++) {
+    if (t.used[i] === 0) continue;
+    for (const g of t.groupsOf(i)) { gs.push(i); gm.push(g); }
+    for (const s of t.sourceList(i)) { ss.push(i); sm.push(s); }
+  }
+  return {
+    maxChildren: t.maxChildren,
+    used: t.used.slice(), mac: t.mac.slice(), mode: t.mode.slice(), flags: t.flags.slice(),
+    up: t.up.slice(), promisc: t.promisc.slice(), allmulti: t.allmulti.slice(), mtu: t.mtu.slice(),
+    bcQueueLen: t.bcQueueLen.slice(),
+    parentUp: t.parentUp, parentCarrier: t.parentCarrier, parentPromisc: t.parentPromisc,
+    bcCutoff: t.bcCutoff,
+    groupSlot: Int16Array.from(gs), groupMac: Float64Array.from(gm),
+    sourceSlot: Int16Array.from(ss), sourceMac: Float64Array.from(sm),
+  };
+}
+
+/** Replays snapshot `s` into `t`, a new table of s.maxChildren slots. Children go UP last, after their lists. */
+export function restoreSnapshot(t: PortTable, s: PortTableSnapshot): void {
+  t.mac[0] = s.mac[0];
+  t.mtu[0] = s.mtu[0];
+  t.parentUp = s.parentUp;
+  t.parentCarrier = s.parentCarrier;
+  t.parentPromisc = s.parentPromisc;
+  t.bcCutoff = s.bcCutoff;
+  for (let i = 1; i <= s.maxChildren; i++) {
+    if (s.used[i] === 0) continue;
+    t.addChild(i, { mac: s.mac[i], mode: s.mode[i] as ModeBit, flags: s.flags[i], mtu: s.mtu[i], bcQueueLen: s.bcQueueLen[i] });
+    t.promisc[i] = s.promisc[i];
+    t.allmulti[i] = s.allmulti[i];
+  }
+  for (let k = 0; k < s.groupSlot.length; k++) t.joinGroup(s.groupSlot[k], s.groupMac[k]);
+  for (let k = 0; k < s.sourceSlot.length; k++) t.sourceAdd(s.sourceSlot[k], s.sourceMac[k]);
+  for (let i = 1; i <= s.maxChildren; i++) if (s.used[i] === 1 && s.up[i] === 1) t.setUp(i, true);
+}
