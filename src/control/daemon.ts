@@ -19,6 +19,7 @@ import type { RunConfig } from './config-file.js';
 import type { Host, LinkState, Tap, TapEvent } from './host.js';
 import type { Log } from './log.js';
 import { EXIT as Exit } from './help.js';
+import type { ErrorCode } from '../errors/catalog.js';
 
 const BATCH = 256;
 /** No rtnetlink message carries a link-layer multicast list: it is re-read from /proc/net/dev_mcast this often. */
@@ -43,9 +44,9 @@ export interface ChildRt {
   ownMtu: number;
 }
 
-/** A start-up or request failure: one line for the user, and the exit code it maps to. */
+/** A start-up or request failure: one line for the user, and its code (the exit status is the catalog's). */
 export class DaemonError extends Error {
-  constructor(message: string, readonly exitCode: number, readonly code: string = 'UMV_ERR_RUNTIME') {
+  constructor(message: string, readonly code: ErrorCode = 'UMV_ERR_RUNTIME') {
     super(message);
     this.name = 'DaemonError';
   }
@@ -81,11 +82,11 @@ export class Daemon {
   }
 
   static async start(cfg: RunConfig, host: Host, log: Log): Promise<Daemon> {
-    if (!host.isRoot()) throw new DaemonError('umacvlan run needs root (AF_PACKET and TAP devices)', Exit.NOT_ROOT, 'UMV_ERR_NOT_ROOT');
+    if (!host.isRoot()) throw new DaemonError('umacvlan run needs root (AF_PACKET and TAP devices)', 'UMV_ERR_NOT_ROOT');
     let parent: LinkState;
     try { parent = host.link(cfg.parent); } catch (e) {
       const why = (e as { code?: string }).code === 'ENODEV' ? 'no such interface' : describeError(e);
-      throw new DaemonError(`parent ${cfg.parent}: ${why}`, Exit.FAILURE, 'UMV_ERR_NO_PARENT');
+      throw new DaemonError(`parent ${cfg.parent}: ${why}`, 'UMV_ERR_NO_PARENT');
     }
     const d = new Daemon(cfg, host, log, parent);
     try {
@@ -104,7 +105,7 @@ export class Daemon {
     } catch (e) {
       await d.stop();
       if (e instanceof DaemonError) throw e;
-      throw new DaemonError(describeError(e), Exit.FAILURE);
+      throw new DaemonError(describeError(e));
     }
     d.groupTimer = setInterval(() => d.pollGroups(), GROUP_POLL_MS);
     d.groupTimer.unref();
@@ -117,7 +118,7 @@ export class Daemon {
   /** Creates a child: checks the kernel's rules, creates, configures, moves and brings up its TAP. */
   addChild(c: ChildConfig): ChildRt {
     if (this.children.has(c.name) && this.children.get(c.name)!.state !== 'gone') {
-      throw new DaemonError(`child ${c.name}: a child of that name exists`, Exit.USAGE, 'UMV_ERR_NAME_TAKEN');
+      throw new DaemonError(`child ${c.name}: a child of that name exists`, 'UMV_ERR_DUP_NAME');
     }
     const slot = this.table.freeSlot();
     // withDefaults picks what the kernel picks: the parent's MAC for passthru, a random one for 'auto'.
@@ -127,7 +128,7 @@ export class Daemon {
     if (bad) throw ruleFailure(c.name, bad);
     const spec = withDefaults(this.table, { mac, mode: c.mode, flags: c.flags, mtu: c.mtu });
     if (c.netns && this.host.linkExistsIn(c.netns, c.name)) {
-      throw new DaemonError(`child ${c.name}: namespace ${c.netns} already has a link named ${c.name}`, Exit.FAILURE, 'UMV_ERR_NAME_TAKEN');
+      throw new DaemonError(`child ${c.name}: namespace ${c.netns} already has a link named ${c.name}`, 'UMV_ERR_TAP');
     }
     this.mutate('addChild', slot, spec);
     for (const m of c.macaddr) this.mutate('sourceAdd', slot, m);
@@ -141,7 +142,7 @@ export class Daemon {
       tap = this.host.openTap(c.name, spec.mac, spec.mtu, c.netns);
     } catch (e) {
       this.mutate('removeChild', slot);
-      throw new DaemonError(`child ${c.name}: ${describeError(e)}`, Exit.FAILURE, 'UMV_ERR_TAP');
+      throw new DaemonError(`child ${c.name}: ${describeError(e)}`, 'UMV_ERR_TAP');
     }
     const rt: ChildRt = { name: c.name, slot, cfg: { ...c, mac: spec.mac }, tap, netns: c.netns ?? null, state: 'down', held: new Set(), unwatch: null, ownMtu: spec.mtu };
     this.children.set(c.name, rt);
@@ -153,7 +154,7 @@ export class Daemon {
     } catch (e) {
       void this.dropChild(rt);
       this.children.delete(c.name);
-      throw new DaemonError(`child ${c.name}: ${describeError(e)}`, Exit.FAILURE, 'UMV_ERR_TAP');
+      throw new DaemonError(`child ${c.name}: ${describeError(e)}`, 'UMV_ERR_TAP');
     }
     this.mutate('setUp', slot, true);
     rt.state = 'up';
@@ -168,7 +169,7 @@ export class Daemon {
   /** Deletes a child: its TAP goes, its MAC is free again. */
   async delChild(name: string): Promise<void> {
     const rt = this.children.get(name);
-    if (!rt) throw new DaemonError(`no child named ${name}`, Exit.USAGE, 'UMV_ERR_NO_CHILD');
+    if (!rt) throw new DaemonError(`no child named ${name}`, 'UMV_ERR_NO_CHILD');
     await this.dropChild(rt);
     this.children.delete(name);
     for (const l of this.portListeners) l.removed(rt.slot, name);
@@ -199,7 +200,7 @@ export class Daemon {
     if (req.mac !== undefined && req.mac !== this.table.mac[s]) {
       if (this.table.mode[s] === Mode.PASSTHRU) {
         // A3: a passthru child's MAC is the parent's; the kernel sets the parent's and the child follows.
-        throw new DaemonError(`child ${name}: set the parent's MAC instead (passthru children follow their parent)`, Exit.USAGE, 'UMV_ERR_PASSTHRU_MAC');
+        throw new DaemonError(`child ${name}: set the parent's MAC instead (passthru children follow their parent)`, 'UMV_ERR_PASSTHRU_MAC');
       }
       rt.tap!.setMac(req.mac);
       this.moveMac(rt, req.mac);
@@ -209,8 +210,8 @@ export class Daemon {
 
   liveChild(name: string): ChildRt {
     const rt = this.children.get(name);
-    if (!rt) throw new DaemonError(`no child named ${name}`, Exit.USAGE, 'UMV_ERR_NO_CHILD');
-    if (rt.state === 'gone' || rt.tap === null) throw new DaemonError(`child ${name}: its TAP is gone`, Exit.USAGE, 'UMV_ERR_CHILD_GONE');
+    if (!rt) throw new DaemonError(`no child named ${name}`, 'UMV_ERR_NO_CHILD');
+    if (rt.state === 'gone' || rt.tap === null) throw new DaemonError(`child ${name}: its TAP is gone (deleted outside umacvlan): add it again or del it`, 'UMV_ERR_CHILD_GONE');
     return rt;
   }
 
@@ -424,5 +425,5 @@ export class Daemon {
 }
 
 function ruleFailure(name: string, e: RuleError): DaemonError {
-  return new DaemonError(`child ${name}: ${e.message} (${e.errno})`, Exit.USAGE, e.code);
+  return new DaemonError(`child ${name}: ${e.message} (${e.errno})`, e.code);
 }

@@ -5,12 +5,13 @@
 import { createServer, createConnection, type Server, type Socket } from 'node:net';
 import { chmodSync, mkdirSync, unlinkSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { codeOf, type ErrorCode } from '../errors/catalog.js';
 
 export const MAX_REQUEST_BYTES = 64 * 1024;
 export const REQUEST_TIMEOUT_MS = 5000;
 export const MAX_CLIENTS = 32;
 
-export type Answer = { ok: true; [k: string]: unknown } | { ok: false; error: string; code: string };
+export type Answer = { ok: true; [k: string]: unknown } | { ok: false; error: string; code: ErrorCode };
 export type Handler = (req: Record<string, unknown>) => Promise<Answer> | Answer;
 
 export class ControlServer {
@@ -62,7 +63,7 @@ export class ControlServer {
       s.end(JSON.stringify(a) + '\n');
     };
     s.setEncoding('utf8');
-    s.setTimeout(REQUEST_TIMEOUT_MS, () => { finish({ ok: false, error: 'request timed out', code: 'UMV_ERR_TIMEOUT' }); s.destroy(); });
+    s.setTimeout(REQUEST_TIMEOUT_MS, () => { finish({ ok: false, error: `no complete request within ${REQUEST_TIMEOUT_MS} ms`, code: 'UMV_ERR_TIMEOUT' }); s.destroy(); });
     s.on('error', () => { /* a client that vanished */ });
     s.on('close', () => { this.clients--; this.sockets.delete(s); });
     const onLine = (line: string): void => {
@@ -77,7 +78,7 @@ export class ControlServer {
       }
       Promise.resolve()
         .then(() => this.handle(req as Record<string, unknown>))
-        .then(finish, (e: Error & { code?: string }) => finish({ ok: false, error: e.message, code: e.code ?? 'UMV_ERR_INTERNAL' }));
+        .then(finish, (e: Error) => finish({ ok: false, error: e.message, code: codeOf(e) ?? 'UMV_ERR_RUNTIME' }));
     };
     s.on('data', (chunk: string) => {
       if (done) return;
