@@ -21,7 +21,7 @@ export const EXIT = {
 export type ExitStatus = (typeof EXIT)[keyof typeof EXIT];
 
 export interface ErrorInfo {
-  /** The errno reported with it: the kernel's answer to the same request where the kernel has the check, else null. */
+  /** The errno reported with it — the kernel's answer where the kernel has the same check — or null when none is. */
   readonly errno: string | null;
   /**
    * What `umacvlan` exits with when this error ends the command line's parse, the config file's check or `run`'s
@@ -44,7 +44,7 @@ export const CATALOG = {
   UMV_ERR_BAD_MODE: { errno: 'EINVAL', exit: EXIT.USAGE, meaning: 'a mode that is not private, vepa, bridge, passthru or source' },
   UMV_ERR_BAD_VALUE: { errno: 'EINVAL', exit: EXIT.USAGE, meaning: 'bcqueuelen outside u32 or bclim outside s32' },
   UMV_ERR_DUP_MAC: { errno: 'EADDRINUSE', exit: EXIT.USAGE, meaning: 'the MAC is the parent\'s or an UP sibling\'s (two children with one explicit MAC)' },
-  UMV_ERR_DUP_NAME: { errno: 'EEXIST', exit: EXIT.USAGE, meaning: 'the name is already a child\'s of this parent' },
+  UMV_ERR_DUP_NAME: { errno: 'EEXIST', exit: EXIT.USAGE, meaning: 'another child of this parent has that name' },
   UMV_ERR_FLAGS: { errno: 'EINVAL', exit: EXIT.USAGE, meaning: 'flag bits other than nopromisc and nodst' },
   UMV_ERR_MODE_CHANGE: { errno: 'EINVAL', exit: EXIT.USAGE, meaning: 'a mode change to or from passthru' },
   UMV_ERR_MTU: { errno: 'EINVAL', exit: EXIT.USAGE, meaning: 'an MTU below 68 or above the parent\'s' },
@@ -55,7 +55,7 @@ export const CATALOG = {
   UMV_ERR_SOURCE_OP: { errno: 'EINVAL', exit: EXIT.USAGE, meaning: 'macaddr add or del without exactly one MAC, or flush with one' },
 
   // ---- the daemon's own refusals ----
-  UMV_ERR_PASSTHRU_MAC: { errno: null, exit: EXIT.USAGE, meaning: 'set mac on a passthru child: set the parent\'s MAC instead (the kernel would)' },
+  UMV_ERR_PASSTHRU_MAC: { errno: null, exit: EXIT.USAGE, meaning: 'set mac on a passthru child, which follows its parent: set the parent\'s MAC (the kernel would set it for you)' },
   UMV_ERR_CHILD_GONE: { errno: null, exit: EXIT.USAGE, meaning: 'the child\'s TAP was deleted outside umacvlan: add it again or del it' },
 
   // ---- run-time failures ----
