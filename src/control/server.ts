@@ -63,7 +63,7 @@ export class ControlServer {
       s.end(JSON.stringify(a) + '\n');
     };
     s.setEncoding('utf8');
-    s.setTimeout(REQUEST_TIMEOUT_MS, () => { finish({ ok: false, error: `no complete request within ${REQUEST_TIMEOUT_MS} ms`, code: 'UMV_ERR_TIMEOUT' }); s.destroy(); });
+    s.setTimeout(REQUEST_TIMEOUT_MS, () => { finish({ ok: false, error: `request timed out: no complete request within ${REQUEST_TIMEOUT_MS} ms`, code: 'UMV_ERR_TIMEOUT' }); s.destroy(); });
     s.on('error', () => { /* a client that vanished */ });
     s.on('close', () => { this.clients--; this.sockets.delete(s); });
     const onLine = (line: string): void => {
