@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Daemon } from './daemon.js';
 import { portViews } from './requests.js';
+import type { ErrorCode } from '../errors/catalog.js';
 
 const HELP: Readonly<Record<string, string>> = {
   rx_packets: 'frames delivered to the port (for the parent: received from the wire)',
@@ -52,7 +53,7 @@ export class MetricsServer {
     });
     this.server = server;
     return new Promise((resolve, reject) => {
-      server.once('error', (e) => reject(Object.assign(new Error(`metrics ${host}:${port}: ${e.message}`), { code: 'UMV_ERR_METRICS' })));
+      server.once('error', (e) => reject(Object.assign(new Error(`metrics ${host}:${port}: ${e.message}`), { code: 'UMV_ERR_METRICS' satisfies ErrorCode })));
       server.listen(port, host, () => resolve());
     });
   }

@@ -27,7 +27,7 @@ export class ControlServer {
     if (existsSync(this.path)) {
       const pid = await probeLive(this.path);
       if (pid !== null) {
-        throw Object.assign(new Error(`a live daemon (pid ${pid}) already serves ${this.path}`), { code: 'UMV_ERR_RUNNING' });
+        throw Object.assign(new Error(`a live daemon (pid ${pid}) already serves ${this.path}`), { code: 'UMV_ERR_RUNNING' satisfies ErrorCode });
       }
       unlinkSync(this.path);
     }
@@ -112,7 +112,7 @@ export function request(path: string, req: Record<string, unknown>, timeoutMs = 
     s.on('data', (c: string) => { buf += c; });
     s.on('error', (e) => reject(e));
     s.on('end', () => {
-      try { resolve(JSON.parse(buf) as Answer); } catch { reject(Object.assign(new Error(`${path}: malformed answer`), { code: 'UMV_ERR_ANSWER' })); }
+      try { resolve(JSON.parse(buf) as Answer); } catch { reject(Object.assign(new Error(`${path}: malformed answer`), { code: 'UMV_ERR_ANSWER' satisfies ErrorCode })); }
     });
   });
 }
