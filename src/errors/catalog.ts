@@ -24,9 +24,9 @@ export interface ErrorInfo {
   /** The errno reported with it — the kernel's answer where the kernel has the same check — or null when none is. */
   readonly errno: string | null;
   /**
-   * What `umacvlan` exits with when this error ends the command line's parse, the config file's check or `run`'s
-   * start-up; null for an error that never ends a command. A client command (show, add, del, set, trace, capture)
-   * the daemon refuses exits as answerExit() says.
+   * What `umacvlan` exits with when this error stops it: the command line's parse, the config file's check, `run`,
+   * a client that gets no answer; null for an error that never stops a command. A client command (show, add, del,
+   * set, trace, capture) whose request the daemon refuses exits as answerExit() says instead.
    */
   readonly exit: ExitStatus | null;
   /** One line: when it is reported. */

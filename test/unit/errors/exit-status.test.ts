@@ -3,6 +3,7 @@
 // Each case here is one the system tests pin end to end as root (daemon-lifecycle, faults, control-live).
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,6 +96,23 @@ describe('a client', () => {
 
   test('an answer that is not a refusal exits 0', async () => {
     expect(await clientExit({ ok: true })).toBe(EXIT.OK);
+  });
+
+  test('an answer that is not JSON: the status of UMV_ERR_ANSWER, 1', async () => {
+    const path = join(dir, 'garbage.sock');
+    // Ends its side and lets go at once: a closing server would otherwise wait on the client's half.
+    const daemon = createServer((c) => c.end('not json', () => c.destroy()));
+    await new Promise<void>((res) => daemon.listen(path, res));
+    try {
+      const argv = ['del', 'x', '--control', path];
+      const cmd = parseCommand(argv);
+      if (cmd instanceof UsageError || cmd.kind !== 'del') throw new Error(`bad test argv: ${String(cmd)}`);
+      expect(await clientMain(cmd, argv)).toBe(CATALOG.UMV_ERR_ANSWER.exit);
+      expect(CATALOG.UMV_ERR_ANSWER.exit).toBe(1);
+      expect(stderr).toEqual([`umacvlan: ${path}: ${path}: malformed answer\n`]);
+    } finally {
+      await new Promise((res) => daemon.close(res));
+    }
   });
 });
 
