@@ -3,7 +3,8 @@
 
 import { readFileSync } from 'node:fs';
 import { parseCommand } from './control/args.js';
-import { helpText, EXIT } from './control/help.js';
+import { helpText } from './control/help.js';
+import { EXIT, exitStatus } from './errors/catalog.js';
 import { UsageError } from './control/usage-error.js';
 
 function version(): string {
@@ -15,7 +16,7 @@ async function main(argv: string[]): Promise<number> {
   const cmd = parseCommand(argv);
   if (cmd instanceof UsageError) {
     process.stderr.write(`umacvlan: ${cmd.message}\n`);
-    return EXIT.USAGE;
+    return exitStatus(cmd.code);
   }
   switch (cmd.kind) {
     case 'help': process.stdout.write(helpText(cmd.topic)); return EXIT.OK;

@@ -1,20 +1,13 @@
 // src/capture/errors.ts — the capture's failures, each with a stable code and the field it is about.
 // Formatted once here; control prints .message and may branch on .code.
 
-export type CaptureErrorCode =
-  /** --capture-filter without libpcap.so.0.8 on the machine */
-  | 'UMV_ERR_NO_LIBPCAP'
-  /** the filter expression does not compile (libpcap's text) or compiles to something we cannot run */
-  | 'UMV_ERR_CAPTURE_FILTER'
-  /** the capture file cannot be created or its header cannot be written */
-  | 'UMV_ERR_CAPTURE_OPEN'
-  /** a write failed after the start: the frames of that write are counted as dropped */
-  | 'UMV_ERR_CAPTURE_WRITE';
+import type { ErrorCode } from '../errors/catalog.js';
 
 export class CaptureError extends Error {
   override readonly name = 'CaptureError';
   constructor(
-    readonly code: CaptureErrorCode,
+    /** UMV_ERR_NO_LIBPCAP, UMV_ERR_CAPTURE_FILTER, UMV_ERR_CAPTURE_OPEN or UMV_ERR_CAPTURE_WRITE (errors/catalog.ts) */
+    readonly code: ErrorCode,
     message: string,
     /** the file (or '-') or the filter expression the error is about */
     readonly subject: string,

@@ -9,6 +9,7 @@ import type { CaptureConfig } from './config-file.js';
 import type { Daemon } from './daemon.js';
 import type { Log } from './log.js';
 import type { Answer } from './server.js';
+import { codeOf } from '../errors/catalog.js';
 
 export class CaptureControl {
   private session: CaptureSession | null = null;
@@ -22,7 +23,7 @@ export class CaptureControl {
   async start(c: CaptureConfig): Promise<Answer> {
     if (this.session) return { ok: false, error: `a capture to ${this.session.settings.file} is running; stop it first`, code: 'UMV_ERR_CAPTURE_RUNNING' };
     if (c.port !== 'all' && c.port !== 'parent' && !this.d.children.has(c.port)) {
-      return { ok: false, error: `--capture-port ${c.port}: no such child`, code: 'UMV_ERR_UNKNOWN_CHILD' };
+      return { ok: false, error: `--capture-port ${c.port}: no such child`, code: 'UMV_ERR_NO_CHILD' };
     }
     try {
       this.session = await CaptureSession.start(c, {
@@ -33,8 +34,7 @@ export class CaptureControl {
         onError: (e) => this.log.warn(`capture: ${e.message}`),
       });
     } catch (e) {
-      const err = e as Error & { code?: string };
-      return { ok: false, error: err.message, code: err.code ?? 'UMV_ERR_CAPTURE' };
+      return { ok: false, error: (e as Error).message, code: codeOf(e) ?? 'UMV_ERR_CAPTURE' };
     }
     this.d.portListeners.add(this.listener);
     await this.d.setCaptureRing(this.session.ring.sab);

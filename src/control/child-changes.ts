@@ -18,7 +18,7 @@ export type SetRequest = ChangeRequest & { mac?: number; mtu?: number };
 /** Creates a child: checks the kernel's rules, creates, configures, moves and brings up its TAP, then watches it. */
 export function addChild(p: PortState, c: ChildConfig, onTapEvent: (rt: ChildRt, ev: TapEvent) => void): ChildRt {
   if (p.children.has(c.name) && p.children.get(c.name)!.state !== 'gone') {
-    throw new DaemonError(`child ${c.name}: a child of that name exists`, Exit.USAGE, 'UMV_ERR_NAME_TAKEN');
+    throw new DaemonError(`child ${c.name}: a child of that name exists`, 'UMV_ERR_DUP_NAME');
   }
   const t = p.table;
   const slot = t.freeSlot();
@@ -29,7 +29,7 @@ export function addChild(p: PortState, c: ChildConfig, onTapEvent: (rt: ChildRt,
   if (bad) throw ruleFailure(c.name, bad);
   const spec = withDefaults(t, { mac, mode: c.mode, flags: c.flags, mtu: c.mtu });
   if (c.netns && p.host.linkExistsIn(c.netns, c.name)) {
-    throw new DaemonError(`child ${c.name}: namespace ${c.netns} already has a link named ${c.name}`, Exit.FAILURE, 'UMV_ERR_NAME_TAKEN');
+    throw new DaemonError(`child ${c.name}: namespace ${c.netns} already has a link named ${c.name}`, 'UMV_ERR_TAP');
   }
   p.mutate('addChild', slot, spec);
   for (const m of c.macaddr) p.mutate('sourceAdd', slot, m);
@@ -43,7 +43,7 @@ export function addChild(p: PortState, c: ChildConfig, onTapEvent: (rt: ChildRt,
     tap = p.host.openTap(c.name, spec.mac, spec.mtu, c.netns);
   } catch (e) {
     p.mutate('removeChild', slot);
-    throw new DaemonError(`child ${c.name}: ${describeError(e)}`, Exit.FAILURE, 'UMV_ERR_TAP');
+    throw new DaemonError(`child ${c.name}: ${describeError(e)}`, 'UMV_ERR_TAP');
   }
   const rt = p.newChild(c.name, slot, { ...c, mac: spec.mac }, tap, spec.mtu);
   clearRow(p.counters, slot);
@@ -53,7 +53,7 @@ export function addChild(p: PortState, c: ChildConfig, onTapEvent: (rt: ChildRt,
   } catch (e) {
     void dropChild(p, rt);
     p.children.delete(c.name);
-    throw new DaemonError(`child ${c.name}: ${describeError(e)}`, Exit.FAILURE, 'UMV_ERR_TAP');
+    throw new DaemonError(`child ${c.name}: ${describeError(e)}`, 'UMV_ERR_TAP');
   }
   p.mutate('setUp', slot, true);
   rt.state = 'up';
@@ -67,7 +67,7 @@ export function addChild(p: PortState, c: ChildConfig, onTapEvent: (rt: ChildRt,
 /** Deletes a child: its TAP goes, its MAC is free again. */
 export async function delChild(p: PortState, name: string): Promise<ChildRt> {
   const rt = p.children.get(name);
-  if (!rt) throw new DaemonError(`no child named ${name}`, Exit.USAGE, 'UMV_ERR_NO_CHILD');
+  if (!rt) throw new DaemonError(`no child named ${name}`, 'UMV_ERR_NO_CHILD');
   await dropChild(p, rt);
   p.children.delete(name);
   p.log.info(`child ${name}: deleted`);
@@ -77,8 +77,8 @@ export async function delChild(p: PortState, name: string): Promise<ChildRt> {
 /** A child that still has its TAP, or the request's failure */
 export function liveChild(p: PortState, name: string): ChildRt {
   const rt = p.children.get(name);
-  if (!rt) throw new DaemonError(`no child named ${name}`, Exit.USAGE, 'UMV_ERR_NO_CHILD');
-  if (rt.state === 'gone' || rt.tap === null) throw new DaemonError(`child ${name}: its TAP is gone`, Exit.USAGE, 'UMV_ERR_CHILD_GONE');
+  if (!rt) throw new DaemonError(`no child named ${name}`, 'UMV_ERR_NO_CHILD');
+  if (rt.state === 'gone' || rt.tap === null) throw new DaemonError(`child ${name}: its TAP is gone (deleted outside umacvlan): add it again or del it`, 'UMV_ERR_CHILD_GONE');
   return rt;
 }
 
@@ -107,7 +107,7 @@ export function setChild(p: PortState, name: string, req: SetRequest): void {
   if (req.mac !== undefined && req.mac !== t.mac[s]) {
     if (t.mode[s] === Mode.PASSTHRU) {
       // A3: a passthru child's MAC is the parent's; the kernel sets the parent's and the child follows.
-      throw new DaemonError(`child ${name}: set the parent's MAC instead (passthru children follow their parent)`, Exit.USAGE, 'UMV_ERR_PASSTHRU_MAC');
+      throw new DaemonError(`child ${name}: set the parent's MAC instead (passthru children follow their parent)`, 'UMV_ERR_PASSTHRU_MAC');
     }
     rt.tap!.setMac(req.mac);
     moveMac(p, rt, req.mac);

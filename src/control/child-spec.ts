@@ -88,8 +88,8 @@ export function childNameProblem(name: string): Problem | null {
 
 /** A MAC a device may have (is_valid_ether_addr): not multicast, not all zeros. The kernel's wording for both. */
 export function unicastProblem(mac: number): Problem | null {
-  if (mac === 0) return problem(`MAC ${formatMac(mac)} is all zeros: Cannot assign requested address (EADDRNOTAVAIL)`, 'UMV_ERR_ADDR_NOT_AVAIL');
-  if (isGroupMac(mac)) return problem(`MAC ${formatMac(mac)} is multicast: Cannot assign requested address (EADDRNOTAVAIL)`, 'UMV_ERR_ADDR_NOT_AVAIL');
+  if (mac === 0) return problem(`MAC ${formatMac(mac)} is all zeros: Cannot assign requested address (EADDRNOTAVAIL)`, 'UMV_ERR_BAD_MAC');
+  if (isGroupMac(mac)) return problem(`MAC ${formatMac(mac)} is multicast: Cannot assign requested address (EADDRNOTAVAIL)`, 'UMV_ERR_BAD_MAC');
   return null;
 }
 

@@ -1,7 +1,7 @@
 // The client side of `umacvlan show | add | del | set | trace | capture`: find the daemon, send argv, print the answer.
 
 import type { Command, DaemonTarget } from './args.js';
-import { EXIT } from './help.js';
+import { answerExit, EXIT, exitOf } from '../errors/catalog.js';
 import { request, probeLive, type Answer } from './server.js';
 import { defaultControlPath, listControlSockets } from './socket-path.js';
 import type { PortView } from './requests.js';
@@ -68,11 +68,11 @@ export async function clientMain(cmd: Exclude<Command, { kind: 'run' | 'help' | 
     const why = err.code === 'EACCES' ? 'permission denied (the control socket is root\'s)'
       : err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? 'no daemon answers there' : err.message;
     process.stderr.write(`umacvlan: ${path}: ${why}\n`);
-    return EXIT.FAILURE;
+    return exitOf(e);
   }
   if (!a.ok) {
     process.stderr.write(`umacvlan: ${a.error}\n`);
-    return a.code === 'UMV_ERR_USAGE' ? EXIT.USAGE : EXIT.FAILURE;
+    return answerExit(a.code);
   }
   print(cmd, a);
   return EXIT.OK;

@@ -246,7 +246,7 @@ export function buildRunConfig(flags: RunDraft, file: RunDraft | null): RunConfi
   const netnsGiven = new Set<string>();
   for (const n of flags.netns) {
     const child = children.find((c) => c.value.name === n.value.child);
-    if (!child) return blame(n, `no child named ${quote(n.value.child)}`, 'UMV_ERR_UNKNOWN_CHILD');
+    if (!child) return blame(n, `no child named ${quote(n.value.child)}`, 'UMV_ERR_NO_CHILD');
     if (netnsGiven.has(n.value.child)) return blame(n, `child ${quote(n.value.child)} already has a --netns`);
     netnsGiven.add(n.value.child);
     const had = child.value.netns;
@@ -288,7 +288,7 @@ function childrenProblem(children: Said<ChildConfig>[]): UsageError | null {
   const passthru = children.filter((c) => c.value.mode === Mode.PASSTHRU);
   if (passthru.length > 1) {
     return blame(passthru[1], `a second passthru child (the first is ${cite(passthru[0])}): ` +
-      'Invalid argument (EINVAL)', 'UMV_ERR_SECOND_PASSTHRU');
+      'Invalid argument (EINVAL)', 'UMV_ERR_PASSTHRU_NOT_ALONE');
   }
   if (passthru.length === 1 && children.length > 1) {
     const t = passthru[0];
@@ -334,7 +334,7 @@ function buildCapture(flags: CaptureDraft, file: CaptureDraft, children: Said<Ch
     return stray ? blame(stray, 'needs --capture FILE') : undefined;
   }
   if (port && port.value !== 'parent' && port.value !== 'all' && !children.some((c) => c.value.name === port.value)) {
-    return blame(port, `no child named ${quote(port.value)} (a child's name, parent or all)`, 'UMV_ERR_UNKNOWN_CHILD');
+    return blame(port, `no child named ${quote(port.value)} (a child's name, parent or all)`, 'UMV_ERR_NO_CHILD');
   }
   if (rotate && out.value === '-') return blame(rotate, 'the standard output ("-") cannot be rotated');
   const capture: CaptureConfig = {

@@ -1,11 +1,11 @@
-// How the daemon fails: one line for the user and the exit status it maps to.
+// How the daemon fails: one line for the user and its code; the exit status is the catalog's.
 
 import type { RuleError } from '../core/rules.js';
-import { EXIT } from './help.js';
+import type { ErrorCode } from '../errors/catalog.js';
 
-/** A start-up or request failure: one line for the user, and the exit code it maps to. */
+/** A start-up or request failure: one line for the user, and its code (the exit status is the catalog's). */
 export class DaemonError extends Error {
-  constructor(message: string, readonly exitCode: number, readonly code: string = 'UMV_ERR_RUNTIME') {
+  constructor(message: string, readonly code: ErrorCode = 'UMV_ERR_RUNTIME') {
     super(message);
     this.name = 'DaemonError';
   }
@@ -17,5 +17,5 @@ export function describeError(e: unknown): string {
 
 /** A change the kernel's rules refuse, as the request's failure */
 export function ruleFailure(name: string, e: RuleError): DaemonError {
-  return new DaemonError(`child ${name}: ${e.message} (${e.errno})`, EXIT.USAGE, e.code);
+  return new DaemonError(`child ${name}: ${e.message} (${e.errno})`, e.code);
 }

@@ -64,11 +64,11 @@ export class Daemon {
   get children(): ReadonlyMap<string, ChildRt> { return this.ports.children; }
 
   static async start(cfg: RunConfig, host: Host, log: Log, openDatapath: OpenDatapath = openWorker): Promise<Daemon> {
-    if (!host.isRoot()) throw new DaemonError('umacvlan run needs root (AF_PACKET and TAP devices)', Exit.NOT_ROOT, 'UMV_ERR_NOT_ROOT');
+    if (!host.isRoot()) throw new DaemonError('umacvlan run needs root (AF_PACKET and TAP devices)', 'UMV_ERR_NOT_ROOT');
     let parent: LinkState;
     try { parent = host.link(cfg.parent); } catch (e) {
       const why = (e as { code?: string }).code === 'ENODEV' ? 'no such interface' : describeError(e);
-      throw new DaemonError(`parent ${cfg.parent}: ${why}`, Exit.FAILURE, 'UMV_ERR_NO_PARENT');
+      throw new DaemonError(`parent ${cfg.parent}: ${why}`, 'UMV_ERR_NO_PARENT');
     }
     const d = new Daemon(cfg, host, log, parent);
     const p = d.ports;
@@ -88,7 +88,7 @@ export class Daemon {
     } catch (e) {
       await d.stop();
       if (e instanceof DaemonError) throw e;
-      throw new DaemonError(describeError(e), Exit.FAILURE);
+      throw new DaemonError(describeError(e));
     }
     d.groupTimer = setInterval(() => pollGroups(p), GROUP_POLL_MS);
     d.groupTimer.unref();

@@ -4,20 +4,10 @@
 export const COMMAND_NAMES = ['run', 'show', 'add', 'del', 'set', 'trace', 'capture'] as const;
 export type HelpTopic = (typeof COMMAND_NAMES)[number];
 
-/** Process exit status of every umacvlan command. */
-export const EXIT = {
-  /** done (a daemon stopped by SIGINT/SIGTERM after removing its TAPs also exits 0) */
-  OK: 0,
-  /** a run-time failure: parent missing, TAP name taken, daemon unreachable, the daemon refused a change */
-  FAILURE: 1,
-  /** usage or config error: a bad flag, a bad child, an unreadable or invalid --config file */
-  USAGE: 2,
-  /** not root (CAP_NET_ADMIN is needed to create TAPs and open the parent) */
-  NOT_ROOT: 3,
-  /** the parent interface was deleted while running; the TAPs were removed */
-  PARENT_GONE: 4,
-} as const;
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+import { EXIT } from '../errors/catalog.js';
+
+/** Process exit status of every umacvlan command: errors/catalog.ts, their one home. */
+export { EXIT, type ExitStatus as ExitCode } from '../errors/catalog.js';
 
 const EXIT_TEXT =
 `Exit status:

@@ -6,6 +6,7 @@ import type { Daemon } from './daemon.js';
 import { portViews, type PortView } from './requests.js';
 import { withEngineStats } from './engine-stats.js';
 import type { EngineSnapshot } from '../datapath/engine-stats.js';
+import type { ErrorCode } from '../errors/catalog.js';
 
 const HELP: Readonly<Record<string, string>> = {
   rx_packets: 'frames delivered to the port (for the parent: received from the wire)',
@@ -75,7 +76,7 @@ export class MetricsServer {
     });
     this.server = server;
     return new Promise((resolve, reject) => {
-      server.once('error', (e) => reject(Object.assign(new Error(`metrics ${host}:${port}: ${e.message}`), { code: 'UMV_ERR_METRICS' })));
+      server.once('error', (e) => reject(Object.assign(new Error(`metrics ${host}:${port}: ${e.message}`), { code: 'UMV_ERR_METRICS' satisfies ErrorCode })));
       server.listen(port, host, () => resolve());
     });
   }

@@ -7,6 +7,7 @@ import { formatMac } from '../wire/ethernet.js';
 import { parseCommand, type Command } from './args.js';
 import { UsageError } from './usage-error.js';
 import type { Answer } from './server.js';
+import { codeOf } from '../errors/catalog.js';
 import type { Daemon, SetRequest } from './daemon.js';
 import { withEngineStats, type PortIoView, type RingView } from './engine-stats.js';
 
@@ -79,8 +80,8 @@ function portIndex(d: Daemon, name: string): number {
 }
 
 function failure(e: unknown): Answer {
-  const err = e as Error & { code?: string };
-  return { ok: false, error: err.message, code: typeof err.code === 'string' ? err.code : 'UMV_ERR_INTERNAL' };
+  // A SystemError's errno ('EBUSY') is not one of our codes: its message already names it.
+  return { ok: false, error: (e as Error).message, code: codeOf(e) ?? 'UMV_ERR_RUNTIME' };
 }
 
 function withVlanTag(f: Uint8Array, vid: number): Uint8Array {
@@ -147,7 +148,7 @@ export async function handleRequest(d: Daemon, req: Record<string, unknown>, ext
         };
       }
       case 'capture-start':
-        return extra.captureStart ? await extra.captureStart(cmd) : { ok: false, error: 'capture is not available in this daemon', code: 'UMV_ERR_CAPTURE' };
+        return extra.captureStart ? await extra.captureStart(cmd) : { ok: false, error: 'the daemon is starting: capture is not ready yet', code: 'UMV_ERR_STARTING' };
       case 'capture-stop':
         return extra.captureStop ? await extra.captureStop() : { ok: false, error: 'no capture is running', code: 'UMV_ERR_CAPTURE' };
       default:

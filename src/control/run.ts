@@ -2,7 +2,7 @@
 
 import type { RunConfig } from './config-file.js';
 import { Daemon, DaemonError } from './daemon.js';
-import { EXIT } from './help.js';
+import { EXIT, exitOf, exitStatus } from '../errors/catalog.js';
 import type { Host } from './host.js';
 import { Log } from './log.js';
 import { ControlServer } from './server.js';
@@ -25,7 +25,7 @@ export async function runMain(cfg: RunConfig, host: Host): Promise<number> {
   const log = new Log(cfg.log);
   if (!host.isRoot()) {
     log.warn('run: needs root (AF_PACKET sockets and TAP devices)');
-    return EXIT.NOT_ROOT;
+    return exitStatus('UMV_ERR_NOT_ROOT');
   }
   let daemon: Daemon | null = null;
   const extra: ExtraHandlers = {};
@@ -36,7 +36,7 @@ export async function runMain(cfg: RunConfig, host: Host): Promise<number> {
     await control.listen();
   } catch (e) {
     log.warn(`control socket ${controlPath}: ${(e as Error).message}`);
-    return EXIT.FAILURE;
+    return exitOf(e);
   }
   let metrics: MetricsServer | null = null;
   let capture: CaptureControl | null = null;
@@ -61,12 +61,12 @@ export async function runMain(cfg: RunConfig, host: Host): Promise<number> {
     extra.captureStop = () => capture!.stop();
     if (cfg.capture) {
       const a = await capture.start(cfg.capture);
-      if (!a.ok) throw new DaemonError(`capture: ${a.error}`, EXIT.USAGE);
+      if (!a.ok) throw new DaemonError(`capture: ${a.error}`, a.code);
     }
   } catch (e) {
     log.warn((e as Error).message);
     await shutdown();
-    return e instanceof DaemonError ? e.exitCode : EXIT.FAILURE;
+    return exitOf(e);
   }
   log.info(`serving ${cfg.parent} with ${daemon.children.size} children; control socket ${controlPath}`);
   log.ready();

@@ -5,12 +5,13 @@
 import { createServer, createConnection, type Server, type Socket } from 'node:net';
 import { chmodSync, mkdirSync, unlinkSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { codeOf, type ErrorCode } from '../errors/catalog.js';
 
 export const MAX_REQUEST_BYTES = 64 * 1024;
 export const REQUEST_TIMEOUT_MS = 5000;
 export const MAX_CLIENTS = 32;
 
-export type Answer = { ok: true; [k: string]: unknown } | { ok: false; error: string; code: string };
+export type Answer = { ok: true; [k: string]: unknown } | { ok: false; error: string; code: ErrorCode };
 export type Handler = (req: Record<string, unknown>) => Promise<Answer> | Answer;
 
 export class ControlServer {
@@ -26,7 +27,7 @@ export class ControlServer {
     if (existsSync(this.path)) {
       const pid = await probeLive(this.path);
       if (pid !== null) {
-        throw Object.assign(new Error(`a live daemon (pid ${pid}) already serves ${this.path}`), { code: 'UMV_ERR_RUNNING' });
+        throw Object.assign(new Error(`a live daemon (pid ${pid}) already serves ${this.path}`), { code: 'UMV_ERR_RUNNING' satisfies ErrorCode });
       }
       unlinkSync(this.path);
     }
@@ -62,7 +63,7 @@ export class ControlServer {
       s.end(JSON.stringify(a) + '\n');
     };
     s.setEncoding('utf8');
-    s.setTimeout(REQUEST_TIMEOUT_MS, () => { finish({ ok: false, error: 'request timed out', code: 'UMV_ERR_TIMEOUT' }); s.destroy(); });
+    s.setTimeout(REQUEST_TIMEOUT_MS, () => { finish({ ok: false, error: `request timed out: no complete request within ${REQUEST_TIMEOUT_MS} ms`, code: 'UMV_ERR_TIMEOUT' }); s.destroy(); });
     s.on('error', () => { /* a client that vanished */ });
     s.on('close', () => { this.clients--; this.sockets.delete(s); });
     const onLine = (line: string): void => {
@@ -77,7 +78,7 @@ export class ControlServer {
       }
       Promise.resolve()
         .then(() => this.handle(req as Record<string, unknown>))
-        .then(finish, (e: Error & { code?: string }) => finish({ ok: false, error: e.message, code: e.code ?? 'UMV_ERR_INTERNAL' }));
+        .then(finish, (e: Error) => finish({ ok: false, error: e.message, code: codeOf(e) ?? 'UMV_ERR_RUNTIME' }));
     };
     s.on('data', (chunk: string) => {
       if (done) return;
@@ -111,7 +112,7 @@ export function request(path: string, req: Record<string, unknown>, timeoutMs = 
     s.on('data', (c: string) => { buf += c; });
     s.on('error', (e) => reject(e));
     s.on('end', () => {
-      try { resolve(JSON.parse(buf) as Answer); } catch { reject(Object.assign(new Error(`${path}: malformed answer`), { code: 'UMV_ERR_ANSWER' })); }
+      try { resolve(JSON.parse(buf) as Answer); } catch { reject(Object.assign(new Error(`${path}: malformed answer`), { code: 'UMV_ERR_ANSWER' satisfies ErrorCode })); }
     });
   });
 }

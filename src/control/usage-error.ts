@@ -5,28 +5,10 @@
 // a newline in argv or a JSON key must not split the message (scripts and journald read it line by line), and a
 // 10 MB argument must not become a 10 MB message.
 
-/** Stable codes a caller (or a control-socket client) can branch on. All of them exit with status 2. */
-export type UsageCode =
-  /** malformed or out-of-range input: the default */
-  | 'UMV_ERR_USAGE'
-  /** a MAC that is multicast or all zeros: the kernel answers EADDRNOTAVAIL */
-  | 'UMV_ERR_ADDR_NOT_AVAIL'
-  /** two children with one explicit MAC: the kernel refuses the second at UP with EADDRINUSE */
-  | 'UMV_ERR_DUP_MAC'
-  /** two children with one name (a TAP name is unique in its namespace) */
-  | 'UMV_ERR_DUP_NAME'
-  /** a second passthru child (kernel: EINVAL) */
-  | 'UMV_ERR_SECOND_PASSTHRU'
-  /** a passthru child beside a child of any other mode (kernel: EINVAL) */
-  | 'UMV_ERR_PASSTHRU_NOT_ALONE'
-  /** a child MTU above the parent's (kernel: EINVAL) */
-  | 'UMV_ERR_MTU'
-  /** a reference to a child that is not configured (--netns, --capture-port) */
-  | 'UMV_ERR_UNKNOWN_CHILD'
-  /** a command-line flag that disagrees with the config file: an error, never a silent override */
-  | 'UMV_ERR_CONFLICT'
-  /** the config file cannot be read or is not JSON */
-  | 'UMV_ERR_CONFIG';
+import type { CodeExiting, EXIT } from '../errors/catalog.js';
+
+/** Stable codes a caller (or a control-socket client) can branch on: those of errors/catalog.ts that exit 2. */
+export type UsageCode = CodeExiting<typeof EXIT.USAGE>;
 
 /** A rejection before it knows where it happened: the field is added by whoever read the value. */
 export interface Problem {

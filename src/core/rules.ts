@@ -23,21 +23,7 @@ import { DEFAULT_BC_QUEUE_LEN, Flag, Mode } from './constants.js';
 import type { ModeBit } from './constants.js';
 import type { ChildSpec } from './contract.js';
 import type { PortTable } from './port-table.js';
-
-export type RuleCode =
-  | 'UMV_ERR_DUP_MAC'
-  | 'UMV_ERR_SECOND_PASSTHRU'
-  | 'UMV_ERR_PASSTHRU_NOT_ALONE'
-  | 'UMV_ERR_MTU'
-  | 'UMV_ERR_BAD_MAC'
-  | 'UMV_ERR_BAD_MODE'
-  | 'UMV_ERR_MODE_CHANGE'
-  | 'UMV_ERR_FLAGS'
-  | 'UMV_ERR_NOT_SOURCE'
-  | 'UMV_ERR_SOURCE_OP'
-  | 'UMV_ERR_BAD_VALUE'
-  | 'UMV_ERR_NO_SLOT'
-  | 'UMV_ERR_NO_CHILD';
+import type { ErrorCode } from '../errors/catalog.js';
 
 export type RuleErrno = 'EINVAL' | 'EADDRINUSE' | 'EADDRNOTAVAIL' | 'ENOSPC' | 'ENODEV';
 
@@ -45,7 +31,8 @@ export type RuleErrno = 'EINVAL' | 'EADDRINUSE' | 'EADDRNOTAVAIL' | 'ENOSPC' | '
 export class RuleError extends Error {
   override readonly name = 'RuleError';
   constructor(
-    readonly code: RuleCode,
+    /** one of errors/catalog.ts (a leaf, so core may import it) */
+    readonly code: ErrorCode,
     readonly errno: RuleErrno,
     readonly field: string,
     readonly slot: number,
@@ -159,9 +146,8 @@ export function checkAdd(t: PortTable, spec: AddRequest): RuleError | null {
   const mode = spec.mode ?? Mode.VEPA;
   // step 6: a passthru port takes no second child of any mode
   if (t.passthru !== 0) {
-    return mode === Mode.PASSTHRU
-      ? new RuleError('UMV_ERR_SECOND_PASSTHRU', 'EINVAL', 'mode', slot, 'the port already has a passthru child')
-      : new RuleError('UMV_ERR_PASSTHRU_NOT_ALONE', 'EINVAL', 'mode', slot, 'a passthru child must be the only child of its parent');
+    return new RuleError('UMV_ERR_PASSTHRU_NOT_ALONE', 'EINVAL', 'mode', slot,
+      mode === Mode.PASSTHRU ? 'the port already has a passthru child' : 'a passthru child must be the only child of its parent');
   }
   // step 8: passthru only on a parent without children (UP or DOWN)
   if (mode === Mode.PASSTHRU && countChildren(t) > 0) {

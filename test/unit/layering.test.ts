@@ -1,5 +1,6 @@
 // docs/architecture.md's room rule for the pure rooms: src/wire imports nothing outside src/wire; src/core imports
-// only src/core and src/wire; neither touches node:*, fs, packages, Buffer or process.
+// only src/core and src/wire; neither touches node:*, fs, packages, Buffer or process. Both may import the error
+// catalog (src/errors/catalog.ts), a leaf that imports nothing at all, so that a refusal anywhere names its code.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -23,14 +24,21 @@ export function specifiers(source: string): string[] {
   return out;
 }
 
-/** Why `spec` imported from `file` breaks the room rule, or null. `allowed` are room directories under src/. */
-export function violation(file: string, spec: string, allowed: readonly string[]): string | null {
+/** Modules under src/ that every room may import: leaves that import nothing (checked below). */
+export const LEAVES: readonly string[] = ['errors/catalog.js'];
+
+/**
+ * Why `spec` imported from `file` breaks the room rule, or null. `allowed` are room directories under src/;
+ * `leaves` are single modules (paths under src/, as imported) allowed besides them.
+ */
+export function violation(file: string, spec: string, allowed: readonly string[], leaves: readonly string[] = LEAVES): string | null {
   if (spec.startsWith('node:') || spec === 'fs' || spec.startsWith('fs/')) return `${spec}: node built-in`;
   if (!spec.startsWith('.')) return `${spec}: a package (rooms wire/core import none)`;
   const target = resolve(dirname(file), spec);
   const rel = relative(SRC, target);
+  if (!rel.startsWith('..') && leaves.includes(rel.split(sep).join('/'))) return null;
   const room = rel.split(sep)[0];
-  if (rel.startsWith('..') || !allowed.includes(room)) return `${spec}: resolves to ${relative(ROOT, target)}, outside ${allowed.join(', ')}`;
+  if (rel.startsWith('..') || !allowed.includes(room)) return `${spec}: resolves to ${relative(ROOT, target)}, outside ${allowed.join(', ') || 'nothing'}`;
   return null;
 }
 
@@ -52,6 +60,17 @@ function tsFiles(dir: string): string[] {
 }
 
 const ROOMS: Array<[string, readonly string[]]> = [['wire', ['wire']], ['core', ['core', 'wire']]];
+
+describe('layering: the leaves import nothing', () => {
+  for (const leaf of LEAVES) {
+    const file = join(SRC, leaf.replace(/\.js$/, '.ts'));
+    it(`src/${leaf.replace(/\.js$/, '.ts')} imports nothing and uses no Node global`, () => {
+      const source = readFileSync(file, 'utf8');
+      expect(specifiers(source)).toEqual([]);
+      expect(globalUse(source)).toEqual([]);
+    });
+  }
+});
 
 describe('layering: src/wire and src/core stay pure', () => {
   for (const [room, allowed] of ROOMS) {
@@ -98,6 +117,14 @@ describe('the checker itself', () => {
     expect(violation(core, 'node:util', ['core', 'wire'])).toMatch(/built-in/);
     expect(violation(core, 'fs', ['core', 'wire'])).toMatch(/built-in/);
     expect(violation(core, 'tinybench', ['core', 'wire'])).toMatch(/package/);
+  });
+
+  it('lets a pure room import a leaf, and nothing else beside it', () => {
+    expect(violation(core, '../errors/catalog.js', ['core', 'wire'])).toBeNull();
+    expect(violation(wire, '../errors/catalog.js', ['wire'])).toBeNull();
+    expect(violation(core, '../errors/other.js', ['core', 'wire'])).toMatch(/outside/);
+    expect(violation(core, '../control/errors/catalog.js', ['core', 'wire'])).toMatch(/outside/);
+    expect(violation(core, '../errors/catalog.js', ['core', 'wire'], [])).toMatch(/outside/);
   });
 
   it('spots Node globals outside comments and strings', () => {

@@ -71,7 +71,7 @@ describe('run', () => {
     expect(err('run', '--parent', 'eth0', '--child', 'a:auto:vepa', '--netns', 'a=n1', '--netns', 'a=n2').message)
       .toBe('--netns a=n2: child "a" already has a --netns');
     const unknown = err('run', '--parent', 'eth0', '--netns', 'x=ns1');
-    expect(unknown.code).toBe('UMV_ERR_UNKNOWN_CHILD');
+    expect(unknown.code).toBe('UMV_ERR_NO_CHILD');
     expect(unknown.message).toBe('--netns x=ns1: no child named "x"');
   });
 
@@ -88,7 +88,7 @@ describe('run', () => {
     expect(runConfig('--parent', 'p', '--capture', '-').capture).toEqual({ file: '-', port: 'all', format: 'pcapng', snaplen: 262144 });
     expect(runConfig('--parent', 'p', '--capture', 'f', '--capture-port', 'parent').capture?.port).toBe('parent');
     expect(err('run', '--parent', 'p', '--capture-port', 'all').message).toBe('--capture-port all: needs --capture FILE');
-    expect(err('run', '--parent', 'p', '--capture', 'f', '--capture-port', 'x').code).toBe('UMV_ERR_UNKNOWN_CHILD');
+    expect(err('run', '--parent', 'p', '--capture', 'f', '--capture-port', 'x').code).toBe('UMV_ERR_NO_CHILD');
     expect(err('run', '--parent', 'p', '--capture', 'f', '--capture-format', 'pcapng-ns').message).toMatch(/bad format "pcapng-ns"/);
     expect(err('run', '--parent', 'p', '--capture', 'f', '--capture-snaplen', '0').message).toMatch(/snaplen 0 is out of range \(1–262144\)/);
     expect(err('run', '--parent', 'p', '--capture', 'f', '--capture-snaplen', '262145').message).toMatch(/out of range/);
@@ -108,7 +108,9 @@ describe('run', () => {
     expect(dupMac.code).toBe('UMV_ERR_DUP_MAC');
     expect(dupMac.message).toMatch(/^--child b:02:00:00:00:00:01:bridge: MAC 02:00:00:00:00:01 is already used by --child a:/);
     expect(runConfig('--parent', 'p', '--child', 'a:auto:vepa', '--child', 'b:auto:vepa').children).toHaveLength(2); // auto never clashes
-    expect(err('run', '--parent', 'p', '--child', 't:auto:passthru', '--child', 'u:auto:passthru').code).toBe('UMV_ERR_SECOND_PASSTHRU');
+    const second = err('run', '--parent', 'p', '--child', 't:auto:passthru', '--child', 'u:auto:passthru');
+    expect(second.code).toBe('UMV_ERR_PASSTHRU_NOT_ALONE');
+    expect(second.message).toMatch(/^--child u:auto:passthru: a second passthru child/);
     expect(err('run', '--parent', 'p', '--child', 't:auto:passthru', '--child', 'u:auto:bridge').code).toBe('UMV_ERR_PASSTHRU_NOT_ALONE');
     expect(err('run', '--parent', 'p', '--child', 'u:auto:bridge', '--child', 't:auto:passthru').message)
       .toMatch(/^--child t:auto:passthru: a passthru child must be the parent's only child/);

@@ -133,11 +133,11 @@ describe('more refusals', () => {
   test('multicast and zero MACs: the kernel\'s EADDRNOTAVAIL wording', () => {
     for (const bad of ['01:00:5e:00:00:01', 'ff:ff:ff:ff:ff:ff', '03:00:00:00:00:01', '00:00:00:00:00:00']) {
       const e = refused(`a:${bad}:bridge`);
-      expect(e.code).toBe('UMV_ERR_ADDR_NOT_AVAIL');
+      expect(e.code).toBe('UMV_ERR_BAD_MAC');
       expect(e.message).toMatch(/Cannot assign requested address \(EADDRNOTAVAIL\)$/);
     }
     const e = refused('s:auto:source:macaddr=01:00:5e:00:00:01');
-    expect(e.code).toBe('UMV_ERR_ADDR_NOT_AVAIL');
+    expect(e.code).toBe('UMV_ERR_BAD_MAC');
   });
 
   test('the field can be named by the caller', () => {

@@ -236,7 +236,7 @@ describe('flags and the file together', () => {
     expect(runErr(['--child', 'b:02:00:00:00:00:01:vepa'], file).code).toBe('UMV_ERR_DUP_MAC');
     expect(runErr(['--child', 't:auto:passthru'], file).code).toBe('UMV_ERR_PASSTHRU_NOT_ALONE');
     expect(runErr([], { parent: 'p', children: [{ name: 't', mac: 'auto', mode: 'passthru' }, { name: 'u', mac: 'auto', mode: 'passthru' }] }).code)
-      .toBe('UMV_ERR_SECOND_PASSTHRU');
+      .toBe('UMV_ERR_PASSTHRU_NOT_ALONE');
   });
   test('--netns may place a file child; it must agree with the file', () => {
     expect(runOk(['--netns', 'a=ns1'], file).children[0].netns).toBe('ns1');
@@ -256,7 +256,7 @@ describe('flags and the file together', () => {
       .toBe('--capture-rotate 10:2: disagrees with config capture.rotate = {"sizeMb":10,"files":3}');
     expect(runOk(['--capture-rotate', '10:3'], { parent: 'p', capture: { file: 'x', rotate: { sizeMb: 10, files: 3 } } }).capture?.rotate)
       .toEqual({ sizeMb: 10, files: 3 });
-    expect(runErr(['--capture-port', 'zz'], f).code).toBe('UMV_ERR_UNKNOWN_CHILD');
+    expect(runErr(['--capture-port', 'zz'], f).code).toBe('UMV_ERR_NO_CHILD');
     expect(runErr([], { parent: 'p', capture: { file: 'x', port: 'zz' } }).message).toMatch(/^config capture\.port: no child named "zz"/);
     expect(runErr([], { parent: 'p', capture: { file: '-', rotate: { sizeMb: 1, files: 2 } } }).message)
       .toBe('config capture.rotate: the standard output ("-") cannot be rotated');

@@ -76,8 +76,7 @@ function valid(s: Schema, v: unknown): boolean {
 }
 
 /** Rules the schema cannot express (they relate children to each other); the parser's verdict is not compared. */
-const CROSS: UsageCode[] = ['UMV_ERR_DUP_NAME', 'UMV_ERR_DUP_MAC', 'UMV_ERR_SECOND_PASSTHRU',
-  'UMV_ERR_PASSTHRU_NOT_ALONE', 'UMV_ERR_UNKNOWN_CHILD'];
+const CROSS: UsageCode[] = ['UMV_ERR_DUP_NAME', 'UMV_ERR_DUP_MAC', 'UMV_ERR_PASSTHRU_NOT_ALONE', 'UMV_ERR_NO_CHILD'];
 
 /** The parser's verdict on a file as `run --config` would give it (a flag supplies the parent if the file does not). */
 function parserVerdict(value: unknown): true | UsageError {

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { Daemon, DaemonError } from '../../../src/control/daemon.js';
 import { EXIT } from '../../../src/control/help.js';
+import { exitOf } from '../../../src/errors/catalog.js';
 import type { ChildConfig } from '../../../src/control/child-spec.js';
 import { GROUP_POLL_MS } from '../../../src/control/group-memberships.js';
 import { Flag, Mode } from '../../../src/core/constants.js';
@@ -81,21 +82,21 @@ describe('start-up', () => {
 
   test('not root: exit 3 before anything is opened', async () => {
     const { err, host, dp } = await startFails([child('c1')], (h) => { h.root = false; });
-    expect(err.exitCode).toBe(EXIT.NOT_ROOT);
+    expect(exitOf(err)).toBe(EXIT.NOT_ROOT);
     expect(host.taps.size).toBe(0);
     expect(dp).toBeUndefined();
   });
 
   test('a missing parent: exit 1 naming it', async () => {
     const { err, host } = await startFails([child('c1')], (h) => { h.parent = null; });
-    expect(err.exitCode).toBe(EXIT.FAILURE);
+    expect(exitOf(err)).toBe(EXIT.FAILURE);
     expect(err.message).toBe('parent p0: no such interface');
     expect(host.taps.size).toBe(0);
   });
 
   test('a datapath that cannot open the parent: exit 1, the parent no longer watched, no TAP made', async () => {
     const { err, host, dp } = await startFails([child('c1')], () => {}, new Error('p0: socket: EPERM'));
-    expect(err.exitCode).toBe(EXIT.FAILURE);
+    expect(exitOf(err)).toBe(EXIT.FAILURE);
     expect(err.message).toBe('p0: socket: EPERM');
     expect(host.parentWatched).toBe(false);
     expect(dp!.stopped).toBe(true);
@@ -104,14 +105,14 @@ describe('start-up', () => {
 
   test('a TAP name that is taken: exit 1, and the TAPs made before it are closed', async () => {
     const { err, host } = await startFails([child('c1'), child('c2', { mac: B })], (h) => h.refuse.add('c2'));
-    expect(err.exitCode).toBe(EXIT.FAILURE);
+    expect(exitOf(err)).toBe(EXIT.FAILURE);
     expect(err.message).toMatch(/^child c2: .*EBUSY/);
     expect(host.taps.get('c1')!.closed).toBe(true);
   });
 
   test('two children with one MAC: exit 2 with the kernel\'s errno, the second TAP never made', async () => {
     const { err, host } = await startFails([child('c1'), child('c2')], () => {});
-    expect(err.exitCode).toBe(EXIT.USAGE);
+    expect(exitOf(err)).toBe(EXIT.USAGE);
     expect(err.message).toMatch(/^child c2: .*\(EADDRINUSE\)$/);
     expect([...host.taps.keys()]).toEqual(['c1']);
     expect(host.taps.get('c1')!.closed).toBe(true);
@@ -119,7 +120,7 @@ describe('start-up', () => {
 
   test('a namespace that has a link of that name already: exit 1, nothing made for it', async () => {
     const { err, host } = await startFails([child('c1', { netns: 'n1' })], (h) => h.taken.add('n1/c1'));
-    expect(err.exitCode).toBe(EXIT.FAILURE);
+    expect(exitOf(err)).toBe(EXIT.FAILURE);
     expect(err.message).toBe('child c1: namespace n1 already has a link named c1');
     expect(host.taps.size).toBe(0);
   });

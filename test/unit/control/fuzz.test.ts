@@ -7,9 +7,8 @@ import { parseCommand, type Command } from '../../../src/control/args.js';
 import { buildRunConfig, emptyDraft, parseConfigFile, type RunConfig } from '../../../src/control/config-file.js';
 import { UsageError, type UsageCode } from '../../../src/control/usage-error.js';
 
-const CODES: UsageCode[] = ['UMV_ERR_USAGE', 'UMV_ERR_ADDR_NOT_AVAIL', 'UMV_ERR_DUP_MAC', 'UMV_ERR_DUP_NAME',
-  'UMV_ERR_SECOND_PASSTHRU', 'UMV_ERR_PASSTHRU_NOT_ALONE', 'UMV_ERR_MTU', 'UMV_ERR_UNKNOWN_CHILD', 'UMV_ERR_CONFLICT',
-  'UMV_ERR_CONFIG'];
+const CODES: UsageCode[] = ['UMV_ERR_USAGE', 'UMV_ERR_BAD_MAC', 'UMV_ERR_DUP_MAC', 'UMV_ERR_DUP_NAME',
+  'UMV_ERR_PASSTHRU_NOT_ALONE', 'UMV_ERR_MTU', 'UMV_ERR_NO_CHILD', 'UMV_ERR_CONFLICT', 'UMV_ERR_CONFIG'];
 const KINDS = ['help', 'version', 'run', 'show', 'add', 'del', 'set', 'trace', 'capture-start', 'capture-stop'];
 
 /** The contract of a rejection, as a test assertion. */

@@ -97,8 +97,10 @@ describe('checkAdd (lifecycle.md §1.1, §1.2)', () => {
     expect(checkAdd(table([]), { mode: Mode.PASSTHRU })).toBeNull();
     expect(checkAdd(table([{ mac: A, up: false }]), { mode: Mode.PASSTHRU })?.code).toBe('UMV_ERR_PASSTHRU_NOT_ALONE');
     const pt = table([{ mac: P, mode: Mode.PASSTHRU, up: false }]);
-    expect(checkAdd(pt, { mode: Mode.PASSTHRU })?.code).toBe('UMV_ERR_SECOND_PASSTHRU');
-    expect(checkAdd(pt, {})?.code).toBe('UMV_ERR_PASSTHRU_NOT_ALONE');
+    expect([checkAdd(pt, { mode: Mode.PASSTHRU })?.code, checkAdd(pt, { mode: Mode.PASSTHRU })?.message])
+      .toEqual(['UMV_ERR_PASSTHRU_NOT_ALONE', 'the port already has a passthru child']);
+    expect([checkAdd(pt, {})?.code, checkAdd(pt, {})?.message])
+      .toEqual(['UMV_ERR_PASSTHRU_NOT_ALONE', 'a passthru child must be the only child of its parent']);
   });
 
   it('step 9: a source op needs mode source, then the op\'s shape', () => {

@@ -82,7 +82,7 @@ describe('L — lifecycle (via rules and the table)', () => {
     const e2 = checkAdd(tp().t, { mode: Mode.BRIDGE });
     expect([e2?.errno, e2?.code]).toEqual(['EINVAL', 'UMV_ERR_PASSTHRU_NOT_ALONE']);
     const e3 = checkAdd(tp().t, { mode: Mode.PASSTHRU });
-    expect([e3?.errno, e3?.code]).toEqual(['EINVAL', 'UMV_ERR_SECOND_PASSTHRU']);
+    expect([e3?.errno, e3?.code]).toEqual(['EINVAL', 'UMV_ERR_PASSTHRU_NOT_ALONE']);
     // a DOWN child also counts (step 8: "UP or DOWN")
     const down = new Topo(P_MAC, [{ name: 'A', mac: m('02:aa:00:00:00:01'), mode: Mode.VEPA, up: false }]);
     expect(checkAdd(down.t, { mode: Mode.PASSTHRU })?.errno).toBe('EINVAL');
