@@ -4,8 +4,9 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
-  buildRunConfig, CAPTURE_KEYS, CHILD_KEYS, CONFIG_KEYS, emptyDraft, parseConfigFile, ROTATE_KEYS,
+  CAPTURE_KEYS, CHILD_KEYS, CONFIG_KEYS, parseConfigFile, ROTATE_KEYS,
 } from '../../../src/control/config-file.js';
+import { buildRunConfig, emptyDraft } from '../../../src/control/run-config.js';
 import { UsageError, type UsageCode } from '../../../src/control/usage-error.js';
 
 type Schema = { [k: string]: unknown };
