@@ -1,7 +1,8 @@
 // client-commands.ts — the commands a client sends to a running daemon: show, add, del, set, trace, capture.
 // Each reads its words and options and throws the UsageError of the first bad one (args.ts catches it).
 
-import type { ModeBit } from '../core/constants.js';
+import { Flag, type ModeBit } from '../core/constants.js';
+import { checkNopromiscMode } from '../core/rules.js';
 import { clientScan, take, unexpected, type Occurrence } from './argv-scan.js';
 import type { Command } from './args.js';
 import { parseChild } from './child-spec.js';
@@ -81,6 +82,17 @@ export function parseSet(args: readonly string[]): Command {
     }
   })();
   return { kind: 'set', target: s.target, name, change: fail(change) };
+}
+
+/**
+ * What `set NAME CHANGE` may not do to a child of `mode`, though the kernel would take it: iproute2's nopromisc rule
+ * (core/rules.ts checkNopromiscMode), the one `add NAME:MAC:MODE:nopromisc` meets in parseChild. The daemon asks,
+ * since only it knows the mode; the refusal reads as the command line's own.
+ */
+export function setRefusal(name: string, change: SetChange, mode: number): UsageError | null {
+  if (change.what !== 'nopromisc' || !change.on) return null;
+  const e = checkNopromiscMode(mode, Flag.NOPROMISC, -1);
+  return e ? new UsageError('set', e.message, 'UMV_ERR_USAGE', `${name} nopromisc on`) : null;
 }
 
 function macaddrChange(vals: string[]): SetChange | Problem {

@@ -45,7 +45,7 @@ ${optionLines()}
 function optionTable(rows: readonly RunOption[], width: number): string {
   return rows.map((o) => {
     const head = `  ${o.flag}${o.arg ? ` ${o.arg}` : ''}`;
-    const pad = head.length < width ? ' '.repeat(width - head.length) : '  ';
+    const pad = head.length + 2 <= width ? ' '.repeat(width - head.length) : '  ';
     return `${head}${pad}${o.help.replaceAll('\n', `\n${' '.repeat(width)}`)}`;
   }).join('\n');
 }
@@ -64,7 +64,7 @@ const FIND_TEXT =
   --control PATH     the daemon listening on control socket PATH
   (neither: the only daemon running; if several run, the error lists them)`;
 
-const CAPTURE_OPTS = optionTable(CAPTURE_OPTIONS, 29);
+const CAPTURE_OPTS = optionTable(CAPTURE_OPTIONS, 31);
 
 const TEXTS: Record<HelpTopic | 'main', string> = {
   main:
@@ -92,7 +92,7 @@ Runs the daemon: binds the parent, creates one TAP per child, forwards under the
 prints "ready" on stderr (and READY=1 to systemd when NOTIFY_SOCKET is set) once every TAP is up.
 SIGINT or SIGTERM stops it and removes its TAPs. Without --child it starts with no children (add them later).
 
-${optionTable(RUN_OPTIONS, 24)}
+${optionTable(RUN_OPTIONS, 26)}
 
 ${CHILD_TEXT}
 

@@ -5,6 +5,7 @@ import { MODE_NAMES, Flag, PARENT, type ModeBit } from '../core/constants.js';
 import { explain, traceFrame, EGRESS_NAMES } from '../core/trace.js';
 import { formatMac } from '../wire/ethernet.js';
 import { parseCommand, type Command } from './args.js';
+import { setRefusal } from './client-commands.js';
 import { UsageError } from './usage-error.js';
 import type { Answer } from './server.js';
 import type { Daemon, SetRequest } from './daemon.js';
@@ -117,6 +118,8 @@ export async function handleRequest(d: Daemon, req: Record<string, unknown>, ext
         return { ok: true };
       case 'set': {
         const rt = d.liveChild(cmd.name);
+        const refused = setRefusal(cmd.name, cmd.change, d.table.mode[rt.slot]);
+        if (refused) return { ok: false, error: refused.message, code: refused.code };
         const r = toSetRequest(cmd.change);
         if (cmd.change.what === 'nodst' || cmd.change.what === 'nopromisc') {
           const bit = cmd.change.what === 'nodst' ? Flag.NODST : Flag.NOPROMISC;
