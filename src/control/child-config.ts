@@ -33,8 +33,10 @@ export interface ChildOption {
   readonly name: string;
   /** the value after "=" (`mtu=N`); absent for a bare word, which is `true`/`false` in the file */
   readonly arg?: string;
-  /** the --help line, and the README's rule for the key */
+  /** the --help line */
   readonly help: string;
+  /** the key's default in the config file as JSON text, as the schema and the README give it; absent: none */
+  readonly default?: string;
   /** the text after "=" (undefined for a bare word) → the value */
   text(s: string | undefined): unknown;
   /** the key's JSON value → the value; `at` names the key, for errors inside a list */
@@ -47,6 +49,7 @@ interface Row<T> {
   name: string;
   arg?: string;
   help: string;
+  default?: string;
   text: (s: string | undefined) => T | Problem;
   json: (v: Json, at: string) => T | Problem | UsageError;
   put: (c: ChildConfig, value: T) => Problem | null;
@@ -56,7 +59,7 @@ const row = <T>(r: Row<T>): ChildOption => r as ChildOption;
 /** A bare word that sets a flag bit; `check` is the mode's say on it. */
 const flagRow = (name: string, bit: number, help: string, check?: (c: ChildConfig) => Problem | null): ChildOption =>
   row<boolean>({
-    name, help, text: () => true, json: asBoolean,
+    name, help, default: 'false', text: () => true, json: asBoolean,
     put: (c, on) => {
       if (!on) return null;
       c.flags |= bit;
@@ -87,7 +90,7 @@ export const CHILD_OPTIONS: readonly ChildOption[] = [
     },
   }),
   row<number[]>({
-    name: 'macaddr', arg: 'MAC[,MAC...]', help: 'source-mode allow-list (source mode only)',
+    name: 'macaddr', arg: 'MAC[,MAC...]', help: 'source-mode allow-list (source mode only)', default: '[]',
     text: (s) => parseMacList(s!),
     json: (v, at) => {
       if (!Array.isArray(v)) return problem(`expected an array of MACs, got ${describe(v)}`);

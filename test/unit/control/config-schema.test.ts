@@ -12,7 +12,7 @@ import { UsageError, type UsageCode } from '../../../src/control/usage-error.js'
 type Schema = { [k: string]: unknown };
 const root = JSON.parse(readFileSync(new URL('../../../umacvlan.schema.json', import.meta.url), 'utf8')) as Schema;
 
-const ANNOTATIONS = new Set(['$schema', '$id', 'title', 'description', '$comment', '$defs']);
+const ANNOTATIONS = new Set(['$schema', '$id', 'title', 'description', '$comment', '$defs', 'default']);
 const ASSERTIONS = new Set(['type', 'properties', 'additionalProperties', 'required', 'items', 'enum', 'const',
   'pattern', 'minLength', 'maxLength', 'minimum', 'maximum', 'minItems', '$ref', 'allOf', 'anyOf', 'not', 'if', 'then']);
 
