@@ -8,7 +8,7 @@
 import { Flag, Mode, MODE_NAMES, type ModeBit } from '../core/constants.js';
 import { checkNopromiscMode } from '../core/rules.js';
 import { asBoolean, asInteger, describe, type Json } from './json-strict.js';
-import { problem, UsageError, type Problem } from './usage-error.js';
+import { isProblem, problem, UsageError, type Problem } from './usage-error.js';
 import { mtuProblem, parseMacList, parseMtu, parseUnicastMac } from './values.js';
 
 export interface ChildConfig {
@@ -27,7 +27,7 @@ export interface ChildConfig {
   netns?: string;
 }
 
-/** One option, with its value type erased: the readers only hand values from `text`/`json` to `put`. */
+/** One option: how its text and its JSON value are read into a child. */
 export interface ChildOption {
   /** `:name` / `:name=ARG` in the text, and the key in the config file */
   readonly name: string;
@@ -37,12 +37,10 @@ export interface ChildOption {
   readonly help: string;
   /** the key's default in the config file as JSON text, as the schema and the README give it; absent: none */
   readonly default?: string;
-  /** the text after "=" (undefined for a bare word) → the value */
-  text(s: string | undefined): unknown;
-  /** the key's JSON value → the value; `at` names the key, for errors inside a list */
-  json(v: Json, at: string): unknown;
-  /** stores the value; a Problem when the child's mode gives the option no meaning */
-  put(c: ChildConfig, value: unknown): Problem | null;
+  /** reads the text after "=" (undefined for a bare word) into `c`; a Problem when it is wrong there */
+  fromText(c: ChildConfig, text: string | undefined): Problem | null;
+  /** reads the key's JSON value into `c`; `at` names the key (errors inside a list name the item themselves) */
+  fromJson(c: ChildConfig, v: Json, at: string): Problem | UsageError | null;
 }
 
 interface Row<T> {
@@ -52,9 +50,21 @@ interface Row<T> {
   default?: string;
   text: (s: string | undefined) => T | Problem;
   json: (v: Json, at: string) => T | Problem | UsageError;
+  /** stores the value; a Problem when the child's mode gives the option no meaning */
   put: (c: ChildConfig, value: T) => Problem | null;
 }
-const row = <T>(r: Row<T>): ChildOption => r as ChildOption;
+
+const row = <T>(r: Row<T>): ChildOption => ({
+  name: r.name, arg: r.arg, help: r.help, default: r.default,
+  fromText: (c, text) => {
+    const v = r.text(text);
+    return isProblem(v) ? v : r.put(c, v);
+  },
+  fromJson: (c, j, at) => {
+    const v = r.json(j, at);
+    return v instanceof UsageError || isProblem(v) ? v : r.put(c, v);
+  },
+});
 
 /** A bare word that sets a flag bit; `check` is the mode's say on it. */
 const flagRow = (name: string, bit: number, help: string, check?: (c: ChildConfig) => Problem | null): ChildOption =>

@@ -14,7 +14,7 @@
 // pattern is bounded (an option ends at ":" or the end), so it cannot backtrack across options: linear time.
 
 import { CHILD_OPTIONS, type ChildConfig } from './child-config.js';
-import { at, isProblem, problem, quote, refusing, UsageError, type Problem } from './usage-error.js';
+import { at, problem, quote, refusing, UsageError, type Problem } from './usage-error.js';
 import { childNameProblem, parseChildMac, parseMode } from './values.js';
 
 const MAC_SHAPED = '[0-9A-Za-z]{1,2}(?::[0-9A-Za-z]{1,2}){5}';
@@ -69,8 +69,7 @@ function applyOption(child: ChildConfig, option: string, seen: Set<string>): Pro
   seen.add(key);
   if (opt.arg !== undefined && value === undefined) return problem(`option ${quote(key)} needs a value (${key}=${opt.arg})`);
   if (opt.arg === undefined && value !== undefined) return problem(`option ${quote(key)} takes no value`);
-  const v = opt.text(value);
-  return isProblem(v) ? v : opt.put(child, v);
+  return opt.fromText(child, value);
 }
 
 

@@ -70,7 +70,7 @@ export function parseSet(args: readonly string[]): Command {
   fail(childNameProblem(name) ?? name);
   if (what === undefined) fail(problem(`needs a change: ${SET_FORMS}`));
   const change = ((): SetChange | Problem => {
-    const map = <T>(r: T | Problem, to: (v: T) => SetChange): SetChange | Problem => (isProblem(r) ? r : to(r as T));
+    const map = <T>(r: T | Problem, to: (v: T) => SetChange): SetChange | Problem => (isProblem(r) ? r : to(r));
     switch (what) {
       case 'mode': return map(single(what, vals, parseMode), (mode) => ({ what, mode }));
       case 'mac': return map(single(what, vals, parseUnicastMac), (mac) => ({ what, mac }));

@@ -19,7 +19,7 @@ const STRERROR: Record<RuleErrno, string> = {
 };
 
 /** `detail: Invalid argument (EINVAL)`, as ip(8) prints the kernel's answer. */
-export const withErrno = (detail: string, errno: RuleErrno): string => `${detail}: ${STRERROR[errno]} (${errno})`;
+const withErrno = (detail: string, errno: RuleErrno): string => `${detail}: ${STRERROR[errno]} (${errno})`;
 
 /** A child as the kernel's add request: an 'auto' MAC is the kernel's to pick, so none is sent. */
 export function addRequest(c: ChildConfig): ConfigChild {
@@ -43,12 +43,21 @@ export function checkWholeConfig(children: readonly Said<ChildConfig>[]): void {
   throw explain(children[refused.index], refused.error, children.slice(0, refused.index));
 }
 
-const SAME_CODE: readonly UsageCode[] = ['UMV_ERR_DUP_MAC', 'UMV_ERR_SECOND_PASSTHRU', 'UMV_ERR_PASSTHRU_NOT_ALONE', 'UMV_ERR_MTU'];
+/** The command line's code for a rule's: the same where both name the rule, else by the errno. */
+function usageCode(e: RuleError): UsageCode {
+  switch (e.code) {
+    case 'UMV_ERR_DUP_MAC':
+    case 'UMV_ERR_SECOND_PASSTHRU':
+    case 'UMV_ERR_PASSTHRU_NOT_ALONE':
+    case 'UMV_ERR_MTU':
+      return e.code;
+    default:
+      return e.errno === 'EADDRNOTAVAIL' ? 'UMV_ERR_ADDR_NOT_AVAIL' : 'UMV_ERR_USAGE';
+  }
+}
 
 /** The rule's verdict on `c`, with the sibling it clashes with named as the user gave it. */
 function explain(c: Said<ChildConfig>, e: RuleError, before: readonly Said<ChildConfig>[]): UsageError {
-  const code = (SAME_CODE as readonly string[]).includes(e.code) ? e.code as UsageCode
-    : e.errno === 'EADDRNOTAVAIL' ? 'UMV_ERR_ADDR_NOT_AVAIL' : 'UMV_ERR_USAGE';
   const passthru = before.find((o) => o.value.mode === Mode.PASSTHRU);
   let detail = e.message;
   if (e.code === 'UMV_ERR_SECOND_PASSTHRU' && passthru) {
@@ -64,5 +73,5 @@ function explain(c: Said<ChildConfig>, e: RuleError, before: readonly Said<Child
     const other = before.find((o) => o.value.mac === mac);
     if (other) detail = `MAC ${formatMac(mac)} is already used by ${cite(other)}`;
   }
-  return blame(c, withErrno(detail, e.errno), code);
+  return blame(c, withErrno(detail, e.errno), usageCode(e));
 }

@@ -109,9 +109,9 @@ function readChild(json: Json, path: string): ChildConfig {
     macaddr: [],
   };
   for (const o of CHILD_OPTIONS) {
-    const v = f.get(o.name, o.json);
-    const bad = v && o.put(child, v.value);
-    if (bad) throw UsageError.of(bad, f.at(o.name));
+    if (!f.has(o.name)) continue;
+    const bad = o.fromJson(child, f.obj.get(o.name)!, f.at(o.name));
+    if (bad) throw bad instanceof UsageError ? bad : UsageError.of(bad, f.at(o.name));
   }
   const netns = f.get('netns', asString(netnsProblem));
   if (netns) child.netns = netns.value;

@@ -8,7 +8,7 @@ import { isProblem, quote, UsageError, type Problem } from './usage-error.js';
 export const CONFIG_ROOT = 'config';
 
 /** `config children[2].mode`: the root is followed by a space, as users read it; odd keys are quoted. */
-export function keyPath(path: string, key: string): string {
+function keyPath(path: string, key: string): string {
   const plain = /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key);
   if (path === CONFIG_ROOT) return plain ? `${path} ${key}` : `${path} [${quote(key)}]`;
   return plain ? `${path}.${key}` : `${path}[${quote(key)}]`;
@@ -53,7 +53,7 @@ export class Fields {
     if (r instanceof UsageError) throw r;
     if (isProblem(r)) throw UsageError.of(r, this.at(key));
     // An object's text is its value re-encoded (`{"sizeMb":1,"files":2}`), so a disagreeing flag shows both in full.
-    return { value: r as T, field: this.at(key), text: isObject(v) ? JSON.stringify(r) : jsonText(v) };
+    return { value: r, field: this.at(key), text: isObject(v) ? JSON.stringify(r) : jsonText(v) };
   }
 }
 

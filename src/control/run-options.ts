@@ -19,8 +19,9 @@ import {
   parseRotate, ROTATE_MAX_FILES, ROTATE_MAX_MB, SNAPLEN_MAX, type CaptureFormat, type CaptureRotate, type LogLevel,
 } from './values.js';
 
-export const RUN_DEFAULTS = { log: 'normal' as LogLevel, busyPollUs: 0 };
-export const CAPTURE_DEFAULTS = { port: 'all', format: 'pcapng' as CaptureFormat, snaplen: SNAPLEN_MAX };
+export const RUN_DEFAULTS: { readonly log: LogLevel; readonly busyPollUs: number } = { log: 'normal', busyPollUs: 0 };
+export const CAPTURE_DEFAULTS: { readonly port: string; readonly format: CaptureFormat; readonly snaplen: number } =
+  { port: 'all', format: 'pcapng', snaplen: SNAPLEN_MAX };
 
 export interface RunOption {
   /** with the leading "--" */

@@ -107,5 +107,5 @@ export function refusing<T>(read: () => T): T | UsageError {
 /** A Problem found at `field` (with the offending `value` echoed) as a refusal; the value itself otherwise. */
 export function at<T>(r: T | Problem, field: string, value?: string): T {
   if (isProblem(r)) throw UsageError.of(r, field, value);
-  return r as T;
+  return r;
 }

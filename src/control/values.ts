@@ -29,18 +29,18 @@ export interface MetricsAddr {
 }
 
 /** Linux IFNAMSIZ: a name is at most 15 bytes and a NUL. */
-export const IFNAME_MAX_BYTES = 15;
+const IFNAME_MAX_BYTES = 15;
 /** Port names that are not children: capture and trace use them for the parent and every port. */
-export const RESERVED_PORT_NAMES: readonly string[] = ['parent', 'all'];
+const RESERVED_PORT_NAMES: readonly string[] = ['parent', 'all'];
 /** sizeof(sockaddr_un.sun_path) - 1 */
-export const CONTROL_PATH_MAX_BYTES = 107;
+const CONTROL_PATH_MAX_BYTES = 107;
 export const SNAPLEN_MAX = 262144;
 export const ROTATE_MAX_MB = 1_000_000;
 export const ROTATE_MAX_FILES = 100_000;
 export const BUSY_POLL_MAX_US = 1_000_000;
 /** Loopback: the metrics are readable by anyone who can connect, so they stay on the host unless asked. */
-export const METRICS_DEFAULT_HOST = '127.0.0.1';
-export const PATH_MAX_BYTES = 4095;
+const METRICS_DEFAULT_HOST = '127.0.0.1';
+const PATH_MAX_BYTES = 4095;
 const NAME_MAX_BYTES = 255;
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
@@ -131,7 +131,7 @@ export function controlPathProblem(path: string): Problem | null {
 // ---- MACs and modes ----
 
 /** A MAC a device may have, by core/rules.ts checkMacValue, in the kernel's wording (EADDRNOTAVAIL). */
-export function unicastProblem(mac: number): Problem | null {
+function unicastProblem(mac: number): Problem | null {
   if (!checkMacValue(mac, 'mac', -1)) return null;
   const what = mac === 0 ? 'all zeros' : 'multicast';
   return problem(`MAC ${formatMac(mac)} is ${what}: Cannot assign requested address (EADDRNOTAVAIL)`, 'UMV_ERR_ADDR_NOT_AVAIL');
