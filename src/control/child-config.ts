@@ -6,7 +6,7 @@
 // the README to it. A new option is a row here; a new flag bit also needs its bit in core/constants.ts.
 
 import { Flag, Mode, MODE_NAMES, type ModeBit } from '../core/constants.js';
-import { checkNopromiscMode } from '../core/rules.js';
+import { checkNopromiscMode, MTU_MIN } from '../core/rules.js';
 import { asBoolean, asInteger, describe, type Json } from './json-strict.js';
 import { isProblem, problem, UsageError, type Problem } from './usage-error.js';
 import { mtuProblem, parseMacList, parseMtu, parseUnicastMac } from './values.js';
@@ -67,13 +67,48 @@ const row = <T>(r: Row<T>): ChildOption => ({
 });
 
 /** A bare word that sets a flag bit; `check` is the mode's say on it. */
-const flagRow = (name: string, bit: number, help: string, check?: (c: ChildConfig) => Problem | null): ChildOption =>
+interface FlagOption {
+  readonly name: string;
+  /** its bit in ChildConfig.flags (core/constants.ts Flag) */
+  readonly bit: number;
+  readonly help: string;
+  /** the mode's say on the bit being set; absent: any mode */
+  readonly check?: (c: ChildConfig) => Problem | null;
+}
+
+/**
+ * The options that are one bit of `flags`: a bare word in the text, a boolean in the file, `set NAME WORD on|off`
+ * on a running daemon and a word in `show`. The daemon carries the bits to the port table as they are.
+ */
+export const FLAG_OPTIONS = [
+  { name: 'nodst', bit: Flag.NODST, help: 'source-mode copies are not also delivered by destination (any mode)' },
+  {
+    name: 'nopromisc', bit: Flag.NOPROMISC, help: 'do not make the parent promiscuous (passthru only, as ip(8) insists)',
+    check: (c: ChildConfig): Problem | null => {
+      const e = checkNopromiscMode(c.mode, c.flags, -1);
+      return e ? problem(e.message) : null;
+    },
+  },
+] as const satisfies readonly FlagOption[];
+
+export type FlagName = (typeof FLAG_OPTIONS)[number]['name'];
+const flagOption = (name: string): FlagOption | undefined => FLAG_OPTIONS.find((f) => f.name === name);
+export const isFlagName = (s: string): s is FlagName => flagOption(s) !== undefined;
+export const flagBit = (name: FlagName): number => flagOption(name)!.bit;
+
+/** Whether a child of `mode` may have flag `name` set: the same check for add, the file and set. */
+export function flagProblem(name: FlagName, mode: ModeBit): Problem | null {
+  const f = flagOption(name)!;
+  return f.check?.({ name: '', mac: 'auto', mode, flags: f.bit, macaddr: [] }) ?? null;
+}
+
+const flagRow = (f: FlagOption): ChildOption =>
   row<boolean>({
-    name, help, default: 'false', text: () => true, json: asBoolean,
+    name: f.name, help: f.help, default: 'false', text: () => true, json: asBoolean,
     put: (c, on) => {
       if (!on) return null;
-      c.flags |= bit;
-      return check?.(c) ?? null;
+      c.flags |= f.bit;
+      return f.check?.(c) ?? null;
     },
   });
 
@@ -81,14 +116,9 @@ const onlyIn = (mode: ModeBit, name: string) => (c: ChildConfig): Problem | null
   c.mode === mode ? null : problem(`${name} is for ${MODE_NAMES[mode]} mode only, not ${MODE_NAMES[c.mode]}`);
 
 export const CHILD_OPTIONS: readonly ChildOption[] = [
-  flagRow('nodst', Flag.NODST, 'source-mode copies are not also delivered by destination (any mode)'),
-  flagRow('nopromisc', Flag.NOPROMISC, 'do not make the parent promiscuous (passthru only, as ip(8) insists)',
-    (c) => {
-      const e = checkNopromiscMode(c.mode, c.flags, -1);
-      return e ? problem(e.message) : null;
-    }),
+  ...FLAG_OPTIONS.map(flagRow),
   row<number>({
-    name: 'mtu', arg: 'N', help: '68 up to the parent\'s MTU (default: the parent\'s MTU)',
+    name: 'mtu', arg: 'N', help: `${MTU_MIN} up to the parent's MTU (default: the parent's MTU)`,
     text: (s) => parseMtu(s!),
     json: (v) => {
       const n = asInteger(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)(v);

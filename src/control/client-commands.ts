@@ -1,11 +1,11 @@
 // client-commands.ts — the commands a client sends to a running daemon: show, add, del, set, trace, capture.
 // Each reads its words and options and throws the UsageError of the first bad one (args.ts catches it).
 
-import { Flag, type ModeBit } from '../core/constants.js';
-import { checkNopromiscMode } from '../core/rules.js';
+import type { ModeBit } from '../core/constants.js';
 import { clientScan, take, unexpected, type Occurrence } from './argv-scan.js';
 import type { Command } from './args.js';
 import { parseChild } from './child-spec.js';
+import { FLAG_OPTIONS, flagProblem, isFlagName, type FlagName } from './child-config.js';
 import { captureConfig, emptyDraft } from './run-config.js';
 import { CAPTURE_OPTIONS } from './run-options.js';
 import { at, isProblem, must, problem, quote, UsageError, type Problem } from './usage-error.js';
@@ -18,8 +18,7 @@ export type SetChange =
   | { what: 'mode'; mode: ModeBit }
   | { what: 'mac'; mac: number }
   | { what: 'mtu'; mtu: number }
-  | { what: 'nodst'; on: boolean }
-  | { what: 'nopromisc'; on: boolean }
+  | { what: FlagName; on: boolean }
   | { what: 'macaddr'; op: 'add' | 'del'; mac: number }
   | { what: 'macaddr'; op: 'set'; macs: number[] }
   | { what: 'macaddr'; op: 'flush' };
@@ -52,8 +51,8 @@ export function parseDel(args: readonly string[]): Command {
   return { kind: 'del', target: s.target, name: at(checked(childNameProblem)(s.pos[0]), 'del', s.pos[0]) };
 }
 
-const SET_FORMS = 'mode MODE | mac MAC | mtu N | nodst on|off | nopromisc on|off | macaddr add|del MAC | ' +
-  'macaddr set MAC[,MAC...] | macaddr flush';
+const SET_FORMS = `mode MODE | mac MAC | mtu N | ${FLAG_OPTIONS.map((f) => `${f.name} on|off | `).join('')}` +
+  'macaddr add|del MAC | macaddr set MAC[,MAC...] | macaddr flush';
 
 /** The one value of a `set NAME WHAT VALUE` form, converted. */
 const single = <T>(what: string, vals: readonly string[], parse: (s: string) => T | Problem): T | Problem => {
@@ -75,24 +74,24 @@ export function parseSet(args: readonly string[]): Command {
       case 'mode': return map(single(what, vals, parseMode), (mode) => ({ what, mode }));
       case 'mac': return map(single(what, vals, parseUnicastMac), (mac) => ({ what, mac }));
       case 'mtu': return map(single(what, vals, parseMtu), (mtu) => ({ what, mtu }));
-      case 'nodst':
-      case 'nopromisc': return map(single(what, vals, onOff), (on) => ({ what, on }));
       case 'macaddr': return macaddrChange(vals);
-      default: return problem(`unknown change ${quote(what)} (${SET_FORMS})`);
+      default:
+        if (isFlagName(what)) return map(single(what, vals, onOff), (on) => ({ what, on }));
+        return problem(`unknown change ${quote(what)} (${SET_FORMS})`);
     }
   })();
   return { kind: 'set', target: s.target, name, change: fail(change) };
 }
 
 /**
- * What `set NAME CHANGE` may not do to a child of `mode`, though the kernel would take it: iproute2's nopromisc rule
- * (core/rules.ts checkNopromiscMode), the one `add NAME:MAC:MODE:nopromisc` meets in parseChild. The daemon asks,
- * since only it knows the mode; the refusal reads as the command line's own.
+ * What `set NAME CHANGE` may not do to a child of `mode`, though the kernel would take it: a flag its mode does not
+ * allow (iproute2's nopromisc rule, core/rules.ts checkNopromiscMode), the check `add NAME:MAC:MODE:FLAG` meets in
+ * parseChild. The daemon asks, since only it knows the mode; the refusal reads as the command line's own.
  */
-export function setRefusal(name: string, change: SetChange, mode: number): UsageError | null {
-  if (change.what !== 'nopromisc' || !change.on) return null;
-  const e = checkNopromiscMode(mode, Flag.NOPROMISC, -1);
-  return e ? new UsageError('set', e.message, 'UMV_ERR_USAGE', `${name} nopromisc on`) : null;
+export function setRefusal(name: string, change: SetChange, mode: ModeBit): UsageError | null {
+  if (!('on' in change) || !change.on) return null;
+  const p = flagProblem(change.what, mode);
+  return p ? UsageError.of(p, 'set', `${name} ${change.what} on`) : null;
 }
 
 function macaddrChange(vals: string[]): SetChange | Problem {

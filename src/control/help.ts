@@ -2,7 +2,8 @@
 // The exit-code lines are generated from EXIT, the run options from RUN_OPTIONS and the child options from
 // CHILD_OPTIONS, so the text and the code cannot disagree.
 
-import { CHILD_OPTIONS } from './child-config.js';
+import { MTU_MIN } from '../core/rules.js';
+import { CHILD_OPTIONS, FLAG_OPTIONS } from './child-config.js';
 import { CAPTURE_OPTIONS, RUN_OPTIONS, type RunOption } from './run-options.js';
 
 export const COMMAND_NAMES = ['run', 'show', 'add', 'del', 'set', 'trace', 'capture'] as const;
@@ -138,9 +139,8 @@ CHANGE is one of:
   mode MODE                 private | vepa | bridge | source (to or from passthru is refused, as by the kernel;
                             leaving source mode flushes the allow-list)
   mac MAC                   a unicast MAC not used by the parent or another child
-  mtu N                     68 up to the parent's MTU
-  nodst on|off
-  nopromisc on|off          passthru only (refused on any other mode, as by ip(8))
+  mtu N                     ${MTU_MIN} up to the parent's MTU
+${FLAG_OPTIONS.map((f) => `  ${`${f.name} on|off`.padEnd(26)}${f.help}`).join('\n')}
   macaddr add MAC           source-mode allow-list: add one MAC
   macaddr del MAC           remove one MAC
   macaddr set MAC[,MAC...]  replace the list

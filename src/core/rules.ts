@@ -61,7 +61,9 @@ export const MTU_MIN = 68;
 export const MTU_MAX = 65535;
 const MAX_MAC = 0xffff_ffff_ffff;
 const VALID_MODES = Mode.PRIVATE | Mode.VEPA | Mode.BRIDGE | Mode.PASSTHRU | Mode.SOURCE;
-const VALID_FLAGS = Flag.NOPROMISC | Flag.NODST;
+// Every bit core/constants.ts names: a new flag is valid once it is declared there.
+const VALID_FLAGS = Object.values(Flag).reduce<number>((all, bit) => all | bit, 0);
+const FLAG_LIST = Object.entries(Flag).map(([name, bit]) => `${name.toLowerCase()} (${bit})`).join(' and ');
 
 /** Allow-list operations (IFLA_MACVLAN_MACADDR_MODE 0..3) */
 export type SourceOp = 'add' | 'del' | 'flush' | 'set';
@@ -88,7 +90,7 @@ export function checkModeValue(mode: number, slot: number): RuleError | null {
 
 export function checkFlags(flags: number, slot: number): RuleError | null {
   if (!Number.isInteger(flags) || flags < 0 || (flags & ~VALID_FLAGS) !== 0 || flags > 0xffff) {
-    return new RuleError('UMV_ERR_FLAGS', 'EINVAL', 'flags', slot, `flags ${flags}: only nopromisc (1) and nodst (2) exist`);
+    return new RuleError('UMV_ERR_FLAGS', 'EINVAL', 'flags', slot, `flags ${flags}: only ${FLAG_LIST} exist`);
   }
   return null;
 }

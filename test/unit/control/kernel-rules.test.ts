@@ -2,7 +2,7 @@
 // disagree. And the one place umacvlan follows iproute2 instead of the kernel: nopromisc outside passthru.
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { Flag, Mode } from '../../../src/core/constants.js';
+import { Flag, Mode, type ModeBit } from '../../../src/core/constants.js';
 import { PortTable } from '../../../src/core/port-table.js';
 import { checkAdd, checkChange, checkConfig, checkUp, withDefaults } from '../../../src/core/rules.js';
 import { parseCommand } from '../../../src/control/args.js';
@@ -35,7 +35,7 @@ describe('nopromisc deviation: refused outside passthru, as iproute2 refuses it 
       expect(run.message).toBe(`--child x:auto:${mode}:nopromisc: ${IPROUTE2}`);
       const file = parseConfigFile(JSON.stringify({ children: [{ name: 'x', mac: 'auto', mode, nopromisc: true }] })) as UsageError;
       expect(file.message).toBe(`config children[0].nopromisc: ${IPROUTE2}`);
-      const set = setRefusal('x', { what: 'nopromisc', on: true }, parseMode(mode) as number);
+      const set = setRefusal('x', { what: 'nopromisc', on: true }, parseMode(mode) as ModeBit);
       expect(set?.message).toBe(`set x nopromisc on: ${IPROUTE2}`);
       expect(set?.code).toBe(add.code);
     }
