@@ -7,7 +7,7 @@ import { PortTable } from '../core/port-table.js';
 import { checkConfig, MTU_MAX, type ConfigChild, type RuleErrno, type RuleError } from '../core/rules.js';
 import { formatMac } from '../wire/ethernet.js';
 import type { ChildConfig } from './child-config.js';
-import { blame, cite, type Said } from './run-config.js';
+import { blame, cite, type Said } from './said.js';
 import { UsageError, type UsageCode } from './usage-error.js';
 
 const STRERROR: Record<RuleErrno, string> = {

@@ -10,7 +10,8 @@
 import type { ChildConfig } from './child-config.js';
 import { checkWholeConfig } from './config-check.js';
 import { CAPTURE_DEFAULTS, RUN_DEFAULTS, RUN_OPTIONS } from './run-options.js';
-import { clip, must, quote, refusing, UsageError, type UsageCode } from './usage-error.js';
+import { blame, cite, type Said } from './said.js';
+import { must, quote, refusing, UsageError } from './usage-error.js';
 import type { CaptureFormat, CaptureRotate, LogLevel, MetricsAddr } from './values.js';
 
 export interface CaptureConfig {
@@ -36,15 +37,6 @@ export interface RunConfig {
   busyPollUs: number;
 }
 
-/** A value and where it was said: `field` starts an error message; a flag's `text` is echoed after it. */
-export interface Said<T> {
-  value: T;
-  field: string;
-  /** the value as written: the flag's argument ('' for a flag without one), or the JSON text of the file's value */
-  text: string;
-  from: 'flag' | 'file';
-}
-
 export interface CaptureDraft {
   file?: Said<string>;
   port?: Said<string>;
@@ -67,11 +59,6 @@ export interface RunDraft {
 }
 
 export const emptyDraft = (): RunDraft => ({ children: [], netns: [], capture: {} });
-
-export const blame = (s: Said<unknown>, detail: string, code: UsageCode = 'UMV_ERR_USAGE'): UsageError =>
-  new UsageError(s.field, detail, code, s.from === 'flag' && s.text !== '' ? s.text : undefined);
-export const cite = (s: Said<unknown>): string =>
-  (s.from === 'flag' && s.text !== '' ? `${s.field} ${clip(s.text, 40)}` : s.field);
 
 /**
  * Merges the command line with the config file (if any), applies defaults and checks the configuration as a whole.

@@ -10,8 +10,8 @@ import { parseChild } from './child-spec.js';
 import type { ChildConfig } from './child-config.js';
 import { fieldsOf, type Fields } from './json-fields.js';
 import { asInteger, asParsed, asString, type Json } from './json-strict.js';
-import type { CaptureDraft, RunDraft, Said } from './run-config.js';
-import { blame } from './run-config.js';
+import type { CaptureDraft, RunDraft } from './run-config.js';
+import { blame, type Said } from './said.js';
 import { at, clip, must, problem, UsageError, type Problem } from './usage-error.js';
 import {
   BUSY_POLL_MAX_US, captureFileProblem, captureFilterProblem, capturePortProblem, checked, childNameProblem,
