@@ -24,7 +24,7 @@ function err(...argv: string[]): UsageError {
 const runConfig = (...argv: string[]) => (ok('run', ...argv) as Extract<Command, { kind: 'run' }>).config;
 
 describe('run', () => {
-  test('the examples of issue 5 on one command line', () => {
+  test('the grammar\'s examples on one command line', () => {
     expect(runConfig('--parent', 'eth0', '--child', 'a:02:00:00:00:00:01:bridge', '--child', 'b:auto:vepa:mtu=1400',
       '--child', 's0:02:00:00:00:00:05:source:macaddr=02:aa:00:00:00:01,02:aa:00:00:00:02:nodst')).toEqual({
       parent: 'eth0',

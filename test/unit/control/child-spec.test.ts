@@ -1,4 +1,4 @@
-// The child grammar of issue 5: every accepted and refused example, the kernel's address rules, round trips.
+// The child grammar: every accepted and refused example, the kernel's address rules, round trips.
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { Flag, Mode, type ModeBit } from '../../../src/core/constants.js';
@@ -24,7 +24,7 @@ function refused(text: string): UsageError {
   return r;
 }
 
-describe('accepted examples of issue 5', () => {
+describe('accepted examples', () => {
   test('a:02:00:00:00:00:01:bridge', () => {
     expect(ok('a:02:00:00:00:00:01:bridge')).toEqual({
       name: 'a', mac: mac('02:00:00:00:00:01'), mode: Mode.BRIDGE, flags: 0, macaddr: [],
@@ -63,7 +63,7 @@ describe('accepted examples of issue 5', () => {
   });
 });
 
-describe('refused examples of issue 5, one line naming the culprit', () => {
+describe('refused examples, one line naming the culprit', () => {
   const cases: [string, string][] = [
     ['a:02:00:00:00:00:01', '--child a:02:00:00:00:00:01: no mode'],
     ['a:zz:bridge', '--child a:zz:bridge: bad MAC "zz"'],

@@ -1,4 +1,4 @@
-// Issue 9, configuration row: a fuzzer over the command line and the JSON config never yields a stack trace;
+// A fuzzer over the command line and the JSON config: never a stack trace;
 // every rejection is one UsageError line that starts with the field it blames.
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';

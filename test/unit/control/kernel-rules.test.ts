@@ -2,7 +2,7 @@
 // disagree. And the one place umacvlan follows iproute2 instead of the kernel: nopromisc outside passthru.
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { Flag, Mode, type ModeBit } from '../../../src/core/constants.js';
+import { Flag, MAX_CHILDREN, Mode, type ModeBit } from '../../../src/core/constants.js';
 import { PortTable } from '../../../src/core/port-table.js';
 import { checkAdd, checkChange, checkConfig, checkUp, withDefaults } from '../../../src/core/rules.js';
 import { parseCommand } from '../../../src/control/args.js';
@@ -103,5 +103,9 @@ describe('a whole configuration is judged by the same rules as one add after ano
     const refused = checkConfig(t, kids);
     expect(refused?.index).toBe(2);
     expect(refused?.error.errno).toBe('ENOSPC');
+    const many = Array.from({ length: MAX_CHILDREN + 1 }, (_, i) => `--child=c${i}:auto:vepa`);
+    const run = parseCommand(['run', '--parent', 'p', ...many], noFile) as UsageError;
+    expect(run.message).toBe(`--child c${MAX_CHILDREN}:auto:vepa: all ${MAX_CHILDREN} child slots are in use: No space left on device (ENOSPC)`);
+    expect(parseCommand(['run', '--parent', 'p', ...many.slice(1)], noFile)).not.toBeInstanceOf(UsageError);
   });
 });
