@@ -5,7 +5,7 @@
 import { CaptureSession } from '../capture/session.js';
 import { loadAddon } from '../io/native.js';
 import type { BpfNative } from '../capture/filter.js';
-import type { CaptureConfig } from './config-file.js';
+import type { CaptureConfig } from './run-config.js';
 import type { Daemon } from './daemon.js';
 import type { Log } from './log.js';
 import type { Answer } from './server.js';

@@ -1,5 +1,10 @@
 // help.ts — what `umacvlan --help` and `umacvlan CMD --help` print, and the exit codes they promise.
-// The exit-code lines are generated from EXIT so the text and the code cannot disagree.
+// The exit-code lines are generated from EXIT, the run options from RUN_OPTIONS and the child options from
+// CHILD_OPTIONS, so the text and the code cannot disagree.
+
+import { MTU_MIN } from '../core/rules.js';
+import { CHILD_OPTIONS, FLAG_OPTIONS } from './child-config.js';
+import { CAPTURE_OPTIONS, RUN_OPTIONS, type RunOption } from './run-options.js';
 
 export const COMMAND_NAMES = ['run', 'show', 'add', 'del', 'set', 'trace', 'capture'] as const;
 export type HelpTopic = (typeof COMMAND_NAMES)[number];
@@ -23,12 +28,26 @@ const CHILD_TEXT =
   MAC     six hex pairs (02:00:00:00:00:01) or "auto" (random, locally administered, unicast);
           a passthru child takes the parent's MAC whatever is given
   MODE    private | vepa | bridge | passthru | source
-  OPTION  macaddr=MAC[,MAC...]  source-mode allow-list (source mode only)
-          nodst                 source-mode copies are not also delivered by destination (any mode)
-          nopromisc             do not make the parent promiscuous (passthru only)
-          mtu=N                 68 up to the parent's MTU (default: the parent's MTU)
+${optionLines()}
   e.g. a:02:00:00:00:00:01:bridge   b:auto:vepa:mtu=1400   t:02:00:00:00:00:09:passthru:nopromisc
        s0:02:00:00:00:00:05:source:macaddr=02:aa:00:00:00:01,02:aa:00:00:00:02:nodst`;
+
+/** Option lines: the flag and its value's placeholder in a column `width` wide, then the help, its lines aligned. */
+function optionTable(rows: readonly RunOption[], width: number): string {
+  return rows.map((o) => {
+    const head = `  ${o.flag}${o.arg ? ` ${o.arg}` : ''}`;
+    const pad = head.length + 2 <= width ? ' '.repeat(width - head.length) : '  ';
+    return `${head}${pad}${o.help.replaceAll('\n', `\n${' '.repeat(width)}`)}`;
+  }).join('\n');
+}
+
+/** The OPTION lines of the child grammar. */
+function optionLines(): string {
+  return CHILD_OPTIONS.map((o, i) => {
+    const word = o.arg ? `${o.name}=${o.arg}` : o.name;
+    return `${i === 0 ? '  OPTION  ' : '          '}${word.padEnd(22)}${o.help}`;
+  }).join('\n');
+}
 
 const FIND_TEXT =
 `Finding the daemon:
@@ -36,12 +55,7 @@ const FIND_TEXT =
   --control PATH     the daemon listening on control socket PATH
   (neither: the only daemon running; if several run, the error lists them)`;
 
-const CAPTURE_OPTS =
-`  --capture-port P             a child's name, parent, or all (default all)
-  --capture-filter EXPR        tcpdump filter language, compiled by libpcap (needs package libpcap0.8)
-  --capture-format F           pcapng (default: one interface per port, direction flags) or pcap
-  --capture-snaplen N          bytes kept per frame, 1-262144 (default 262144; the original length is kept)
-  --capture-rotate SIZE_MB:FILES  at most FILES files of SIZE_MB x 10^6 bytes, the oldest overwritten`;
+const CAPTURE_OPTS = optionTable(CAPTURE_OPTIONS, 31);
 
 const TEXTS: Record<HelpTopic | 'main', string> = {
   main:
@@ -69,18 +83,7 @@ Runs the daemon: binds the parent, creates one TAP per child, forwards under the
 prints "ready" on stderr (and READY=1 to systemd when NOTIFY_SOCKET is set) once every TAP is up.
 SIGINT or SIGTERM stops it and removes its TAPs. Without --child it starts with no children (add them later).
 
-  --parent IFNAME         the parent interface (required, unless the --config file names it)
-  --child SPEC            a child; repeat for more
-  --netns NAME=NETNS      move child NAME's TAP into NETNS (a name under /run/netns or an absolute path such as
-                          /proc/PID/ns/net) and bring it up there; repeat for more
-  --config FILE           the same settings as JSON (see the README); a flag that disagrees with the file is an
-                          error, children from both are merged if their names differ
-  --capture FILE          capture what the dispatcher sees ("-" = stdout; a bare name goes to ./captures/)
-${CAPTURE_OPTS}
-  --control PATH          control socket (default: under /run/umacvlan/)
-  --metrics ADDR:PORT     Prometheus metrics over HTTP; ":PORT" means 127.0.0.1:PORT, IPv6 as [ADDR]:PORT
-  --verbose | --quiet     more or fewer log lines on stderr ("ready" is printed even with --quiet)
-  --busy-poll-us N        busy-poll the parent socket for N microseconds (0-1000000, default 0 = off)
+${optionTable(RUN_OPTIONS, 26)}
 
 ${CHILD_TEXT}
 
@@ -126,9 +129,8 @@ CHANGE is one of:
   mode MODE                 private | vepa | bridge | source (to or from passthru is refused, as by the kernel;
                             leaving source mode flushes the allow-list)
   mac MAC                   a unicast MAC not used by the parent or another child
-  mtu N                     68 up to the parent's MTU
-  nodst on|off
-  nopromisc on|off          passthru only
+  mtu N                     ${MTU_MIN} up to the parent's MTU
+${FLAG_OPTIONS.map((f) => `  ${`${f.name} on|off`.padEnd(26)}${f.help}`).join('\n')}
   macaddr add MAC           source-mode allow-list: add one MAC
   macaddr del MAC           remove one MAC
   macaddr set MAC[,MAC...]  replace the list

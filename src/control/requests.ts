@@ -1,10 +1,12 @@
 // What the control socket does with a request. A client sends its argv; the daemon parses it again with the same
 // parser as the command line (nothing a client sends is trusted), then acts on its own port table.
 
-import { MODE_NAMES, Flag, PARENT, type ModeBit } from '../core/constants.js';
+import { MODE_NAMES, PARENT, type ModeBit } from '../core/constants.js';
 import { explain, traceFrame, EGRESS_NAMES } from '../core/trace.js';
 import { formatMac } from '../wire/ethernet.js';
 import { parseCommand, type Command } from './args.js';
+import { FLAG_OPTIONS, flagBit } from './child-config.js';
+import { setRefusal } from './client-commands.js';
 import { UsageError } from './usage-error.js';
 import type { Answer } from './server.js';
 import { codeOf } from '../errors/catalog.js';
@@ -46,8 +48,7 @@ export function portViews(d: Daemon, only?: string): PortView[] {
     const s = rt.slot;
     const gone = rt.state === 'gone';
     const flags: string[] = [];
-    if (!gone && t.flags[s] & Flag.NODST) flags.push('nodst');
-    if (!gone && t.flags[s] & Flag.NOPROMISC) flags.push('nopromisc');
+    for (const f of FLAG_OPTIONS) if (!gone && t.flags[s] & f.bit) flags.push(f.name);
     if (!gone && t.promisc[s]) flags.push('promisc');
     if (!gone && t.allmulti[s]) flags.push('allmulti');
     views.push({
@@ -61,11 +62,11 @@ export function portViews(d: Daemon, only?: string): PortView[] {
 }
 
 function toSetRequest(c: Extract<Command, { kind: 'set' }>['change']): SetRequest {
+  if ('on' in c) return {}; // a flag: filled by the caller, which knows the current flags
   switch (c.what) {
     case 'mode': return { mode: c.mode };
     case 'mac': return { mac: c.mac };
     case 'mtu': return { mtu: c.mtu };
-    case 'nodst': case 'nopromisc': return {}; // filled by the caller, which knows the current flags
     case 'macaddr':
       if (c.op === 'flush') return { sourceOp: 'flush', sourceMacs: [] };
       if (c.op === 'set') return { sourceOp: 'set', sourceMacs: c.macs };
@@ -124,9 +125,11 @@ export async function handleRequest(d: Daemon, req: Record<string, unknown>, ext
         return { ok: true };
       case 'set': {
         const rt = d.liveChild(cmd.name);
+        const refused = setRefusal(cmd.name, cmd.change, d.table.mode[rt.slot] as ModeBit);
+        if (refused) return { ok: false, error: refused.message, code: refused.code };
         const r = toSetRequest(cmd.change);
-        if (cmd.change.what === 'nodst' || cmd.change.what === 'nopromisc') {
-          const bit = cmd.change.what === 'nodst' ? Flag.NODST : Flag.NOPROMISC;
+        if ('on' in cmd.change) {
+          const bit = flagBit(cmd.change.what);
           const cur = d.table.flags[rt.slot];
           r.flags = cmd.change.on ? cur | bit : cur & ~bit;
         }

@@ -66,3 +66,28 @@ export function oneLine(s: string): string {
     return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
   });
 }
+
+/**
+ * Inside a reader, a refusal travels as a throw so that each step reads as one line; `refusing` is the boundary
+ * that turns it back into a value, so no public parser ever throws. Only UsageErrors travel: anything else is a bug
+ * and goes on up.
+ */
+export function must<T>(x: T | UsageError): T {
+  if (x instanceof UsageError) throw x;
+  return x;
+}
+
+export function refusing<T>(read: () => T): T | UsageError {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof UsageError) return e;
+    throw e;
+  }
+}
+
+/** A Problem found at `field` (with the offending `value` echoed) as a refusal; the value itself otherwise. */
+export function at<T>(r: T | Problem, field: string, value?: string): T {
+  if (isProblem(r)) throw UsageError.of(r, field, value);
+  return r;
+}

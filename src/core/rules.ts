@@ -42,10 +42,15 @@ export class RuleError extends Error {
   }
 }
 
-export const MIN_MTU = 68;
+/** The smallest MTU of an Ethernet device (ETH_MIN_MTU): the kernel's floor for a child. */
+export const MTU_MIN = 68;
+/** The largest (ETH_MAX_MTU): what a child may ask for before its parent, and so the real ceiling, is known. */
+export const MTU_MAX = 65535;
 const MAX_MAC = 0xffff_ffff_ffff;
 const VALID_MODES = Mode.PRIVATE | Mode.VEPA | Mode.BRIDGE | Mode.PASSTHRU | Mode.SOURCE;
-const VALID_FLAGS = Flag.NOPROMISC | Flag.NODST;
+// Every bit core/constants.ts names: a new flag is valid once it is declared there.
+const VALID_FLAGS = Object.values(Flag).reduce<number>((all, bit) => all | bit, 0);
+const FLAG_LIST = Object.entries(Flag).map(([name, bit]) => `${name.toLowerCase()} (${bit})`).join(' and ');
 
 /** Allow-list operations (IFLA_MACVLAN_MACADDR_MODE 0..3) */
 export type SourceOp = 'add' | 'del' | 'flush' | 'set';
@@ -72,7 +77,7 @@ export function checkModeValue(mode: number, slot: number): RuleError | null {
 
 export function checkFlags(flags: number, slot: number): RuleError | null {
   if (!Number.isInteger(flags) || flags < 0 || (flags & ~VALID_FLAGS) !== 0 || flags > 0xffff) {
-    return new RuleError('UMV_ERR_FLAGS', 'EINVAL', 'flags', slot, `flags ${flags}: only nopromisc (1) and nodst (2) exist`);
+    return new RuleError('UMV_ERR_FLAGS', 'EINVAL', 'flags', slot, `flags ${flags}: only ${FLAG_LIST} exist`);
   }
   return null;
 }
@@ -94,8 +99,8 @@ export function checkBcCutoff(n: number, slot: number): RuleError | null {
 }
 
 function checkMtuValue(t: PortTable, mtu: number, slot: number): RuleError | null {
-  if (!Number.isInteger(mtu) || mtu < MIN_MTU) {
-    return new RuleError('UMV_ERR_MTU', 'EINVAL', 'mtu', slot, `mtu ${mtu} is less than the device minimum ${MIN_MTU}`);
+  if (!Number.isInteger(mtu) || mtu < MTU_MIN) {
+    return new RuleError('UMV_ERR_MTU', 'EINVAL', 'mtu', slot, `mtu ${mtu} is less than the device minimum ${MTU_MIN}`);
   }
   if (mtu > t.mtu[0]) {
     return new RuleError('UMV_ERR_MTU', 'EINVAL', 'mtu', slot, `mtu ${mtu} is larger than the parent's ${t.mtu[0]}`);
@@ -114,6 +119,19 @@ function checkSourceMacs(macs: readonly number[], slot: number): RuleError | nul
 function checkChild(t: PortTable, i: number): RuleError | null {
   if (!Number.isInteger(i) || i < 1 || i > t.maxChildren || t.used[i] === 0) {
     return new RuleError('UMV_ERR_NO_CHILD', 'ENODEV', 'slot', i, `no child in slot ${i}`);
+  }
+  return null;
+}
+
+/**
+ * iproute2's rule, not the kernel's: `ip link add … type macvlan mode bridge nopromisc` and `ip link set … type
+ * macvlan nopromisc` stop in iplink_macvlan.c before anything is sent; the kernel itself would store the bit on any
+ * mode and ignore it. umacvlan follows the tool users know, so `add`, `set`, `--child` and the config file all refuse
+ * it; the core's own checks (checkAdd, checkChange) stay the kernel's so the reference model can build any state.
+ */
+export function checkNopromiscMode(mode: number, flags: number, slot: number): RuleError | null {
+  if ((flags & Flag.NOPROMISC) !== 0 && mode !== Mode.PASSTHRU) {
+    return new RuleError('UMV_ERR_FLAGS', 'EINVAL', 'nopromisc', slot, 'nopromisc flag only valid in passthru mode');
   }
   return null;
 }
@@ -313,6 +331,45 @@ export function checkChange(t: PortTable, i: number, req: ChangeRequest): RuleEr
   if (req.mode !== undefined) { const e = checkSetMode(t, i, req.mode); if (e) return e; }
   if (req.sourceOp !== undefined || req.sourceMacs !== undefined) {
     return checkSourceOp(t, i, req.mode ?? t.mode[i], req.sourceMacs ?? [], req.sourceOp ?? 'set');
+  }
+  return null;
+}
+
+// ---- a whole configuration ----
+
+/** One child of a configuration: an add request, and whether its MAC was given (an 'auto' MAC never clashes). */
+export interface ConfigChild extends AddRequest {
+  macGiven: boolean;
+}
+
+/** Which child of a configuration the kernel would refuse, and why. */
+export interface ConfigRefusal {
+  /** index into the list given to checkConfig */
+  index: number;
+  error: RuleError;
+}
+
+/**
+ * A whole start-up configuration, as the kernel would take it: every child created in order (checkAdd: passthru
+ * cardinality, MTU, source lists), then every child with a given MAC brought up (checkUp: EADDRINUSE). `t` is a
+ * scratch table the caller owns and gives up: the children are really added to it. Its parent should have MAC 0
+ * (which no child may have) when the real parent's MAC is not known yet, so only children can clash.
+ */
+export function checkConfig(t: PortTable, children: readonly ConfigChild[]): ConfigRefusal | null {
+  const slots: number[] = children.map(() => -1);
+  for (let k = 0; k < children.length; k++) {
+    const c = children[k];
+    const error = checkAdd(t, c) ?? checkNopromiscMode(c.mode ?? Mode.VEPA, c.flags ?? 0, -1);
+    if (error) return { index: k, error };
+    slots[k] = t.freeSlot();
+    t.addChild(slots[k], withDefaults(t, c, () => 0));
+    for (const m of c.sourceMacs ?? []) t.sourceAdd(slots[k], m);
+  }
+  for (let k = 0; k < children.length; k++) {
+    if (!children[k].macGiven) continue;
+    const error = checkUp(t, slots[k]);
+    if (error) return { index: k, error };
+    t.setUp(slots[k], true);
   }
   return null;
 }

@@ -205,6 +205,8 @@ describe.skipIf(!root)('live control under load (root)', () => {
       [['set', c1.name, 'mode', 'passthru'], /passthru/],
       [['set', c1.name, 'mtu', '9000'], /mtu 9000 .*parent's 1500/],
       [['set', c1.name, 'macaddr', 'add', '02:00:5e:10:ff:02'], /source/],
+      [['set', c1.name, 'nopromisc', 'on'], /: nopromisc flag only valid in passthru mode$/m],
+      [['add', `${sb.name('np')}:auto:bridge:nopromisc`], /: nopromisc flag only valid in passthru mode$/m],
       [['add', `${sb.name('pt')}:02:00:5e:10:ff:03:passthru`], /passthru/],
     ];
     for (const [args, why] of cases) {

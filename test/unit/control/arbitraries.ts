@@ -1,7 +1,8 @@
 // Shared fast-check arbitraries for the control tests (not a test file itself).
 import fc from 'fast-check';
-import { Flag, Mode, type ModeBit } from '../../../src/core/constants.js';
-import type { ChildConfig } from '../../../src/control/child-spec.js';
+import { Flag, Mode, MODE_NAMES, type ModeBit } from '../../../src/core/constants.js';
+import { formatMac } from '../../../src/wire/ethernet.js';
+import type { ChildConfig } from '../../../src/control/child-config.js';
 
 export const NAME_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.=+@é';
 export const nameArb = fc.string({ unit: fc.constantFrom(...NAME_CHARS), minLength: 1, maxLength: 15 })
@@ -30,3 +31,13 @@ export const childArb: fc.Arbitrary<ChildConfig> = fc.record({
   return c;
 });
 
+
+/** A child in its text form, the canonical one: the round-trip tests hold parseChild to it. */
+export function formatChild(c: ChildConfig): string {
+  let s = `${c.name}:${c.mac === 'auto' ? 'auto' : formatMac(c.mac)}:${MODE_NAMES[c.mode]}`;
+  if (c.macaddr.length > 0) s += `:macaddr=${c.macaddr.map(formatMac).join(',')}`;
+  if (c.flags & Flag.NODST) s += ':nodst';
+  if (c.flags & Flag.NOPROMISC) s += ':nopromisc';
+  if (c.mtu !== undefined) s += `:mtu=${c.mtu}`;
+  return s;
+}

@@ -3,11 +3,13 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { Flag, Mode, type ModeBit } from '../../../src/core/constants.js';
 import { parseMac } from '../../../src/wire/ethernet.js';
-import {
-  checkChildMtu, formatChild, parseChild, type ChildConfig,
-} from '../../../src/control/child-spec.js';
+import { parseChild } from '../../../src/control/child-spec.js';
+import { parseCommand } from '../../../src/control/args.js';
+import { checkAdd, checkSetMtu, MTU_MAX, MTU_MIN } from '../../../src/core/rules.js';
+import { PortTable } from '../../../src/core/port-table.js';
+import type { ChildConfig } from '../../../src/control/child-config.js';
 import { clip, oneLine, UsageError } from '../../../src/control/usage-error.js';
-import { childArb } from './arbitraries.js';
+import { childArb, formatChild } from './arbitraries.js';
 
 const mac = (s: string): number => parseMac(s);
 
@@ -66,7 +68,7 @@ describe('refused examples of the child grammar, one line naming the culprit', (
     ['a:02:00:00:00:00:01', '--child a:02:00:00:00:00:01: no mode'],
     ['a:zz:bridge', '--child a:zz:bridge: bad MAC "zz"'],
     ['a:auto:sideways', '--child a:auto:sideways: bad mode "sideways"'],
-    ['a:auto:bridge:macaddr=02:aa:00:00:00:01', '--child a:auto:bridge:macaddr=02:aa:00:00:00:01: macaddr= is for source mode only'],
+    ['a:auto:bridge:macaddr=02:aa:00:00:00:01', '--child a:auto:bridge:macaddr=02:aa:00:00:00:01: macaddr is for source mode only, not bridge'],
     ['toolongname012345:auto:bridge', '--child toolongname012345:auto:bridge: name "toolongname012345" is longer than 15 bytes'],
   ];
   test.each(cases)('%s', (text, start) => {
@@ -117,7 +119,7 @@ describe('more refusals', () => {
     ['a:auto:bridge:mtu=01400', /bad mtu "01400"/],
     ['a:auto:bridge:mtu=1e3', /bad mtu "1e3"/],
     ['a:auto:bridge:mtu=99999999999999999999', /bad mtu/],
-    ['a:auto:vepa:nopromisc', /nopromisc is for passthru mode only/],
+    ['a:auto:vepa:nopromisc', /: nopromisc flag only valid in passthru mode$/],
     ['a:auto:source:macaddr=', /bad MAC ""/],
     ['a:auto:source:macaddr=zz:nodst', /bad MAC "zz"/],
     ['a:auto:source:macaddr=02:aa:00:00:00:01,zz', /bad MAC "zz"/],
@@ -154,18 +156,28 @@ describe('more refusals', () => {
   });
 });
 
-describe('checkChildMtu', () => {
-  test('at most the parent MTU, at least 68', () => {
-    expect(checkChildMtu(1500, 1500)).toBeNull();
-    expect(checkChildMtu(68, 1500)).toBeNull();
-    const over = checkChildMtu(9000, 1500, '--child b:auto:vepa:mtu=9000');
-    expect(over?.code).toBe('UMV_ERR_MTU');
-    expect(over?.message).toBe("--child b:auto:vepa:mtu=9000: mtu 9000 is above the parent's MTU 1500: Invalid argument (EINVAL)");
-    expect(checkChildMtu(67, 1500)?.message).toMatch(/out of range/);
-    expect(checkChildMtu(1400.5, 1500)?.message).toMatch(/out of range/);
+describe('the MTU bound: one pair of names, in core/rules.ts', () => {
+  test('the text form takes MTU_MIN..MTU_MAX and nothing outside', () => {
+    expect(ok(`a:auto:bridge:mtu=${MTU_MIN}`).mtu).toBe(MTU_MIN);
+    expect(ok(`a:auto:bridge:mtu=${MTU_MAX}`).mtu).toBe(MTU_MAX);
+    expect(refused(`a:auto:bridge:mtu=${MTU_MIN - 1}`).message).toMatch(new RegExp(`out of range \\(${MTU_MIN}–${MTU_MAX}\\)$`));
+    expect(refused(`a:auto:bridge:mtu=${MTU_MAX + 1}`).message).toMatch(/out of range/);
+    const set = parseCommand(['set', 'a', 'mtu', String(MTU_MIN - 1)]);
+    expect((set as UsageError).message).toMatch(new RegExp(`out of range \\(${MTU_MIN}–${MTU_MAX}\\)$`));
+  });
+
+  test("above the parent's MTU: the rules refuse it once the parent is known, for add and set alike", () => {
+    const t = new PortTable(4);
+    t.setParent({ mtu: 1500 });
+    const added = checkAdd(t, { mtu: 9000 });
+    expect(added?.code).toBe('UMV_ERR_MTU');
+    expect(added?.errno).toBe('EINVAL');
+    expect(checkAdd(t, { mtu: 1500 })).toBeNull();
+    t.addChild(1, { mac: 0x020000000001, mode: Mode.BRIDGE, flags: 0, mtu: 1500 });
+    expect(checkSetMtu(t, 1, 9000)?.code).toBe('UMV_ERR_MTU');
+    expect(checkSetMtu(t, 1, MTU_MIN)).toBeNull();
   });
 });
-
 
 // ---- property tests
 

@@ -7,10 +7,9 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { Flag, Mode } from '../../../src/core/constants.js';
 import { parseMac } from '../../../src/wire/ethernet.js';
 import { parseCommand, type Command } from '../../../src/control/args.js';
-import {
-  buildRunConfig, CONFIG_MAX_BYTES, emptyDraft, JsonSyntax, parseConfigFile, parseJson, readConfigText,
-  type RunConfig, type RunDraft,
-} from '../../../src/control/config-file.js';
+import { CONFIG_MAX_BYTES, parseConfigFile, readConfigText } from '../../../src/control/config-file.js';
+import { JsonSyntax, parseJson } from '../../../src/control/json-strict.js';
+import { buildRunConfig, emptyDraft, type RunConfig, type RunDraft } from '../../../src/control/run-config.js';
 import { UsageError } from '../../../src/control/usage-error.js';
 
 const mac = (s: string): number => parseMac(s);
@@ -117,8 +116,8 @@ describe('rejections name the key path', () => {
     [{ children: [{ name: 'a', mac: 'auto', mode: 'vepa', mtu: 1400.5 }] }, 'config children[0].mtu: expected an integer, got a number 1400.5'],
     [{ children: [{ name: 'a', mac: 'auto', mode: 'vepa', mtu: 67 }] }, 'config children[0].mtu: mtu 67 is out of range'],
     [{ children: [{ name: 'a', mac: 'auto', mode: 'vepa', nodst: 'yes' }] }, 'config children[0].nodst: expected true or false, got a string "yes"'],
-    [{ children: [{ name: 'a', mac: 'auto', mode: 'vepa', nopromisc: true }] }, 'config children[0].nopromisc: is for passthru mode only, not vepa'],
-    [{ children: [{ name: 'a', mac: 'auto', mode: 'bridge', macaddr: ['02:aa:00:00:00:01'] }] }, 'config children[0].macaddr: is for source mode only, not bridge'],
+    [{ children: [{ name: 'a', mac: 'auto', mode: 'vepa', nopromisc: true }] }, 'config children[0].nopromisc: nopromisc flag only valid in passthru mode'],
+    [{ children: [{ name: 'a', mac: 'auto', mode: 'bridge', macaddr: ['02:aa:00:00:00:01'] }] }, 'config children[0].macaddr: macaddr is for source mode only, not bridge'],
     [{ children: [{ name: 'a', mac: 'auto', mode: 'source', macaddr: '02:aa:00:00:00:01' }] }, 'config children[0].macaddr: expected an array of MACs'],
     [{ children: [{ name: 'a', mac: 'auto', mode: 'source', macaddr: ['02:aa:00:00:00:01', 7] }] }, 'config children[0].macaddr[1]: expected a string, got a number 7'],
     [{ children: [{ name: 'a', mac: 'auto', mode: 'vepa', netns: 'a/b' }] }, 'config children[0].netns: "a/b" is neither a name under /run/netns nor an absolute path'],

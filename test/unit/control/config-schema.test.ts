@@ -4,14 +4,15 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
-  buildRunConfig, CAPTURE_KEYS, CHILD_KEYS, CONFIG_KEYS, emptyDraft, parseConfigFile, ROTATE_KEYS,
+  CAPTURE_KEYS, CHILD_KEYS, CONFIG_KEYS, parseConfigFile, ROTATE_KEYS,
 } from '../../../src/control/config-file.js';
+import { buildRunConfig, emptyDraft } from '../../../src/control/run-config.js';
 import { UsageError, type UsageCode } from '../../../src/control/usage-error.js';
 
 type Schema = { [k: string]: unknown };
 const root = JSON.parse(readFileSync(new URL('../../../umacvlan.schema.json', import.meta.url), 'utf8')) as Schema;
 
-const ANNOTATIONS = new Set(['$schema', '$id', 'title', 'description', '$comment', '$defs']);
+const ANNOTATIONS = new Set(['$schema', '$id', 'title', 'description', '$comment', '$defs', 'default']);
 const ASSERTIONS = new Set(['type', 'properties', 'additionalProperties', 'required', 'items', 'enum', 'const',
   'pattern', 'minLength', 'maxLength', 'minimum', 'maximum', 'minItems', '$ref', 'allOf', 'anyOf', 'not', 'if', 'then']);
 

@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { Mode } from '../../../src/core/constants.js';
 import { parseCommand, type Command } from '../../../src/control/args.js';
-import { buildRunConfig, emptyDraft, parseConfigFile, type RunConfig } from '../../../src/control/config-file.js';
+import { parseConfigFile } from '../../../src/control/config-file.js';
+import { buildRunConfig, emptyDraft, type RunConfig } from '../../../src/control/run-config.js';
 import { UsageError, type UsageCode } from '../../../src/control/usage-error.js';
 
 const CODES: UsageCode[] = ['UMV_ERR_USAGE', 'UMV_ERR_BAD_MAC', 'UMV_ERR_DUP_MAC', 'UMV_ERR_DUP_NAME',

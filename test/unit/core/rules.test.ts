@@ -5,7 +5,7 @@ import { Flag, Mode } from '../../../src/core/constants.js';
 import type { ModeBit } from '../../../src/core/constants.js';
 import { PortTable } from '../../../src/core/port-table.js';
 import {
-  MIN_MTU, RuleError, checkAdd, checkBcCutoff, checkBcQueueLen, checkChange, checkFlags, checkMacValue, checkModeValue,
+  MTU_MIN, RuleError, checkAdd, checkBcCutoff, checkBcQueueLen, checkChange, checkFlags, checkMacValue, checkModeValue,
   checkSetBcCutoff, checkSetBcQueueLen, checkSetFlags, checkSetMac, checkSetMode, checkSetMtu, checkSourceOp, checkUp,
   randomMac, withDefaults,
 } from '../../../src/core/rules.js';
@@ -88,7 +88,7 @@ describe('checkAdd (lifecycle.md §1.1, §1.2)', () => {
   it('step 3: MTU 68 … parent\'s MTU', () => {
     const t = table([]);
     expect(checkAdd(t, { mtu: 1500 })).toBeNull();
-    expect(checkAdd(t, { mtu: MIN_MTU })).toBeNull();
+    expect(checkAdd(t, { mtu: MTU_MIN })).toBeNull();
     expect(shape(checkAdd(t, { mtu: 1501 }))).toEqual(['UMV_ERR_MTU', 'EINVAL', 'mtu', -1]);
     expect(checkAdd(t, { mtu: 67 })?.code).toBe('UMV_ERR_MTU');
   });

@@ -1,0 +1,139 @@
+// run-config.ts — what `umacvlan run` is told to do, and how the two places it is told are merged.
+//
+// DOC: one model, two sources. The flags (args.ts) and the JSON file (config-file.ts) each produce a RunDraft: only
+// what that source said explicitly, each value remembering how to name it in an error (`--parent eth1`,
+// `config parent`). buildRunConfig() merges the two — a value given by both must be equal (a flag never silently
+// overrides the file), children are concatenated (file first) and must not share a name — then applies the
+// defaults of the options table (run-options.ts) and checks the whole configuration with the kernel's rules
+// (config-check.ts), so that the daemon never half-starts.
+
+import type { ChildConfig } from './child-config.js';
+import { checkWholeConfig } from './config-check.js';
+import { CAPTURE_DEFAULTS, RUN_DEFAULTS, RUN_OPTIONS } from './run-options.js';
+import { blame, cite, type Said } from './said.js';
+import { must, quote, refusing, UsageError } from './usage-error.js';
+import type { CaptureFormat, CaptureRotate, LogLevel, MetricsAddr } from './values.js';
+
+export interface CaptureConfig {
+  /** '-' = standard output; a name without a directory is placed in ./captures/ by the capture writer */
+  file: string;
+  /** a child's name, 'parent' or 'all' */
+  port: string;
+  /** tcpdump filter language, compiled by libpcap at start-up */
+  filter?: string;
+  format: CaptureFormat;
+  snaplen: number;
+  rotate?: CaptureRotate;
+}
+
+export interface RunConfig {
+  parent: string;
+  children: ChildConfig[];
+  capture?: CaptureConfig;
+  /** control socket path; absent = the daemon's default under /run/umacvlan/ */
+  control?: string;
+  metrics?: MetricsAddr;
+  log: LogLevel;
+  busyPollUs: number;
+}
+
+export interface CaptureDraft {
+  file?: Said<string>;
+  port?: Said<string>;
+  filter?: Said<string>;
+  format?: Said<CaptureFormat>;
+  snaplen?: Said<number>;
+  rotate?: Said<CaptureRotate>;
+}
+
+export interface RunDraft {
+  parent?: Said<string>;
+  children: Said<ChildConfig>[];
+  /** `--netns NAME=NETNS` (flags only: in the file, netns is a key of the child) */
+  netns: Said<{ child: string; netns: string }>[];
+  capture: CaptureDraft;
+  control?: Said<string>;
+  metrics?: Said<MetricsAddr>;
+  log?: Said<LogLevel>;
+  busyPollUs?: Said<number>;
+}
+
+export const emptyDraft = (): RunDraft => ({ children: [], netns: [], capture: {} });
+
+/**
+ * Merges the command line with the config file (if any), applies defaults and checks the configuration as a whole.
+ * Pure: children are copied, drafts are not changed.
+ */
+export function buildRunConfig(flags: RunDraft, file: RunDraft | null): RunConfig | UsageError {
+  return refusing(() => {
+    const f = file ?? emptyDraft();
+    // One value per setting: equal or absent in one source, else the flag is blamed.
+    const merged = emptyDraft();
+    for (const o of RUN_OPTIONS) must(o.merge?.(flags, f, merged) ?? null);
+    if (!merged.parent) throw new UsageError('--parent', 'required: the interface to run on (or "parent" in --config FILE)');
+
+    const children = mergeChildren([...f.children, ...flags.children], flags.netns);
+    checkWholeConfig(children);
+    const config: RunConfig = {
+      parent: merged.parent.value,
+      children: children.map((c) => c.value),
+      log: merged.log?.value ?? RUN_DEFAULTS.log,
+      busyPollUs: merged.busyPollUs?.value ?? RUN_DEFAULTS.busyPollUs,
+    };
+    const capture = captureConfig(merged.capture, children.map((c) => c.value.name));
+    if (capture) config.capture = capture;
+    if (merged.control) config.control = merged.control.value;
+    if (merged.metrics) config.metrics = { ...merged.metrics.value };
+    return config;
+  });
+}
+
+/** Children in order, copied, names unique; each `--netns` given to the child it names. Throws its UsageError. */
+function mergeChildren(all: readonly Said<ChildConfig>[], netns: RunDraft['netns']): Said<ChildConfig>[] {
+  const children: Said<ChildConfig>[] = [];
+  for (const c of all) {
+    const taken = children.find((o) => o.value.name === c.value.name);
+    if (taken) throw blame(c, `name ${quote(c.value.name)} is already taken by ${cite(taken)}`, 'UMV_ERR_DUP_NAME');
+    children.push({ ...c, value: { ...c.value, macaddr: [...c.value.macaddr] } });
+  }
+  const given = new Set<string>();
+  for (const n of netns) {
+    const child = children.find((c) => c.value.name === n.value.child);
+    if (!child) throw blame(n, `no child named ${quote(n.value.child)}`, 'UMV_ERR_NO_CHILD');
+    if (given.has(n.value.child)) throw blame(n, `child ${quote(n.value.child)} already has a --netns`);
+    given.add(n.value.child);
+    const had = child.value.netns;
+    if (had !== undefined && had !== n.value.netns) {
+      throw blame(n, `disagrees with ${cite(child)}, whose netns is ${quote(had)}`, 'UMV_ERR_CONFLICT');
+    }
+    child.value.netns = n.value.netns;
+  }
+  return children;
+}
+
+/**
+ * A capture draft with its defaults filled: the one place they are, for `run` and `capture start` alike. Undefined
+ * when no file is named; `children` are the names `port` may name (undefined: not known here, the daemon checks).
+ * Throws its UsageError.
+ */
+export function captureConfig(d: CaptureDraft, children?: readonly string[]): CaptureConfig | undefined {
+  const { file, port, filter, format, snaplen, rotate } = d;
+  if (!file) {
+    const stray = port ?? filter ?? format ?? snaplen ?? rotate;
+    if (stray) throw blame(stray, 'needs --capture FILE');
+    return undefined;
+  }
+  if (port && children && port.value !== 'parent' && port.value !== 'all' && !children.includes(port.value)) {
+    throw blame(port, `no child named ${quote(port.value)} (a child's name, parent or all)`, 'UMV_ERR_NO_CHILD');
+  }
+  if (rotate && file.value === '-') throw blame(rotate, 'the standard output ("-") cannot be rotated');
+  const capture: CaptureConfig = {
+    file: file.value,
+    port: port?.value ?? CAPTURE_DEFAULTS.port,
+    format: format?.value ?? CAPTURE_DEFAULTS.format,
+    snaplen: snaplen?.value ?? CAPTURE_DEFAULTS.snaplen,
+  };
+  if (filter) capture.filter = filter.value;
+  if (rotate) capture.rotate = { ...rotate.value };
+  return capture;
+}

@@ -1,0 +1,210 @@
+// run-options.ts — the one table of `umacvlan run`'s options: flag, config-file key, value parser, default, help line.
+//
+// The argv scanner (args.ts) learns from it which flags exist and which take a value; the config reader
+// (config-file.ts) reads the file's keys through the same parsers; the merge (run-config.ts) walks it; `run --help`
+// prints its help lines. test/unit/control/option-docs.test.ts holds umacvlan.schema.json and the README's tables to
+// it. A key read as a structure of its own (`children`, the `capture` object around its keys) is listed here and read
+// by config-file.ts.
+
+import { parseChild } from './child-spec.js';
+import type { ChildConfig } from './child-config.js';
+import { fieldsOf, type Fields } from './json-fields.js';
+import { asInteger, asParsed, asString, type Json } from './json-strict.js';
+import type { CaptureDraft, RunDraft } from './run-config.js';
+import { blame, type Said } from './said.js';
+import { at, clip, must, problem, UsageError, type Problem } from './usage-error.js';
+import {
+  BUSY_POLL_MAX_US, captureFileProblem, captureFilterProblem, capturePortProblem, checked, childNameProblem,
+  controlPathProblem, ifNameProblem, netnsProblem, parseCaptureFormat, parseDecimal, parseLogLevel, parseMetrics,
+  parseRotate, ROTATE_MAX_FILES, ROTATE_MAX_MB, SNAPLEN_MAX, type CaptureFormat, type CaptureRotate, type LogLevel,
+} from './values.js';
+
+export const RUN_DEFAULTS: { readonly log: LogLevel; readonly busyPollUs: number } = { log: 'normal', busyPollUs: 0 };
+export const CAPTURE_DEFAULTS: { readonly port: string; readonly format: CaptureFormat; readonly snaplen: number } =
+  { port: 'all', format: 'pcapng', snaplen: SNAPLEN_MAX };
+
+export interface RunOption {
+  /** with the leading "--" */
+  readonly flag: string;
+  /** the value's placeholder in --help (`IFNAME`); absent: the flag takes no value */
+  readonly arg?: string;
+  /** the config file's key, a dotted path under the top object (`capture.port`); absent: a flag only */
+  readonly key?: string;
+  readonly repeat?: boolean;
+  /** the default as --help and the README say it */
+  readonly default?: string;
+  /** the --help line(s) */
+  readonly help: string;
+  /** reads the flag's value ('' for a flag without one) into the draft; throws its UsageError */
+  fromFlag(d: RunDraft, text: string): void;
+  /** reads `key`'s last part from the object `f` into the draft; absent where config-file.ts reads the key itself */
+  fromJson?(d: RunDraft, f: Fields, key: string): void;
+  /** the value of both sources into `out`: equal or given by one only; absent for what is not one value */
+  merge?(flags: RunDraft, file: RunDraft, out: RunDraft): UsageError | null;
+}
+
+/** Where one setting lives in a draft. */
+interface Slot<T> {
+  get(d: RunDraft): Said<T> | undefined;
+  set(d: RunDraft, s: Said<T>): void;
+}
+const top = <K extends 'parent' | 'control' | 'metrics' | 'log' | 'busyPollUs'>(k: K): Slot<NonNullable<RunDraft[K]>['value']> =>
+  ({ get: (d) => d[k], set: (d, s) => { (d as Record<K, unknown>)[k] = s; } });
+const cap = <K extends keyof CaptureDraft>(k: K): Slot<NonNullable<CaptureDraft[K]>['value']> =>
+  ({ get: (d) => d.capture[k], set: (d, s) => { (d.capture as Record<K, unknown>)[k] = s; } });
+
+interface Setting<T> {
+  flag: string;
+  arg?: string;
+  key: string;
+  default?: string;
+  help: string;
+  text: (s: string) => T | Problem;
+  json?: (v: Json, at: string) => T | Problem | UsageError;
+  slot: Slot<T>;
+  same?: (a: T, b: T) => boolean;
+}
+
+/** One value, from a flag or a key, the two merged by equality. */
+function setting<T>(s: Setting<T>): RunOption {
+  const json = s.json ?? asParsed(s.text);
+  return {
+    flag: s.flag, arg: s.arg, key: s.key, default: s.default, help: s.help,
+    fromFlag: (d, text) => s.slot.set(d, { value: at(s.text(text), s.flag, text), field: s.flag, text, from: 'flag' }),
+    fromJson: (d, f, key) => {
+      const r = f.get(key, json);
+      if (r) s.slot.set(d, { ...r, from: 'file' });
+    },
+    merge: (flags, file, out) => {
+      const a = s.slot.get(flags);
+      const b = s.slot.get(file);
+      if (a && b && !(s.same ?? Object.is)(a.value, b.value)) {
+        return blame(a, `disagrees with ${b.field} = ${clip(b.text, 40)}`, 'UMV_ERR_CONFLICT');
+      }
+      const v = a ?? b;
+      if (v) s.slot.set(out, v);
+      return null;
+    },
+  };
+}
+
+/** `--verbose` and `--quiet`: two flags of one key, `log`; they may not both be given. */
+function logSwitch(level: LogLevel, help: string): RunOption {
+  const base = setting<LogLevel>({
+    flag: `--${level}`, key: 'log', default: `"${RUN_DEFAULTS.log}"`, help, text: parseLogLevel, slot: top('log'),
+  });
+  return {
+    ...base,
+    fromFlag: (d) => {
+      if (d.log && d.log.value !== level) throw new UsageError(`--${level}`, `cannot be combined with ${d.log.field}`);
+      d.log = { value: level, field: `--${level}`, text: '', from: 'flag' };
+    },
+  };
+}
+
+function parseNetnsArg(text: string): { child: string; netns: string } | Problem {
+  // The child's name ends at the first "=": a child whose name holds "=" gets its netns in the config file.
+  const eq = text.indexOf('=');
+  if (eq < 0) return problem('expected NAME=NETNS (a name under /run/netns or an absolute path)');
+  const child = text.slice(0, eq);
+  const netns = text.slice(eq + 1);
+  return childNameProblem(child) ?? netnsProblem(netns) ?? { child, netns };
+}
+
+/** The keys of `capture.rotate`, both required. */
+export const ROTATE_KEYS = ['sizeMb', 'files'] as const;
+
+const rotateJson = (v: Json, path: string): CaptureRotate => {
+  const f = fieldsOf(v, path, 'an object {"sizeMb": N, "files": N}').check(ROTATE_KEYS, ROTATE_KEYS);
+  return {
+    sizeMb: f.get('sizeMb', asInteger(1, ROTATE_MAX_MB))!.value,
+    files: f.get('files', asInteger(1, ROTATE_MAX_FILES))!.value,
+  };
+};
+
+const sameRotate = (a: CaptureRotate, b: CaptureRotate): boolean => a.sizeMb === b.sizeMb && a.files === b.files;
+
+export const RUN_OPTIONS: readonly RunOption[] = [
+  setting({
+    flag: '--parent', arg: 'IFNAME', key: 'parent', help: 'the parent interface (required, unless the --config file names it)',
+    text: checked(ifNameProblem), slot: top('parent'),
+  }),
+  {
+    flag: '--child', arg: 'SPEC', key: 'children', repeat: true, default: '[]', help: 'a child; repeat for more',
+    fromFlag: (d, text) => {
+      d.children.push({ value: must<ChildConfig>(parseChild(text, '--child')), field: '--child', text, from: 'flag' });
+    },
+  },
+  {
+    flag: '--netns', arg: 'NAME=NETNS', repeat: true,
+    help: "move child NAME's TAP into NETNS (a name under /run/netns or an absolute path such as\n" +
+      '/proc/PID/ns/net) and bring it up there; repeat for more',
+    fromFlag: (d, text) => { d.netns.push({ value: at(parseNetnsArg(text), '--netns', text), field: '--netns', text, from: 'flag' }); },
+  },
+  {
+    flag: '--config', arg: 'FILE',
+    help: 'the same settings as JSON (see the README); a flag that disagrees with the file is an\n' +
+      'error, children from both are merged if their names differ',
+    // Read by args.ts once every flag is scanned: the file is merged, not applied in argv order.
+    fromFlag: (_d, text) => { if (text === '') throw new UsageError('--config', 'empty file name'); },
+  },
+  setting({
+    flag: '--capture', arg: 'FILE', key: 'capture.file',
+    help: 'capture what the dispatcher sees ("-" = stdout; a bare name goes to ./captures/)',
+    text: checked(captureFileProblem), json: asString(captureFileProblem), slot: cap('file'),
+  }),
+  ...captureOptions(),
+  setting({
+    flag: '--control', arg: 'PATH', key: 'control', help: 'control socket (default: under /run/umacvlan/)',
+    text: checked(controlPathProblem), json: asString(controlPathProblem), slot: top('control'),
+  }),
+  setting({
+    flag: '--metrics', arg: 'ADDR:PORT', key: 'metrics',
+    help: 'Prometheus metrics over HTTP; ":PORT" means 127.0.0.1:PORT, IPv6 as [ADDR]:PORT',
+    text: parseMetrics, slot: top('metrics'), same: (a, b) => a.host === b.host && a.port === b.port,
+  }),
+  logSwitch('verbose', 'more log lines on stderr'),
+  logSwitch('quiet', 'fewer log lines on stderr ("ready" is printed even with --quiet)'),
+  setting({
+    flag: '--busy-poll-us', arg: 'N', key: 'busyPollUs', default: String(RUN_DEFAULTS.busyPollUs),
+    help: `busy-poll the parent socket for N microseconds (0-${BUSY_POLL_MAX_US}, default 0 = off)`,
+    text: (t) => parseDecimal(t, 0, BUSY_POLL_MAX_US, 'busy-poll time in µs'), json: asInteger(0, BUSY_POLL_MAX_US),
+    slot: top('busyPollUs'),
+  }),
+];
+
+/** The --capture-* options: of `run`, and of `capture start`, which shares their rows. */
+function captureOptions(): RunOption[] {
+  return [
+    setting({
+      flag: '--capture-port', arg: 'P', key: 'capture.port', default: `"${CAPTURE_DEFAULTS.port}"`,
+      help: `a child's name, parent, or all (default ${CAPTURE_DEFAULTS.port})`,
+      text: checked(capturePortProblem), json: asString(capturePortProblem), slot: cap('port'),
+    }),
+    setting({
+      flag: '--capture-filter', arg: 'EXPR', key: 'capture.filter',
+      help: 'tcpdump filter language, compiled by libpcap (needs package libpcap0.8)',
+      text: checked(captureFilterProblem), json: asString(captureFilterProblem), slot: cap('filter'),
+    }),
+    setting({
+      flag: '--capture-format', arg: 'F', key: 'capture.format', default: `"${CAPTURE_DEFAULTS.format}"`,
+      help: `pcapng (default: one interface per port, direction flags) or pcap`,
+      text: parseCaptureFormat, slot: cap('format'),
+    }),
+    setting({
+      flag: '--capture-snaplen', arg: 'N', key: 'capture.snaplen', default: String(CAPTURE_DEFAULTS.snaplen),
+      help: `bytes kept per frame, 1-${SNAPLEN_MAX} (default ${CAPTURE_DEFAULTS.snaplen}; the original length is kept)`,
+      text: (t) => parseDecimal(t, 1, SNAPLEN_MAX, 'snaplen'), json: asInteger(1, SNAPLEN_MAX), slot: cap('snaplen'),
+    }),
+    setting({
+      flag: '--capture-rotate', arg: 'SIZE_MB:FILES', key: 'capture.rotate',
+      help: 'at most FILES files of SIZE_MB x 10^6 bytes, the oldest overwritten',
+      text: parseRotate, json: rotateJson, slot: cap('rotate'), same: sameRotate,
+    }),
+  ];
+}
+
+export const CAPTURE_OPTIONS: readonly RunOption[] = RUN_OPTIONS.filter((o) => o.key?.startsWith('capture.') && o.flag !== '--capture');
+
+/** The row of a flag. */
+export const runOption = (flag: string): RunOption | undefined => RUN_OPTIONS.find((o) => o.flag === flag);
