@@ -10,19 +10,18 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { buildSync } from 'esbuild';
 import { CaptureSession, type CaptureEnv, type CaptureSettings } from '../../src/capture/session.js';
 import { CaptureRing } from '../../src/capture/ring.js';
 import { Dir } from '../../src/capture/direction.js';
 import type { BpfNative } from '../../src/capture/filter.js';
-import { arp, BCAST, eth, icmpEcho, ipv4, ipv6, mac, tcp, udp, v6 } from '../unit/capture/frames.js';
-import { createSandbox, type Sandbox } from './helpers/netns.js';
-import { ensureBuilt, startDaemon, udpEchoServer, udpPing } from './helpers/daemon.js';
-import { makeLab, type Lab } from './helpers/lab.js';
+import { arp, BCAST, eth, icmpEcho, ipv4, ipv6, mac, tcp, udp, v6 } from '../support/packets.js';
+import { createSandbox, type Sandbox } from '../../support/sandbox.js';
+import { startDaemon } from '../../support/daemon.js';
+import { udpEchoServer, udpPing } from '../../support/echo.js';
+import { ADDON, REPO_ROOT as ROOT, ensureBuilt } from '../../support/paths.js';
+import { makeLab, type Lab } from '../support/lab.js';
+import { transpileTree } from '../support/transpile.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const ADDON = join(ROOT, 'build', 'Release', 'umacvlan.node');
 let dir: string;
 let child: string;
 
@@ -35,11 +34,7 @@ beforeAll(() => {
   need('tshark');
   need('capinfos');
   dir = mkdtempSync(join(tmpdir(), `umc${process.pid}-`));
-  child = join(dir, 'capture-child.mjs');
-  buildSync({
-    entryPoints: [join(ROOT, 'test/fixtures/capture/capture-child.ts')], bundle: true, platform: 'node', format: 'esm',
-    outfile: child, logLevel: 'silent',
-  });
+  child = transpileTree(join(ROOT, 'test/fixtures/capture/capture-child.ts'), join(dir, 'js'));
 });
 afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
