@@ -2,8 +2,9 @@
 // the same two children (a, b), the same outside host (o) behind the parent's wire, the same addresses.
 import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import type { Sandbox, NsKey } from './sandbox.js';
-import { sleep, type Proc, type Shell } from './sh.js';
+import type { BenchSandbox, NsKey } from './sandbox.js';
+import type { Proc, Shell } from './sh.js';
+import { sleep } from '../../support/time.js';
 
 export type AltId = 'veth' | 'kernel-bridge' | 'umacvlan-bridge' | 'vde' | 'kernel-vepa' | 'umacvlan-vepa';
 export type Offloads = 'off' | 'default';
@@ -83,7 +84,7 @@ export function vdeUnavailable(): string | undefined {
 export class Deployer {
   private undo: { what: string; run: () => Promise<void> | void }[] = [];
 
-  constructor(private readonly sh: Shell, private readonly sb: Sandbox, private readonly root: string) {}
+  constructor(private readonly sh: Shell, private readonly sb: BenchSandbox, private readonly root: string) {}
 
   private ip(key: NsKey, ...args: string[]): void {
     this.sh.run(['ip', '-n', this.sb.ns(key), ...args]);

@@ -10,7 +10,7 @@ import { ALTERNATIVES, Deployer, OFFLOADS_OFF, umacvlanUnavailable, vdeUnavailab
   type AltId, type Deployment, type Offloads } from './alternatives.js';
 import { frames, reachable, rtt, startEchoServers, tcp, type Ctx } from './measure.js';
 import { renderMarkdown, summarize, type RunResults, type Sample, type Settings } from './results.js';
-import { Sandbox, removeStale } from './sandbox.js';
+import { BenchSandbox, removeStale } from './sandbox.js';
 import { Shell, quote } from './sh.js';
 import { ensureTools, version } from './tools.js';
 
@@ -150,7 +150,7 @@ async function main(): Promise<number> {
     writeFileSync(`${outPath}.md`, renderMarkdown(results));
   };
 
-  const sb = new Sandbox(sh);
+  const sb = new BenchSandbox(sh);
   let cleaned = false;
   const cleanup = (): void => {
     if (cleaned) return;
