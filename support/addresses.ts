@@ -1,14 +1,14 @@
-// The addresses sandboxes use, named once. MACs: locally administered unicast 02:ee:LL:HH:HH:HH:HH, where LL keeps
-// one setup's hosts apart from another's and HH is the host. IPv4: only 198.18.0.0/15 (RFC 2544 benchmarking), which
+// The addresses sandboxes use, named once. MACs: locally administered unicast 02:ee:LL:HH:HH:HH, where LL keeps
+// one setup's hosts apart from another's and HH:HH:HH is the host. IPv4: only 198.18.0.0/15 (RFC 2544 benchmarking), which
 // no real network routes.
 import { formatMac } from '../src/wire/ethernet.js';
 
 export { ETHERTYPE_EXPERIMENTAL as TEST_ETHERTYPE } from '../src/wire/ethernet.js';
 
-/** 02:ee:<lab>:<host as 4 bytes> as a 48-bit number (lab < 256, host < 2^32) */
+/** 02:ee:<lab>:<host as 3 bytes> as a 48-bit number (lab < 256, host < 2^24) */
 export function testMac(lab: number, host: number): number {
-  if (lab < 0 || lab > 0xff || host < 0 || host > 0xffff_ffff) throw new Error(`testMac(${lab}, ${host}): out of range`);
-  return 0x02_ee_00_00_00_00 + lab * 0x1_0000_0000 + host;
+  if (lab < 0 || lab > 0xff || host < 0 || host > 0xff_ffff) throw new Error(`testMac(${lab}, ${host}): out of range`);
+  return 0x02_ee_00_00_00_00 + lab * 0x100_0000 + host;
 }
 
 /** "02:ee:10:00:00:11" */
