@@ -21,6 +21,7 @@ import { udpEchoServer, udpPing } from '../../support/echo.js';
 import { ADDON, REPO_ROOT as ROOT, ensureBuilt } from '../../support/paths.js';
 import { makeLab, type Lab } from '../support/lab.js';
 import { transpileTree } from '../support/transpile.js';
+import { sleep } from '../../support/time.js';
 
 let dir: string;
 let child: string;
@@ -196,7 +197,7 @@ describe('files on disk', () => {
       const f = eth(mac(2), mac(1), 0x0800, ipv4('198.18.0.1', '198.18.0.2', 17, udp(1, 2, new Array(958).fill(i & 0xff))));
       f[14 + 20 + 8] = i >>> 8; // the frame's number, to check the order
       f[14 + 20 + 9] = i & 0xff;
-      while (!r.offer(1, Dir.IN, f, 0, f.length, T0 + i * 1024)) await new Promise((res) => setTimeout(res, 1));
+      while (!r.offer(1, Dir.IN, f, 0, f.length, T0 + i * 1024)) await sleep(1);
     }
     const st = await s.stop();
     expect(st.filesOpened).toBeGreaterThanOrEqual(6);
@@ -264,7 +265,7 @@ describe('through the daemon: umacvlan run --capture', () => {
     try {
       for (const k of lab.kids) lab.configure(k);
       const servers = [udpEchoServer(sb, c2.ns, c2.ip, 30), udpEchoServer(sb, c1.ns, c1.ip, 30)];
-      await new Promise((r) => setTimeout(r, 300));
+      await sleep(300);
       expect(udpPing(sb, c1.ns, c2.ip, 3).ok).toBe(true);
       expect(udpPing(sb, lab.ext, c1.ip, 2).ok).toBe(true);
       for (const p of servers) p.kill();

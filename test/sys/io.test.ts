@@ -10,6 +10,7 @@ import { createSandbox, isRoot, type Sandbox } from '../../support/sandbox.js';
 import { ADDON } from '../../support/paths.js';
 import { macText, testMac } from '../../support/addresses.js';
 import { RawSocket } from '../support/raw-socket.js';
+import { sleep } from '../../support/time.js';
 import { isNumberedFrame as isTest, numberedFrame as frame, numberOf as seqOf } from '../support/frames.js';
 import { openEngine, Region, type Engine } from '../../src/io/engine.js';
 import type { RxBatch, TxList } from '../../src/io/contract.js';
@@ -278,7 +279,7 @@ describe.skipIf(!root)('native I/O (root)', () => {
     };
     const iperf = async (serverNs: string, serverIp: string, clientNs: string, reverse: boolean) => {
       const srv = sb.spawn(serverNs, ['iperf3', '-s', '-1', '-B', serverIp]);
-      await relayWhile(new Promise((r) => setTimeout(r, 300)));
+      await relayWhile(sleep(300));
       const cli = sb.spawn(clientNs, ['iperf3', '-c', serverIp, '-t', '2', '-J', ...(reverse ? ['-R'] : [])]);
       const done = sb.wait(cli, 15_000);
       await relayWhile(done);
