@@ -7,7 +7,7 @@
 //
 // One daemon runs for the whole file (started with NOTIFY_SOCKET pointing at a datagram socket this test binds);
 // the tests below change its children from inside their namespaces, as a container runtime or a user would, and
-// check each effect with raw 0x88b5 frames counted at every endpoint (each frame exactly once where it belongs,
+// check each effect with raw test-EtherType frames counted at every endpoint (each frame exactly once where it belongs,
 // nowhere else) and with `show --json`. The start-up errors are separate short runs.
 
 import { describe, test, expect, beforeAll, afterAll } from 'vitest';

@@ -17,7 +17,7 @@
 // Each child sits in its own namespace with a 198.18.0.x address. The FDB entries are static so that the switch
 // never floods a unicast frame for a child to the outside host (a learning switch would, until it has seen the child).
 //
-// What is compared: which endpoints receive each of a set of raw 0x88b5 frame rows (50 distinct frames each, every
+// What is compared: which endpoints receive each of a set of raw test-EtherType frame rows (50 distinct frames each, every
 // receiver must see each one exactly once), UDP echo (ARP + our ping) between children and with the outside host,
 // and a bounded TCP transfer (iperf3 -n). The spec's expectation, the kernel's result and the daemon's result are
 // printed as a table; the test asserts that all three agree.
