@@ -53,9 +53,12 @@ export function runCli(ns: string | null, args: readonly string[], env: NodeJS.P
  * Starts `umacvlan run [--control PATH] ARGS` in namespace ns and waits for `ready` on stderr. Rejects with the
  * daemon's stderr if it exits first or is not ready within timeoutMs (then it is killed).
  */
-export function startDaemon(sb: Sandbox, ns: string, args: readonly string[], opts?: DaemonOptions & { ownControl?: true }): Promise<RunningDaemon<string>>;
-export function startDaemon(sb: Sandbox, ns: string, args: readonly string[], opts: DaemonOptions & { ownControl: false }): Promise<RunningDaemon<null>>;
-export async function startDaemon(sb: Sandbox, ns: string, args: readonly string[], opts: DaemonOptions = {}): Promise<RunningDaemon<string | null>> {
+export function startDaemon(sb: Sandbox, ns: string, args: readonly string[],
+  opts?: DaemonOptions & { ownControl?: true }): Promise<RunningDaemon<string>>;
+export function startDaemon(sb: Sandbox, ns: string, args: readonly string[],
+  opts: DaemonOptions & { ownControl: false }): Promise<RunningDaemon<null>>;
+export async function startDaemon(sb: Sandbox, ns: string, args: readonly string[],
+  opts: DaemonOptions = {}): Promise<RunningDaemon<string | null>> {
   ensureBuilt();
   const timeoutMs = opts.timeoutMs ?? 20_000;
   const controlPath = opts.ownControl === false ? null
