@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../support/paths.js';
-import { specifiers, tsFiles } from '../support/imports.js';
+import { REPO_ROOT } from '../../../support/paths.js';
+import { specifiers, tsFiles } from '../../support/imports.js';
 
 /** The top directory of the repository a relative import of `file` lands in ('' for a package or built-in). */
 export function landsIn(file: string, spec: string): string {
