@@ -2,8 +2,10 @@
 // the same two children (a, b), the same outside host (o) behind the parent's wire, the same addresses.
 import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import type { Sandbox, NsKey } from './sandbox.js';
-import { sleep, type Proc, type Shell } from './sh.js';
+import type { BenchSandbox, NsKey } from './sandbox.js';
+import type { Proc, Shell } from './sh.js';
+import { sleep } from '../../support/time.js';
+import { CLI } from '../../support/paths.js';
 
 export type AltId = 'veth' | 'kernel-bridge' | 'umacvlan-bridge' | 'vde' | 'kernel-vepa' | 'umacvlan-vepa';
 export type Offloads = 'off' | 'default';
@@ -64,8 +66,8 @@ const FEATURE_ABBREV: Record<string, string> = {
 };
 
 /** Why umacvlan cannot be measured, or undefined when `dist/src/main.js run` answers. */
-export function umacvlanUnavailable(root: string): string | undefined {
-  const main = `${root}/dist/src/main.js`;
+export function umacvlanUnavailable(): string | undefined {
+  const main = CLI;
   if (!existsSync(main)) return 'dist/src/main.js not built (npx tsc -p .)';
   const r = spawnSync(process.execPath, [main, 'run', '--help'], { encoding: 'utf8', timeout: 15_000 });
   const text = `${r.stdout ?? ''}${r.stderr ?? ''}`;
@@ -83,7 +85,7 @@ export function vdeUnavailable(): string | undefined {
 export class Deployer {
   private undo: { what: string; run: () => Promise<void> | void }[] = [];
 
-  constructor(private readonly sh: Shell, private readonly sb: Sandbox, private readonly root: string) {}
+  constructor(private readonly sh: Shell, private readonly sb: BenchSandbox, private readonly root: string) {}
 
   private ip(key: NsKey, ...args: string[]): void {
     this.sh.run(['ip', '-n', this.sb.ns(key), ...args]);
@@ -236,7 +238,7 @@ export class Deployer {
     // stdbuf: V8 prints the GC lines through C stdio, block-buffered into a file; line-buffered, each line is in the
     // file when it happens, so counting lines at both ends of a load window counts the GCs inside it.
     const argv = this.inNs('p', 'stdbuf', '-oL', process.execPath, '--import', `${this.root}/bench/system/trace-gc.mjs`,
-      `${this.root}/dist/src/main.js`, 'run',
+      CLI, 'run',
       '--parent', this.sb.dev('pw'),
       '--child', `${a.dev}:${a.mac}:${kind}`, '--child', `${b.dev}:${b.mac}:${kind}`,
       ...extras.flatMap((x) => ['--child', `${x}:auto:${kind}`]),

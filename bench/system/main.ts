@@ -1,16 +1,16 @@
 // `npm run bench`: umacvlan beside the kernel's macvlan, a direct veth and vde_switch, measured in one run on one
 // sandbox so the machine's noise falls on all of them alike. Root only; never part of `npm test`.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { ALTERNATIVES, Deployer, OFFLOADS_OFF, umacvlanUnavailable, vdeUnavailable,
   type AltId, type Deployment, type Offloads } from './alternatives.js';
 import { frames, reachable, rtt, startEchoServers, tcp, type Ctx } from './measure.js';
 import { renderMarkdown, summarize, type RunResults, type Sample, type Settings } from './results.js';
-import { Sandbox, removeStale } from './sandbox.js';
+import { BenchSandbox, removeStale } from './sandbox.js';
+import { REPO_ROOT } from '../../support/paths.js';
 import { Shell, quote } from './sh.js';
 import { ensureTools, version } from './tools.js';
 
@@ -25,16 +25,6 @@ measures, removes everything (also on Ctrl-C), and writes PREFIX.md and PREFIX.j
   --no-scale    skip the 2/16/64/256-children measure of a full run
   --out PREFIX  output files (default bench/results/latest, or bench/results/quick with --quick)
 `;
-
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(`${dir}/package.json`) || !existsSync(`${dir}/bench/system`)) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the repository root');
-    dir = up;
-  }
-  return dir;
-}
 
 function settingsFrom(argv: string[]): { settings: Settings; out: string } | undefined {
   const { values } = parseArgs({
@@ -114,14 +104,14 @@ async function main(): Promise<number> {
     console.error('npm run bench needs root (network namespaces, TAP devices, AF_PACKET)');
     return 1;
   }
-  const root = repoRoot();
+  const root = REPO_ROOT;
   const sh = new Shell();
   const missing = ensureTools(sh);
   for (const m of missing) console.error(`missing after install: ${m}`);
   for (const ns of removeStale(sh)) console.error(`removed a namespace left by an earlier run: ${ns}`);
 
   const unavailable: Partial<Record<AltId, string>> = {};
-  const u = umacvlanUnavailable(root);
+  const u = umacvlanUnavailable();
   if (u) unavailable['umacvlan-bridge'] = unavailable['umacvlan-vepa'] = u;
   const v = vdeUnavailable();
   if (v) unavailable.vde = v;
@@ -150,7 +140,7 @@ async function main(): Promise<number> {
     writeFileSync(`${outPath}.md`, renderMarkdown(results));
   };
 
-  const sb = new Sandbox(sh);
+  const sb = new BenchSandbox(sh);
   let cleaned = false;
   const cleanup = (): void => {
     if (cleaned) return;

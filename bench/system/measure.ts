@@ -3,12 +3,13 @@
 // the forwarder's CPU time (/proc/PID/stat) and its GC events (--trace-gc lines written during the window).
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Deployment, Endpoint, Forwarder } from './alternatives.js';
-import type { NsKey, Sandbox } from './sandbox.js';
-import { sleep, type Proc, type Shell } from './sh.js';
+import type { BenchSandbox, NsKey } from './sandbox.js';
+import type { Proc, Shell } from './sh.js';
+import { sleep } from '../../support/time.js';
 
 export interface Ctx {
   readonly sh: Shell;
-  readonly sb: Sandbox;
+  readonly sb: BenchSandbox;
   readonly root: string;
   readonly clockTicks: number;
   /** The Python interpreter itself, not a version manager's shim (pyenv's adds a second or more per start). */
@@ -46,7 +47,7 @@ export interface FramesResult {
   readonly cpuSecondsPerMillion: number | undefined;
 }
 
-function inNs(sb: Sandbox, key: NsKey, ...argv: string[]): string[] {
+function inNs(sb: BenchSandbox, key: NsKey, ...argv: string[]): string[] {
   return ['ip', 'netns', 'exec', sb.ns(key), ...argv];
 }
 

@@ -1,7 +1,9 @@
 // The bench's network sandbox: five namespaces that live for the whole run (the alternatives' devices come and go
-// inside them), names that carry our prefix and PID, counters read from inside a namespace without a process spawn.
+// inside them), made by the project's one sandbox (support/sandbox.ts: names carry our prefix and PID), and
+// counters read from inside a namespace without a process spawn.
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { Shell, alive, type Proc } from './sh.js';
+import { createSandbox, inNetns, sweepStale, type Sandbox } from '../../support/sandbox.js';
+import { quote, type Proc, type Shell } from './sh.js';
 
 export const PREFIX = 'umb';
 
@@ -16,14 +18,17 @@ export interface Counters {
   readonly txDropped: number;
 }
 
-export class Sandbox {
+/** The bench's namespaces on the project's one sandbox (support/sandbox.ts), plus a process in each for its counters. */
+export class BenchSandbox {
   readonly base: string;
   readonly scratch: string;
+  private readonly sb: Sandbox;
   private readonly sleepers = new Map<NsKey, Proc>();
-  private created: NsKey[] = [];
 
-  constructor(private readonly sh: Shell, pid = process.pid) {
-    this.base = `${PREFIX}${pid}`;
+  constructor(private readonly sh: Shell) {
+    // every command the sandbox runs goes into the report's command list, as the bench's own do
+    this.sb = createSandbox(PREFIX, { onCommand: (argv) => sh.commands.push(quote(argv)) });
+    this.base = this.sb.prefix;
     this.scratch = `/tmp/${this.base}`;
   }
 
@@ -33,20 +38,13 @@ export class Sandbox {
 
   /** An interface name with our prefix; the suffix is at most 5 characters so the name stays within 15. */
   dev(suffix: string): string {
-    const name = this.base + suffix;
-    if (name.length > 15) throw new Error(`interface name too long: ${name}`);
-    return name;
+    return this.sb.name(suffix);
   }
 
   create(): void {
     mkdirSync(this.scratch, { recursive: true });
     for (const key of NS_KEYS) {
-      const ns = this.ns(key);
-      this.sh.run(['ip', 'netns', 'add', ns]);
-      this.created.push(key);
-      this.sh.run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-      this.sh.run(['ip', 'netns', 'exec', ns, 'sysctl', '-qw',
-        'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+      const ns = this.sb.addNs(`-${key}`);
       // A process that stays in the namespace: /proc/PID/net/* then shows that namespace's counters
       // with a file read, cheap and exact enough to bracket a two-second load window.
       const sleeper = this.sh.start(['ip', 'netns', 'exec', ns, 'sleep', '86400'],
@@ -83,28 +81,19 @@ export class Sandbox {
 
   /** Removes everything: our processes first (a namespace with a process in it outlives `ip netns del`). */
   destroySync(): string[] {
-    const problems: string[] = [];
     this.sh.killAllSync();
-    for (const key of this.created) {
-      const r = this.sh.run(['ip', 'netns', 'del', this.ns(key)], { allowFail: true });
-      if (r.code !== 0) problems.push(`ip netns del ${this.ns(key)}: ${r.stderr.trim()}`);
-    }
-    this.created = [];
+    const problems = this.sb.cleanup();
     rmSync(this.scratch, { recursive: true, force: true });
     return problems;
   }
 }
 
-/** Namespaces left by an earlier run of this bench whose process is gone (a kill -9, a crash). */
+/** Namespaces left by an earlier run of this bench whose process is gone (a kill -9, a crash), and their scratch. */
 export function removeStale(sh: Shell): string[] {
-  const removed: string[] = [];
-  const list = sh.run(['ip', 'netns', 'list'], { quiet: true }).stdout;
-  for (const line of list.split('\n')) {
-    const m = new RegExp(`^(${PREFIX}(\\d+)-[a-z])\\b`).exec(line);
-    if (!m || alive(Number(m[2]))) continue;
-    sh.run(['ip', 'netns', 'del', m[1]], { allowFail: true });
-    rmSync(`/tmp/${PREFIX}${m[2]}`, { recursive: true, force: true });
-    removed.push(m[1]);
+  const removed = sweepStale(PREFIX, (ns, argv) => sh.run(inNetns(ns, argv), { quiet: true }).stdout);
+  for (const ns of removed) {
+    const pid = new RegExp(`^${PREFIX}(\\d+)-`).exec(ns)?.[1];
+    if (pid !== undefined) rmSync(`/tmp/${PREFIX}${pid}`, { recursive: true, force: true });
   }
   return removed;
 }

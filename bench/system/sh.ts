@@ -2,6 +2,7 @@
 // every long-running process is tracked by PID so that cleanup ends exactly the processes this bench started.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync, readdirSync } from 'node:fs';
+import { sleepSync } from '../../support/time.js';
 
 export interface RunResult {
   readonly code: number;
@@ -188,13 +189,4 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-export function sleepSync(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, ms);
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

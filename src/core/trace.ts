@@ -2,7 +2,7 @@
 // It runs decide() itself and only *names* the step from the table and the verdict, so the explanation cannot
 // disagree with what the datapath does.
 
-import { BROADCAST, ETH, ETHERTYPE_PAUSE, dstMac, etherType, isGroupDst, srcMac, writeMac } from '../wire/ethernet.js';
+import { BROADCAST, ETH, ETHERTYPE_EXPERIMENTAL, ETHERTYPE_PAUSE, dstMac, etherType, isGroupDst, srcMac, writeMac } from '../wire/ethernet.js';
 import { DROP_NAMES, Drop, Egress, Mode, PARENT } from './constants.js';
 import { decide, floodMask, inBcFilter, inMcFilter } from './decide.js';
 import type { PortTable } from './port-table.js';
@@ -119,7 +119,7 @@ function countKind(v: Verdict, kind: number): number {
 }
 
 /** The minimum frame explain() needs: dst, src, EtherType, padded to `len` bytes. */
-export function traceFrame(dst: number, src: number, etherTypeValue = 0x88b5, len = 60): Uint8Array {
+export function traceFrame(dst: number, src: number, etherTypeValue = ETHERTYPE_EXPERIMENTAL, len = 60): Uint8Array {
   const b = new Uint8Array(Math.max(len, ETH.HLEN));
   writeMac(b, ETH.DST, dst);
   writeMac(b, ETH.SRC, src);

@@ -7,6 +7,9 @@ export const ETH_OVERHEAD = 18;
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_VLAN = 0x8100;
 export const ETHERTYPE_PAUSE = 0x8808;
+/** IEEE 802 local experimental EtherType 1: what `trace` frames and every test frame carry (nothing else in a
+ *  sandbox sends it, so a counter of these counts only the test's own frames). */
+export const ETHERTYPE_EXPERIMENTAL = 0x88b5;
 export const BROADCAST = 0xffff_ffff_ffff;
 
 export function macAt(b: Uint8Array, at: number): number {

@@ -10,19 +10,19 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { buildSync } from 'esbuild';
 import { CaptureSession, type CaptureEnv, type CaptureSettings } from '../../src/capture/session.js';
 import { CaptureRing } from '../../src/capture/ring.js';
 import { Dir } from '../../src/core/direction.js';
 import type { BpfNative } from '../../src/capture/filter.js';
-import { arp, BCAST, eth, icmpEcho, ipv4, ipv6, mac, tcp, udp, v6 } from '../unit/capture/frames.js';
-import { createSandbox, type Sandbox } from './helpers/netns.js';
-import { ensureBuilt, startDaemon, udpEchoServer, udpPing } from './helpers/daemon.js';
-import { makeLab, type Lab } from './helpers/lab.js';
+import { arp, BCAST, eth, icmpEcho, ipv4, ipv6, mac, tcp, udp, v6 } from '../support/packets.js';
+import { createSandbox, type Sandbox } from '../../support/sandbox.js';
+import { startDaemon } from '../../support/daemon.js';
+import { udpEchoServer, udpPing } from '../../support/echo.js';
+import { ADDON, REPO_ROOT as ROOT, ensureBuilt } from '../../support/paths.js';
+import { makeLab, type Lab } from '../support/lab.js';
+import { transpileTree } from '../support/transpile.js';
+import { sleep } from '../../support/time.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const ADDON = join(ROOT, 'build', 'Release', 'umacvlan.node');
 let dir: string;
 let child: string;
 
@@ -35,11 +35,7 @@ beforeAll(() => {
   need('tshark');
   need('capinfos');
   dir = mkdtempSync(join(tmpdir(), `umc${process.pid}-`));
-  child = join(dir, 'capture-child.mjs');
-  buildSync({
-    entryPoints: [join(ROOT, 'test/fixtures/capture/capture-child.ts')], bundle: true, platform: 'node', format: 'esm',
-    outfile: child, logLevel: 'silent',
-  });
+  child = transpileTree(join(ROOT, 'test/fixtures/capture/capture-child.ts'), join(dir, 'js'));
 });
 afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
@@ -201,7 +197,7 @@ describe('files on disk', () => {
       const f = eth(mac(2), mac(1), 0x0800, ipv4('198.18.0.1', '198.18.0.2', 17, udp(1, 2, new Array(958).fill(i & 0xff))));
       f[14 + 20 + 8] = i >>> 8; // the frame's number, to check the order
       f[14 + 20 + 9] = i & 0xff;
-      while (!r.offer(1, Dir.IN, f, 0, f.length, T0 + i * 1024)) await new Promise((res) => setTimeout(res, 1));
+      while (!r.offer(1, Dir.IN, f, 0, f.length, T0 + i * 1024)) await sleep(1);
     }
     const st = await s.stop();
     expect(st.filesOpened).toBeGreaterThanOrEqual(6);
@@ -269,7 +265,7 @@ describe('through the daemon: umacvlan run --capture', () => {
     try {
       for (const k of lab.kids) lab.configure(k);
       const servers = [udpEchoServer(sb, c2.ns, c2.ip, 30), udpEchoServer(sb, c1.ns, c1.ip, 30)];
-      await new Promise((r) => setTimeout(r, 300));
+      await sleep(300);
       expect(udpPing(sb, c1.ns, c2.ip, 3).ok).toBe(true);
       expect(udpPing(sb, lab.ext, c1.ip, 2).ok).toBe(true);
       for (const p of servers) p.kill();

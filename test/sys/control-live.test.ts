@@ -14,10 +14,14 @@ import { describe, test, expect, beforeAll, afterAll } from 'vitest';
 import { createConnection } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { createSandbox, isRoot, type Sandbox } from './helpers/netns.js';
-import { startDaemon, runCli, udpEchoServer, udpPing, CLI, type RunningDaemon } from './helpers/daemon.js';
-import { makeLab, macText, runDaemon, type Lab, type Kid } from './helpers/lab.js';
-import { startReceiver, sendFlow, startStream, got, dups, sleep, until, type Receiver, type Stream, type Counts } from './helpers/traffic.js';
+import { createSandbox, isRoot, type Sandbox } from '../../support/sandbox.js';
+import { startDaemon, runCli, type RunningDaemon } from '../../support/daemon.js';
+import { udpEchoServer, udpPing } from '../../support/echo.js';
+import { CLI } from '../../support/paths.js';
+import { macText, testMac } from '../../support/addresses.js';
+import { sleep, until } from '../../support/time.js';
+import { makeLab, LAB_MACS, type Lab, type Kid } from '../support/lab.js';
+import { startReceiver, sendFlow, startStream, got, dups, type Receiver, type Stream, type Counts } from '../support/udp-flows.js';
 
 const root = isRoot();
 const PORT = 9000;
@@ -27,7 +31,7 @@ const K = 200;                  // datagrams per phase
 const PHASE_RATE = 1000;
 const METRICS_PORT = 19_090;
 
-interface PortView { name: string; mode: string; state: string; mac: string; mtu: number; counters: Record<string, number> }
+import type { PortView } from '../../src/control/requests.js';
 
 /** Answer of one request on the control socket, sent by a client written here (not the CLI). */
 function rawRequest(path: string, payload: Buffer | string, opts: { halfClose?: boolean; timeoutMs?: number } = {}): Promise<string> {
@@ -201,13 +205,13 @@ describe.skipIf(!root)('live control under load (root)', () => {
       [['show', 'nosuch'], /no port named nosuch/],
       [['add', `${sb.name('dup')}:${c1.macText}:bridge`], /EADDRINUSE/],
       [['set', c2.name, 'mac', c1.macText], /EADDRINUSE/],
-      [['add', `${c1.name}:02:00:5e:10:ff:01:bridge`], /exists/],
+      [['add', `${c1.name}:${macText(testMac(LAB_MACS, 0xff01))}:bridge`], /exists/],
       [['set', c1.name, 'mode', 'passthru'], /passthru/],
       [['set', c1.name, 'mtu', '9000'], /mtu 9000 .*parent's 1500/],
-      [['set', c1.name, 'macaddr', 'add', '02:00:5e:10:ff:02'], /source/],
+      [['set', c1.name, 'macaddr', 'add', macText(testMac(LAB_MACS, 0xff02))], /source/],
       [['set', c1.name, 'nopromisc', 'on'], /: nopromisc flag only valid in passthru mode$/m],
       [['add', `${sb.name('np')}:auto:bridge:nopromisc`], /: nopromisc flag only valid in passthru mode$/m],
-      [['add', `${sb.name('pt')}:02:00:5e:10:ff:03:passthru`], /passthru/],
+      [['add', `${sb.name('pt')}:${macText(testMac(LAB_MACS, 0xff03))}:passthru`], /passthru/],
     ];
     for (const [args, why] of cases) {
       const r = d.cli(args);
@@ -302,7 +306,7 @@ describe.skipIf(!root)('live control under load (root)', () => {
 
   test('two daemons: a client that names neither gets an error listing both; --parent picks one', async () => {
     const labs = [makeLab(sb, 'a', [{ short: 'ca', mode: 'vepa' }]), makeLab(sb, 'b', [{ short: 'cb', mode: 'vepa' }])];
-    const daemons = await Promise.all(labs.map((l) => runDaemon(sb, l.dp, ['--parent', l.p0, ...l.childArgs()])));
+    const daemons = await Promise.all(labs.map((l) => startDaemon(sb, l.dp, ['--parent', l.p0, ...l.childArgs()], { ownControl: false })));
     const procs = daemons.map((x) => x.proc);
     try {
       const paths = labs.map((l) => {

@@ -7,23 +7,27 @@
 //
 // One daemon runs for the whole file (started with NOTIFY_SOCKET pointing at a datagram socket this test binds);
 // the tests below change its children from inside their namespaces, as a container runtime or a user would, and
-// check each effect with raw 0x88b5 frames counted at every endpoint (each frame exactly once where it belongs,
+// check each effect with raw test-EtherType frames counted at every endpoint (each frame exactly once where it belongs,
 // nowhere else) and with `show --json`. The start-up errors are separate short runs.
 
 import { describe, test, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createSandbox, isRoot, type Sandbox } from './helpers/netns.js';
-import { startDaemon, runCli, udpEchoServer, udpPing, CLI, type RunningDaemon } from './helpers/daemon.js';
-import { openEndpoint, closeEndpoint, Tally, sendAndCount, sendFrame, testFrame, sleep, type Endpoint, type Seen } from './helpers/frames.js';
-import { formatMac } from '../../src/wire/ethernet.js';
+import { createSandbox, isRoot, type Sandbox } from '../../support/sandbox.js';
+import { startDaemon, runCli, type RunningDaemon } from '../../support/daemon.js';
+import { udpEchoServer, udpPing } from '../../support/echo.js';
+import { CLI } from '../../support/paths.js';
+import { macText, testMac } from '../../support/addresses.js';
+import { sleep } from '../../support/time.js';
+import { RawSocket } from '../support/raw-socket.js';
+import { Tally, sendAndCount, sendFrame, rowFrame, type Seen } from '../support/counted-frames.js';
 
 const root = isRoot();
 const N = 20;
-const EXT = 0x02_ee_1f_00_00_01;
-const PARENT = 0x02_ee_1f_00_00_10;
-const MAC = { a: 0x02_ee_1a_00_00_11, b: 0x02_ee_1a_00_00_12, c: 0x02_ee_1a_00_00_13 } as const;
-const NEW_A = 0x02_ee_1a_00_00_21;
+const EXT = testMac(0x1f, 0x01);
+const PARENT = testMac(0x1f, 0x10);
+const MAC = { a: testMac(0x1a, 0x11), b: testMac(0x1a, 0x12), c: testMac(0x1a, 0x13) } as const;
+const NEW_A = testMac(0x1a, 0x21);
 const GROUP = 0x01_00_5e_01_02_03; // 239.1.2.3's group MAC: nobody here joins it but the test's child
 const IP = { ext: '198.18.1.1', a: '198.18.1.11', b: '198.18.1.12', c: '198.18.1.13' } as const;
 type Child = 'a' | 'b' | 'c';
@@ -68,10 +72,10 @@ describe.skipIf(!root)('daemon lifecycle (root)', () => {
 
   /** Sends N frames from one endpoint and returns who received them (endpoints opened for this call only). */
   async function deliver(from: { ns: string; ifname: string }, dst: number, src: number, to: Array<{ label: string; ns: string; ifname: string }>, len?: number): Promise<Map<string, Seen>> {
-    const eps: Endpoint[] = [];
+    const eps: RawSocket[] = [];
     try {
-      for (const t of to) eps.push(openEndpoint(t.label, t.ns, t.ifname));
-      const sender = openEndpoint('sender', from.ns, from.ifname);
+      for (const t of to) eps.push(RawSocket.open(t.ns, t.ifname, t.label));
+      const sender = RawSocket.open(from.ns, from.ifname, 'sender');
       eps.push(sender);
       const tally = new Tally(eps);
       const r = row++;
@@ -80,7 +84,7 @@ describe.skipIf(!root)('daemon lifecycle (root)', () => {
       seen.delete('sender');
       return seen;
     } finally {
-      for (const e of eps) closeEndpoint(e);
+      for (const e of eps) e.close();
     }
   }
   const outside = (): { label: string; ns: string; ifname: string } => ({ label: 'ext', ns: ext, ifname: e0 });
@@ -92,8 +96,8 @@ describe.skipIf(!root)('daemon lifecycle (root)', () => {
     for (const c of ['a', 'b', 'c'] as const) { ns[c] = sb.addNs(`n${c}`); tap[c] = sb.name(c); }
     [e0, p] = sb.addVeth(ext, 'e0', dp, 'p');
     [, q] = sb.addVeth(ext, 'e2', dp, 'q');
-    sb.exec(ext, `ip link set ${e0} address ${formatMac(EXT)} && ip addr add ${IP.ext}/24 dev ${e0}`);
-    sb.exec(dp, `ip link set ${p} address ${formatMac(PARENT)}`);
+    sb.exec(ext, `ip link set ${e0} address ${macText(EXT)} && ip addr add ${IP.ext}/24 dev ${e0}`);
+    sb.exec(dp, `ip link set ${p} address ${macText(PARENT)}`);
 
     // systemd's side of sd_notify: a datagram socket that prints what it receives
     mkdirSync('/run/umacvlan-test', { recursive: true });
@@ -112,7 +116,7 @@ describe.skipIf(!root)('daemon lifecycle (root)', () => {
     await waitFor('the notify socket is bound', () => notifyOut.includes('bound'), 10_000);
 
     const args = ['--parent', p];
-    for (const c of ['a', 'b', 'c'] as const) args.push('--child', `${tap[c]}:${formatMac(MAC[c])}:bridge`, '--netns', `${tap[c]}=${ns[c]}`);
+    for (const c of ['a', 'b', 'c'] as const) args.push('--child', `${tap[c]}:${macText(MAC[c])}:bridge`, '--netns', `${tap[c]}=${ns[c]}`);
     d = await startDaemon(sb, dp, args, { env: { ...process.env, NOTIFY_SOCKET: notifyPath } });
     for (const c of ['a', 'b', 'c'] as const) sb.exec(ns[c], `ip addr add ${IP[c]}/24 dev ${tap[c]}`);
     udpEchoServer(sb, ext, IP.ext, 100);
@@ -190,22 +194,22 @@ describe.skipIf(!root)('daemon lifecycle (root)', () => {
   });
 
   test('a MAC changed from inside is followed; a duplicate is logged and that child leaves the table', async () => {
-    sb.exec(ns.a, `ip link set ${tap.a} address ${formatMac(NEW_A)}`);
-    await waitFor('show reports the new MAC', () => port(tap.a)?.mac === formatMac(NEW_A));
+    sb.exec(ns.a, `ip link set ${tap.a} address ${macText(NEW_A)}`);
+    await waitFor('show reports the new MAC', () => port(tap.a)?.mac === macText(NEW_A));
     expectOnly(await deliver(outside(), NEW_A, EXT, [child('a'), child('b'), child('c')]), ['a']);
     expectOnly(await deliver(outside(), MAC.a, EXT, [child('a'), child('b'), child('c')]), []);
     expectOnly(await deliver(child('b'), NEW_A, MAC.b, [outside(), child('a'), child('c')]), ['a']);
 
     // b's MAC set on a: the kernel would refuse it (EADDRINUSE); here it is already done, so a leaves the table.
-    sb.exec(ns.a, `ip link set ${tap.a} address ${formatMac(MAC.b)}`);
+    sb.exec(ns.a, `ip link set ${tap.a} address ${macText(MAC.b)}`);
     await waitFor('show reports a out of the table', () => port(tap.a)?.state === 'dup-mac');
     // (waited for, not read at once: the show calls above block this process, so the daemon's stderr is read late)
-    await waitFor('the duplicate is logged', () => d.stderr().includes(`child ${tap.a}: MAC ${formatMac(MAC.b)} is in use`));
+    await waitFor('the duplicate is logged', () => d.stderr().includes(`child ${tap.a}: MAC ${macText(MAC.b)} is in use`));
     expectOnly(await deliver(outside(), MAC.b, EXT, [child('a'), child('b'), child('c')]), ['b']);
     expectOnly(await deliver(child('c'), MAC.b, MAC.c, [outside(), child('a'), child('b')]), ['b']);
 
-    sb.exec(ns.a, `ip link set ${tap.a} address ${formatMac(MAC.a)}`);
-    await waitFor('show reports a up with its own MAC', () => { const v = port(tap.a); return v?.state === 'up' && v.mac === formatMac(MAC.a); });
+    sb.exec(ns.a, `ip link set ${tap.a} address ${macText(MAC.a)}`);
+    await waitFor('show reports a up with its own MAC', () => { const v = port(tap.a); return v?.state === 'up' && v.mac === macText(MAC.a); });
     expectOnly(await deliver(outside(), MAC.a, EXT, [child('a'), child('b'), child('c')]), ['a']);
     expectOnly(await deliver(outside(), MAC.b, EXT, [child('a'), child('b'), child('c')]), ['b']);
   });
@@ -235,27 +239,27 @@ describe.skipIf(!root)('daemon lifecycle (root)', () => {
   test('a child that joins a group from inside gets that group within ~1 s; one that did not, does not', async () => {
     // Before the join nobody gets the group (the daemon's child filters are exact).
     expectOnly(await deliver(outside(), GROUP, EXT, [child('a'), child('b'), child('c')]), []);
-    sb.exec(ns.a, `ip maddr add ${formatMac(GROUP)} dev ${tap.a}`);
+    sb.exec(ns.a, `ip maddr add ${macText(GROUP)} dev ${tap.a}`);
     const t0 = Date.now();
-    const a = openEndpoint('a', ns.a, tap.a);
-    const sender = openEndpoint('ext', ext, e0);
+    const a = RawSocket.open(ns.a, tap.a, 'a');
+    const sender = RawSocket.open(ext, e0, 'ext');
     let firstMs = -1;
     try {
       const tally = new Tally([a]);
       const probeRow = row++;
       for (let i = 0; i < 30 && firstMs < 0; i++) {
-        sendFrame(sender, testFrame(GROUP, EXT, probeRow, i));
+        sendFrame(sender, rowFrame(GROUP, EXT, probeRow, i));
         await sleep(100);
         tally.poll();
         if ((tally.row(probeRow).get('a')?.copies ?? 0) > 0) firstMs = Date.now() - t0;
       }
     } finally {
-      closeEndpoint(a); closeEndpoint(sender);
+      a.close(); sender.close();
     }
     expect(firstMs, 'the first group frame after the join reached the child').toBeGreaterThanOrEqual(0);
     expect(firstMs, `the join took effect after ${firstMs} ms`).toBeLessThan(1500);
     expectOnly(await deliver(outside(), GROUP, EXT, [child('a'), child('b'), child('c')]), ['a']);
-    sb.exec(ns.a, `ip maddr del ${formatMac(GROUP)} dev ${tap.a}`);
+    sb.exec(ns.a, `ip maddr del ${macText(GROUP)} dev ${tap.a}`);
   });
 
   test("a TAP moved to another namespace with `ip link set NAME netns X` keeps forwarding", async () => {

@@ -17,28 +17,32 @@
 // Each child sits in its own namespace with a 198.18.0.x address. The FDB entries are static so that the switch
 // never floods a unicast frame for a child to the outside host (a learning switch would, until it has seen the child).
 //
-// What is compared: which endpoints receive each of a set of raw 0x88b5 frame rows (50 distinct frames each, every
+// What is compared: which endpoints receive each of a set of raw test-EtherType frame rows (50 distinct frames each, every
 // receiver must see each one exactly once), UDP echo (ARP + our ping) between children and with the outside host,
 // and a bounded TCP transfer (iperf3 -n). The spec's expectation, the kernel's result and the daemon's result are
 // printed as a table; the test asserts that all three agree.
 
 import { describe, test, expect, beforeAll, afterAll } from 'vitest';
 import { execFile } from 'node:child_process';
-import { createSandbox, isRoot, type Sandbox } from './helpers/netns.js';
-import { startDaemon, udpEchoServer, ECHO, type RunningDaemon } from './helpers/daemon.js';
-import { openEndpoint, closeEndpoint, Tally, sendAndCount, sleep, type Endpoint } from './helpers/frames.js';
-import { formatMac } from '../../src/wire/ethernet.js';
+import { createSandbox, isRoot, type Sandbox } from '../../support/sandbox.js';
+import { startDaemon, type RunningDaemon } from '../../support/daemon.js';
+import { udpEchoServer } from '../../support/echo.js';
+import { ECHO_CLI } from '../../support/paths.js';
+import { macText, testMac } from '../../support/addresses.js';
+import { sleep } from '../../support/time.js';
+import { RawSocket } from '../support/raw-socket.js';
+import { Tally, sendAndCount } from '../support/counted-frames.js';
 
 const root = isRoot();
 const N = 50;
 const BCAST = 0xffff_ffff_ffff;
-const OUT = 0x02_ee_0f_00_00_01;          // the outside host's MAC
-const PARENT_MAIN = 0x02_ee_0f_00_00_10;
-const PARENT_PT = 0x02_ee_0f_00_00_20;    // the passthru child's parent: the child takes this MAC
-const E1 = 0x02_ee_0e_00_00_01;            // listed by s1
-const E2 = 0x02_ee_0e_00_00_02;            // listed by s2 (nodst)
-const E3 = 0x02_ee_0e_00_00_03;            // listed by nobody
-const UNKNOWN = 0x02_ee_0e_00_00_99;       // nobody's MAC, not in the switch's FDB: flooded
+const OUT = testMac(0x0f, 0x01);          // the outside host's MAC
+const PARENT_MAIN = testMac(0x0f, 0x10);
+const PARENT_PT = testMac(0x0f, 0x20);    // the passthru child's parent: the child takes this MAC
+const E1 = testMac(0x0e, 0x01);            // listed by s1
+const E2 = testMac(0x0e, 0x02);            // listed by s2 (nodst)
+const E3 = testMac(0x0e, 0x03);            // listed by nobody
+const UNKNOWN = testMac(0x0e, 0x99);       // nobody's MAC, not in the switch's FDB: flooded
 const OUT_IP = '198.18.0.1';
 
 type Impl = 'k' | 'u';
@@ -46,16 +50,16 @@ type ModeName = 'bridge' | 'vepa' | 'private' | 'source' | 'passthru';
 
 interface ChildDef { key: string; mode: ModeName; mac: number; ip: string; macaddr?: number[]; nodst?: boolean }
 const MAIN: readonly ChildDef[] = [
-  { key: 'b1', mode: 'bridge', mac: 0x02_ee_0a_00_00_11, ip: '198.18.0.11' },
-  { key: 'b2', mode: 'bridge', mac: 0x02_ee_0a_00_00_12, ip: '198.18.0.12' },
-  { key: 'v1', mode: 'vepa', mac: 0x02_ee_0a_00_00_21, ip: '198.18.0.21' },
-  { key: 'v2', mode: 'vepa', mac: 0x02_ee_0a_00_00_22, ip: '198.18.0.22' },
-  { key: 'r1', mode: 'private', mac: 0x02_ee_0a_00_00_31, ip: '198.18.0.31' },
-  { key: 'r2', mode: 'private', mac: 0x02_ee_0a_00_00_32, ip: '198.18.0.32' },
-  { key: 's1', mode: 'source', mac: 0x02_ee_0a_00_00_41, ip: '198.18.0.41', macaddr: [OUT, E1] },
-  { key: 's2', mode: 'source', mac: 0x02_ee_0a_00_00_42, ip: '198.18.0.42', macaddr: [E2], nodst: true },
+  { key: 'b1', mode: 'bridge', mac: testMac(0x0a, 0x11), ip: '198.18.0.11' },
+  { key: 'b2', mode: 'bridge', mac: testMac(0x0a, 0x12), ip: '198.18.0.12' },
+  { key: 'v1', mode: 'vepa', mac: testMac(0x0a, 0x21), ip: '198.18.0.21' },
+  { key: 'v2', mode: 'vepa', mac: testMac(0x0a, 0x22), ip: '198.18.0.22' },
+  { key: 'r1', mode: 'private', mac: testMac(0x0a, 0x31), ip: '198.18.0.31' },
+  { key: 'r2', mode: 'private', mac: testMac(0x0a, 0x32), ip: '198.18.0.32' },
+  { key: 's1', mode: 'source', mac: testMac(0x0a, 0x41), ip: '198.18.0.41', macaddr: [OUT, E1] },
+  { key: 's2', mode: 'source', mac: testMac(0x0a, 0x42), ip: '198.18.0.42', macaddr: [E2], nodst: true },
 ];
-const PT: ChildDef = { key: 't', mode: 'passthru', mac: 0x02_ee_0a_00_00_51 /* ignored: takes PARENT_PT */, ip: '198.18.0.51' };
+const PT: ChildDef = { key: 't', mode: 'passthru', mac: testMac(0x0a, 0x51) /* ignored: takes PARENT_PT */, ip: '198.18.0.51' };
 const macOf = (key: string): number => key === 'out' ? OUT : key === 't' ? PARENT_PT : MAIN.find((c) => c.key === key)!.mac;
 const ipOf = (key: string): string => key === 'out' ? OUT_IP : key === 't' ? PT.ip : MAIN.find((c) => c.key === key)!.ip;
 
@@ -81,7 +85,7 @@ function runIn(ns: string, argv: readonly string[], timeoutMs: number): Promise<
 
 /** Our ping (UDP echo, so ARP first): 3 probes; true when all came back. */
 async function udpProbe(fromNs: string, toIp: string): Promise<boolean> {
-  const r = await runIn(fromNs, [process.execPath, ECHO, 'ping', toIp, '7', '3', '3000'], 10_000);
+  const r = await runIn(fromNs, [process.execPath, ECHO_CLI, 'ping', toIp, '7', '3', '3000'], 10_000);
   try { return (JSON.parse(r.stdout) as { received: number }).received === 3; } catch { return false; }
 }
 
@@ -124,10 +128,10 @@ async function build(sb: Sandbox, impl: Impl): Promise<Topo> {
   const [y, q] = sb.addVeth(sw, `${i}y`, dq, `${i}q`);
   const [z, o] = sb.addVeth(sw, `${i}z`, out, `${i}o`);
   for (const port of [x, y, z]) sb.exec(sw, `ip link set ${port} master ${br}`);
-  sb.exec(out, `ip link set ${o} address ${formatMac(OUT)} && ip addr add ${OUT_IP}/24 dev ${o}`);
-  sb.exec(dp, `ip link set ${p} address ${formatMac(PARENT_MAIN)}`);
-  sb.exec(dq, `ip link set ${q} address ${formatMac(PARENT_PT)}`);
-  const fdb = (mac: number, port: string): string => `bridge fdb replace ${formatMac(mac)} dev ${port} master static`;
+  sb.exec(out, `ip link set ${o} address ${macText(OUT)} && ip addr add ${OUT_IP}/24 dev ${o}`);
+  sb.exec(dp, `ip link set ${p} address ${macText(PARENT_MAIN)}`);
+  sb.exec(dq, `ip link set ${q} address ${macText(PARENT_PT)}`);
+  const fdb = (mac: number, port: string): string => `bridge fdb replace ${macText(mac)} dev ${port} master static`;
   sb.exec(sw, [...MAIN.map((c) => fdb(c.mac, x)), fdb(PARENT_MAIN, x), fdb(PARENT_PT, y), ...[OUT, E1, E2, E3].map((m) => fdb(m, z))].join(' && '));
 
   const ns = new Map<string, string>([['out', out]]);
@@ -142,8 +146,8 @@ async function build(sb: Sandbox, impl: Impl): Promise<Topo> {
     const make = (c: ChildDef, parent: string, parentNs: string): void => {
       const n = ifname.get(c.key)!;
       const cmds = [`ip link add ${n} link ${parent} type macvlan mode ${c.mode}${c.nodst ? ' flag nodst' : ''}`];
-      if (c.mode !== 'passthru') cmds.push(`ip link set ${n} address ${formatMac(c.mac)}`);
-      for (const m of c.macaddr ?? []) cmds.push(`ip link set ${n} type macvlan macaddr add ${formatMac(m)}`);
+      if (c.mode !== 'passthru') cmds.push(`ip link set ${n} address ${macText(c.mac)}`);
+      for (const m of c.macaddr ?? []) cmds.push(`ip link set ${n} type macvlan macaddr add ${macText(m)}`);
       cmds.push(`ip link set ${n} netns ${ns.get(c.key)!}`);
       sb.exec(parentNs, cmds.join(' && '));
       sb.exec(ns.get(c.key)!, `ip link set ${n} up`);
@@ -153,8 +157,8 @@ async function build(sb: Sandbox, impl: Impl): Promise<Topo> {
   } else {
     const spec = (c: ChildDef): string[] => {
       const n = ifname.get(c.key)!;
-      let s = `${n}:${formatMac(c.mac)}:${c.mode}`;
-      if (c.macaddr) s += `:macaddr=${c.macaddr.map(formatMac).join(',')}`;
+      let s = `${n}:${macText(c.mac)}:${c.mode}`;
+      if (c.macaddr) s += `:macaddr=${c.macaddr.map(macText).join(',')}`;
       if (c.nodst) s += ':nodst';
       return ['--child', s, '--netns', `${n}=${ns.get(c.key)!}`];
     };
@@ -212,14 +216,14 @@ const fmt = (r: { exact: string[]; odd: string[] }): string => [...r.exact, ...r
 
 /** Sends the rows on one topology and returns, per row, who got every frame exactly once (and anything odd). */
 async function runRows(t: Topo, rows: readonly Row[], keys: readonly string[], rowBase: number): Promise<Map<number, { exact: string[]; odd: string[] }>> {
-  const eps = new Map<string, Endpoint>();
+  const eps = new Map<string, RawSocket>();
   try {
-    for (const k of keys) eps.set(k, openEndpoint(k, t.ns.get(k)!, t.ifname.get(k)!));
+    for (const k of keys) eps.set(k, RawSocket.open(t.ns.get(k)!, t.ifname.get(k)!, k));
     const tally = new Tally([...eps.values()]);
     await sendAndCount(tally, rows.map((r) => ({ from: eps.get(r.from)!, row: rowBase + r.id, dst: r.dst, src: r.src ?? macOf(r.from), count: N })));
     return new Map(rows.map((r) => [r.id, tally.receivers(rowBase + r.id, N)]));
   } finally {
-    for (const e of eps.values()) closeEndpoint(e);
+    for (const e of eps.values()) e.close();
   }
 }
 
@@ -324,7 +328,7 @@ describe.skipIf(!root)('daemon: every mode against the kernel macvlan (root)', (
   test('passthru children take the parent\'s MAC', () => {
     for (const t of topos) {
       const link = JSON.parse(sb.exec(t.ns.get('t')!, `ip -j link show ${t.ifname.get('t')!}`)) as Array<{ address: string; flags: string[] }>;
-      expect(link[0].address).toBe(formatMac(PARENT_PT));
+      expect(link[0].address).toBe(macText(PARENT_PT));
       expect(link[0].flags).toContain('UP');
     }
   });

@@ -3,8 +3,9 @@
 // its TAPs and exits 4. This test pins that behaviour.
 
 import { describe, test, expect, afterAll } from 'vitest';
-import { createSandbox, isRoot, type Sandbox } from './helpers/netns.js';
-import { startDaemon } from './helpers/daemon.js';
+import { createSandbox, isRoot, type Sandbox } from '../../support/sandbox.js';
+import { startDaemon } from '../../support/daemon.js';
+import { macText, testMac } from '../../support/addresses.js';
 
 describe.skipIf(!isRoot())('parent moved to another namespace (root)', () => {
   let sb: Sandbox;
@@ -18,7 +19,7 @@ describe.skipIf(!isRoot())('parent moved to another namespace (root)', () => {
     const kid = sb.addNs('kid');
     const [, p0] = sb.addVeth(ext, 'x0', dp, 'p0');
     const c1 = sb.name('c1');
-    const d = await startDaemon(sb, dp, ['--parent', p0, '--child', `${c1}:02:ee:4d:00:00:01:bridge`, '--netns', `${c1}=${kid}`]);
+    const d = await startDaemon(sb, dp, ['--parent', p0, '--child', `${c1}:${macText(testMac(0x4d, 1))}:bridge`, '--netns', `${c1}=${kid}`]);
     expect(sb.run(kid, ['ip', '-o', 'link'])).toContain(`${c1}:`);
     sb.run(dp, ['ip', 'link', 'set', p0, 'netns', away]);
     const r = await Promise.race([d.exited, new Promise<null>((res) => setTimeout(() => res(null), 10_000))]);

@@ -8,14 +8,20 @@
 
 import { describe, test, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync } from 'node:fs';
-import { createSandbox, isRoot, type Sandbox } from './helpers/netns.js';
-import { startDaemon, udpEchoServer, udpPing, CLI, type RunningDaemon } from './helpers/daemon.js';
-import { makeLab, runDaemon, macText, type Lab, type Kid } from './helpers/lab.js';
-import {
-  startReceiver, sendFlow, startStream, got, dups, sleep, until, rawFrame, RawPort, type Receiver,
-} from './helpers/traffic.js';
+import { createSandbox, isRoot, type Sandbox } from '../../support/sandbox.js';
+import { startDaemon, type RunningDaemon } from '../../support/daemon.js';
+import { udpEchoServer, udpPing } from '../../support/echo.js';
+import { CLI } from '../../support/paths.js';
+import { macText } from '../../support/addresses.js';
+import { sleep, until } from '../../support/time.js';
+import { makeLab, type Lab, type Kid } from '../support/lab.js';
+import { RawSocket } from '../support/raw-socket.js';
+import { isNumberedFrame, numberedFrame, numberOf } from '../support/frames.js';
+import { startReceiver, sendFlow, startStream, got, dups, type Receiver } from '../support/udp-flows.js';
 
 const root = isRoot();
+/** the numbered test frames among what a socket receives */
+const numbered = (b: Uint8Array, len: number): boolean => isNumberedFrame(b, 0, len);
 const PORT = 9000;
 
 interface PortView { name: string; mode: string; state: string; mtu: number; counters: Record<string, number> }
@@ -55,14 +61,14 @@ describe.skipIf(!root)('faults (root)', () => {
     // ip link lets the child's own MTU go above the parent's (a TAP allows it); the daemon bounds it by the parent's.
     sb.run(c1.ns, ['ip', 'link', 'set', c1.name, 'mtu', '9000']);
     await sleep(300);
-    const from = new RawPort(c1.ns, c1.name), at2 = new RawPort(c2.ns, c2.name);
+    const from = RawSocket.open(c1.ns, c1.name), at2 = RawSocket.open(c2.ns, c2.name);
     try {
       const before = port(c1.name).counters;
       // MTU 1500 + 18: the largest frame that passes. One byte more, and a jumbo frame, are dropped (no GSO).
       const sizes = [1518, 1519, 2000, 9014, 1000];  // 9014: the most a packet socket sends at MTU 9000
-      for (const [i, len] of sizes.entries()) expect(from.send(rawFrame(c2.mac, c1.mac, len, 100 + i))).toBe(len);
-      const seen = at2.collect(3, 3000);
-      expect(seen.map((f) => [f.length, new DataView(f.buffer).getUint32(14)])).toEqual([[1518, 100], [1000, 104]]);
+      for (const [i, len] of sizes.entries()) expect(from.send(numberedFrame(c2.mac, c1.mac, len, 100 + i))).toBe(len);
+      const seen = at2.collect(3, 3000, numbered);
+      expect(seen.map((f) => [f.length, numberOf(f)])).toEqual([[1518, 100], [1000, 104]]);
       const after = port(c1.name).counters;
       expect(after.drop_oversize - before.drop_oversize).toBe(3);
       expect(after.tx_dropped - before.tx_dropped).toBe(3);
@@ -78,21 +84,21 @@ describe.skipIf(!root)('faults (root)', () => {
   test('all-zero and group source MACs are forwarded as the kernel forwards them: the source is never checked', () => {
     const ZERO = 0, GROUP = 0x01_00_5e_00_00_01, BCAST = 0xffff_ffff_ffff;
     const ports = {
-      c1: new RawPort(c1.ns, c1.name), c2: new RawPort(c2.ns, c2.name), c3: new RawPort(c3.ns, c3.name), ext: new RawPort(lab.ext, lab.e0),
+      c1: RawSocket.open(c1.ns, c1.name), c2: RawSocket.open(c2.ns, c2.name), c3: RawSocket.open(c3.ns, c3.name), ext: RawSocket.open(lab.ext, lab.e0),
     };
-    const tagOf = (f: Uint8Array): number => new DataView(f.buffer).getUint32(14);
+    const tagOf = (f: Uint8Array): number => numberOf(f);
     const srcOf = (f: Uint8Array): string => macText(Array.from(f.subarray(6, 12)).reduce((m, b) => m * 256 + b, 0));
     try {
       let tag = 200;
       for (const src of [ZERO, GROUP]) {
         // child → bridge sibling (X2), child → outside (X4: the source goes out unchanged), outside → child (U1)
         const a = tag++, b = tag++, c = tag++, e = tag++;
-        ports.c1.send(rawFrame(c2.mac, src, 100, a));
-        ports.c1.send(rawFrame(lab.extMac, src, 100, b));
-        ports.ext.send(rawFrame(c3.mac, src, 100, c));
+        ports.c1.send(numberedFrame(c2.mac, src, 100, a));
+        ports.c1.send(numberedFrame(lab.extMac, src, 100, b));
+        ports.ext.send(numberedFrame(c3.mac, src, 100, c));
         // a broadcast from a bridge child: local flood to the bridge siblings (X1), then the wire
-        ports.c1.send(rawFrame(BCAST, src, 100, e));
-        const at2 = ports.c2.collect(2, 3000), at3 = ports.c3.collect(2, 3000), atExt = ports.ext.collect(2, 3000);
+        ports.c1.send(numberedFrame(BCAST, src, 100, e));
+        const at2 = ports.c2.collect(2, 3000, numbered), at3 = ports.c3.collect(2, 3000, numbered), atExt = ports.ext.collect(2, 3000, numbered);
         // Frames from two different senders (c from outside, e from c1) have no order between them, in the kernel too.
         const sorted = (fs: Uint8Array[]): number[] => fs.map(tagOf).sort((x, y) => x - y);
         expect(sorted(at2), `src ${macText(src)}`).toEqual([a, e]);
@@ -100,11 +106,11 @@ describe.skipIf(!root)('faults (root)', () => {
         expect(sorted(atExt), `src ${macText(src)}`).toEqual([b, e]);
         for (const f of [...at2, ...at3, ...atExt]) expect(srcOf(f)).toBe(macText(src));
         // the sender never gets its own broadcast back
-        expect(ports.c1.collect(1, 200)).toEqual([]);
+        expect(ports.c1.collect(1, 200, numbered)).toEqual([]);
       }
       // a broadcast from outside with an all-zero source: flooded to every child (G1)
-      ports.ext.send(rawFrame(BCAST, ZERO, 100, 999));
-      for (const p of [ports.c1, ports.c2, ports.c3]) expect(p.collect(1, 3000).map(tagOf)).toEqual([999]);
+      ports.ext.send(numberedFrame(BCAST, ZERO, 100, 999));
+      for (const p of [ports.c1, ports.c2, ports.c3]) expect(p.collect(1, 3000, numbered).map(tagOf)).toEqual([999]);
     } finally {
       for (const p of Object.values(ports)) p.close();
     }
@@ -203,13 +209,13 @@ describe.skipIf(!root)('faults (root)', () => {
     const [k1, k2] = lk.kids;
     const control = `/run/umacvlan-test/${sb.prefix}-k.sock`;
     const args = ['--parent', lk.p0, '--control', control, ...lk.childArgs()];
-    const first = await runDaemon(sb, lk.dp, args);
+    const first = await startDaemon(sb, lk.dp, args, { ownControl: false });
     first.proc.kill('SIGKILL');
     await first.exited;
     expect(existsSync(control)).toBe(true);  // stale: nobody removed it
     expect(await until(() => tapsGone(lk), 5000)).toBe(true);  // the kernel removes a TAP with its last fd
 
-    const second = await runDaemon(sb, lk.dp, args);
+    const second = await startDaemon(sb, lk.dp, args, { ownControl: false });
     try {
       for (const k of lk.kids) lk.configure(k);
       udpEchoServer(sb, k2.ns, k2.ip, 30);
@@ -234,7 +240,7 @@ describe.skipIf(!root)('faults (root)', () => {
 
     // the same parent with the default control path (named for the namespace and the parent)
     const byParent = ['--parent', lk.p0, ...lk.childArgs()];
-    const a = await runDaemon(sb, lk.dp, byParent);
+    const a = await startDaemon(sb, lk.dp, byParent, { ownControl: false });
     try {
       const b = sb.spawn(lk.dp, [process.execPath, CLI, 'run', ...byParent]);
       const rb = await sb.wait(b, 20_000);

@@ -6,12 +6,14 @@
 // The relay loop below is a hub written for this test (every frame to every other port): the daemon comes later.
 
 import { describe, test, expect, beforeAll, afterAll } from 'vitest';
-import { createSandbox, isRoot, type Sandbox } from './helpers/netns.js';
+import { createSandbox, isRoot, type Sandbox } from '../../support/sandbox.js';
+import { ADDON } from '../../support/paths.js';
+import { macText, testMac } from '../../support/addresses.js';
+import { RawSocket } from '../support/raw-socket.js';
+import { sleep } from '../../support/time.js';
+import { isNumberedFrame as isTest, numberedFrame as frame, numberOf as seqOf } from '../support/frames.js';
 import { openEngine, Region, type Engine } from '../../src/io/engine.js';
 import { PortIo, type RxBatch, type TxList } from '../../src/io/contract.js';
-import { loadAddon } from '../../src/io/native.js';
-import { loadTestAddon } from '../support/test-addon.js';
-import { withNetns } from '../../src/io/netns.js';
 import { openTap, closeTap, type Tap } from '../../src/io/tap.js';
 import { IfaceError } from '../../src/io/errors.js';
 import { moveLink, dumpLinks, LinkWatcher } from '../../src/io/rtnetlink.js';
@@ -19,12 +21,9 @@ import { setUp, ifindex, linkInfo } from '../../src/io/link.js';
 import { readDevMcast } from '../../src/io/dev-mcast.js';
 import { sdNotify } from '../../src/io/notify.js';
 import { execFileSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 const root = isRoot();
-const EXPERIMENTAL = 0x88b5;  // IEEE local experimental ethertype: nothing else in the sandbox sends it
-const MAC_EXT = 0x02_00_5e_00_00_01, MAC_T1 = 0x02_00_5e_00_00_11, MAC_C1 = 0x02_00_5e_00_00_21, MAC_C2 = 0x02_00_5e_00_00_31;
+const MAC_EXT = testMac(0x5e, 0x01), MAC_T1 = testMac(0x5e, 0x11), MAC_C1 = testMac(0x5e, 0x21), MAC_C2 = testMac(0x5e, 0x31);
 const BATCH = 256;
 const VNET = 10;
 
@@ -34,38 +33,14 @@ function rxBatch(n: number): RxBatch {
 function txList(n: number): TxList {
   return { count: 0, port: new Int16Array(n), region: new Uint8Array(n), at: new Uint32Array(n), len: new Uint32Array(n), result: new Int32Array(n) };
 }
-function putMac(b: Uint8Array, at: number, mac: number): void {
-  for (let i = 5, v = mac; i >= 0; i--, v = Math.floor(v / 256)) b[at + i] = v % 256;
-}
-/** dst, src, [802.1Q tci], ethertype 0x88b5, then a 32-bit sequence number and a byte pattern. */
-function frame(dst: number, src: number, len: number, seq: number, vlanTci = -1): Uint8Array {
-  const f = new Uint8Array(len);
-  putMac(f, 0, dst); putMac(f, 6, src);
-  let o = 12;
-  if (vlanTci >= 0) { f[o++] = 0x81; f[o++] = 0x00; f[o++] = vlanTci >> 8; f[o++] = vlanTci & 0xff; }
-  f[o++] = EXPERIMENTAL >> 8; f[o++] = EXPERIMENTAL & 0xff;
-  new DataView(f.buffer).setUint32(o, seq); o += 4;
-  for (; o < len; o++) f[o] = (o * 7 + seq) & 0xff;
-  return f;
-}
-const isTest = (b: Uint8Array, at: number, len: number): boolean => {
-  if (len < 18) return false;
-  const t = (b[at + 12] << 8) | b[at + 13];
-  return t === EXPERIMENTAL || (t === 0x8100 && ((b[at + 16] << 8) | b[at + 17]) === EXPERIMENTAL);
-};
-const seqOf = (b: Uint8Array, at: number): number =>
-  new DataView(b.buffer, b.byteOffset).getUint32(at + (b[at + 12] === 0x81 ? 18 : 14));
-
 describe.skipIf(!root)('native I/O (root)', () => {
   let sb: Sandbox;
   let ext: string, dp: string, c1: string, c2: string, e0: string, p0: string;
   let eng: Engine;
-  let extSock = -1;           // raw socket on e0 (outside host)
+  let extSock: RawSocket | null = null;  // raw socket on e0 (outside host)
   const rx = rxBatch(BATCH);
   const tx = txList(4096);
   const taps: Tap[] = [];
-  const addon = root ? loadAddon() : (null as never);
-  const testAddon = root ? loadTestAddon() : (null as never);  // AF_PACKET sockets to inject and capture
 
   /** Polls until `want` matching frames arrived (or timeoutMs), calling fn on each one. */
   function collect(want: number, timeoutMs: number, fn: (port: number, b: Uint8Array, at: number, len: number) => void): number {
@@ -97,39 +72,31 @@ describe.skipIf(!root)('native I/O (root)', () => {
     eng.send(tx);
     return tx.result.slice(0, tx.count);
   }
-  function recvOn(fd: number, timeoutMs: number): Uint8Array | null {
-    const buf = new Uint8Array(70000);
-    const end = Date.now() + timeoutMs;
-    while (Date.now() < end) {
-      const n = testAddon.packetRecv(fd, buf, 50);
-      if (n === -11) continue;
-      expect(n).toBeGreaterThan(0);
-      if (isTest(buf, 0, n)) return buf.slice(0, n);
-    }
-    return null;
+  /** The first test frame the socket receives within timeoutMs (null: none); a socket error fails the test. */
+  function recvOn(sock: RawSocket, timeoutMs: number): Uint8Array | null {
+    return sock.collect(1, timeoutMs, (b, n) => isTest(b, 0, n))[0] ?? null;
   }
 
   beforeAll(() => {
     sb = createSandbox('umi');
     ext = sb.addNs('ext'); dp = sb.addNs('dp'); c1 = sb.addNs('c1'); c2 = sb.addNs('c2');
     [e0, p0] = sb.addVeth(ext, 'e0', dp, 'p0');
-    sb.run(ext, ['ip', 'link', 'set', e0, 'address', '02:00:5e:00:00:01']);
+    sb.run(ext, ['ip', 'link', 'set', e0, 'address', macText(MAC_EXT)]);
     eng = openEngine({ parent: p0, netns: dp, batch: BATCH, ringFrames: 1100 });
     eng.membership('promisc', true);
-    extSock = withNetns(ext, (ns) => testAddon.packetOpen(ns, e0));
-    expect(extSock).toBeGreaterThan(0);
+    extSock = RawSocket.open(ext, e0);
   });
   afterAll(() => {
     try { eng?.close(); } catch { /* reported by the tests */ }
     for (const t of taps) closeTap(t);
-    if (extSock > 0) addon.closeFd(extSock);
+    extSock?.close();
     sb?.cleanup();
   });
 
   test('a frame injected at the far end of the parent arrives byte-for-byte with its length', () => {
     for (const len of [60, 1514]) {
       const f = frame(MAC_T1, MAC_EXT, len, len);
-      expect(testAddon.packetSend(extSock, f)).toBe(len);
+      expect(extSock!.send(f)).toBe(len);
       let seen: Uint8Array | null = null;
       collect(1, 2000, (port, b, at, l) => { expect(port).toBe(0); seen = b.slice(at, at + l); });
       expect(seen).toEqual(f);
@@ -139,7 +106,7 @@ describe.skipIf(!root)('native I/O (root)', () => {
 
   test('1,000 distinct frames injected back-to-back all arrive, in order', () => {
     const N = 1000;
-    for (let i = 0; i < N; i++) expect(testAddon.packetSend(extSock, frame(MAC_T1, MAC_EXT, 64 + (i % 200), 10_000 + i))).toBeGreaterThan(0);
+    for (let i = 0; i < N; i++) expect(extSock!.send(frame(MAC_T1, MAC_EXT, 64 + (i % 200), 10_000 + i))).toBeGreaterThan(0);
     const seqs: number[] = [];
     collect(N, 5000, (_p, b, at, len) => { seqs.push(seqOf(b, at)); expect(len).toBe(64 + (seqs.length - 1) % 200); });
     expect(seqs.length).toBe(N);
@@ -150,7 +117,7 @@ describe.skipIf(!root)('native I/O (root)', () => {
   test('frames beyond the ring\'s room, sent while nobody polls, are counted as ring drops; the ring then works on', () => {
     const before = eng.stats();
     const N = 3000;  // the ring holds 1100
-    for (let i = 0; i < N; i++) expect(testAddon.packetSend(extSock, frame(MAC_T1, MAC_EXT, 64, 30_000 + i))).toBeGreaterThan(0);
+    for (let i = 0; i < N; i++) expect(extSock!.send(frame(MAC_T1, MAC_EXT, 64, 30_000 + i))).toBeGreaterThan(0);
     let got = 0;
     for (let quiet = 0; quiet < 5;) {  // drain: until nothing has come for five polls
       const n = collect(N, 40, () => {});
@@ -163,7 +130,7 @@ describe.skipIf(!root)('native I/O (root)', () => {
     expect(got + after.ringDrops - before.ringDrops).toBeLessThanOrEqual(N);  // what was neither read nor dropped died before the ring
     expect(after.ringTruncated).toBe(before.ringTruncated);
     const f = frame(MAC_T1, MAC_EXT, 100, 39_999);
-    expect(testAddon.packetSend(extSock, f)).toBe(100);
+    expect(extSock!.send(f)).toBe(100);
     let seen: Uint8Array | null = null;
     collect(1, 2000, (_p, b, at, len) => { seen = b.slice(at, at + len); });
     expect(seen).toEqual(f);
@@ -173,28 +140,28 @@ describe.skipIf(!root)('native I/O (root)', () => {
     const t1 = openTap(sb.name('t1'), { netns: dp, mac: MAC_T1, mtu: 1500 });
     taps.push(t1);
     eng.attachTap(1, t1.fd);
-    const cap = withNetns(dp, (ns) => testAddon.packetOpen(ns, t1.name));
+    const cap = RawSocket.open(dp, t1.name);
     try {
       const toChild = frame(MAC_T1, MAC_EXT, 300, 1);
       expect(Array.from(sendScratch([{ port: 1, bytes: toChild }]))).toEqual([300]);
       expect(recvOn(cap, 2000)).toEqual(toChild);
 
       const fromChild = frame(MAC_EXT, MAC_T1, 200, 2);
-      expect(testAddon.packetSend(cap, fromChild)).toBe(200);
+      expect(cap.send(fromChild)).toBe(200);
       let seen: Uint8Array | null = null;
       collect(1, 2000, (port, b, at, len) => { expect(port).toBe(1); seen = b.slice(at, at + len); });
       expect(seen).toEqual(fromChild);
     } finally {
-      addon.closeFd(cap);
+      cap.close();
     }
   });
 
   test('an 802.1Q-tagged frame crosses with its tag, both ways (no 8021q module: tags crafted raw)', () => {
     const t1 = taps[0];
-    const cap = withNetns(dp, (ns) => testAddon.packetOpen(ns, t1.name));
+    const cap = RawSocket.open(dp, t1.name);
     try {
       const tagged = frame(MAC_T1, MAC_EXT, 120, 3, 0x2064);  // PCP 1, VID 100
-      expect(testAddon.packetSend(extSock, tagged)).toBe(120);
+      expect(extSock!.send(tagged)).toBe(120);
       let seen: Uint8Array | null = null;
       let at0 = 0, region0 = 0, len0 = 0;
       collect(1, 2000, (port, b, at, len) => { seen = b.slice(at, at + len); at0 = at; len0 = len; region0 = 0; expect(port).toBe(0); });
@@ -205,7 +172,7 @@ describe.skipIf(!root)('native I/O (root)', () => {
       expect(recvOn(cap, 2000)).toEqual(tagged);
 
       const up = frame(MAC_EXT, MAC_T1, 130, 4, 0x0007);
-      expect(testAddon.packetSend(cap, up)).toBe(130);
+      expect(cap.send(up)).toBe(130);
       let fromTap: Uint8Array | null = null;
       collect(1, 2000, (port, b, at, len) => {
         expect(port).toBe(1); fromTap = b.slice(at, at + len);
@@ -213,9 +180,9 @@ describe.skipIf(!root)('native I/O (root)', () => {
         expect(eng.send(tx)).toBe(1);
       });
       expect(fromTap).toEqual(up);
-      expect(recvOn(extSock, 2000)).toEqual(up);
+      expect(recvOn(extSock!, 2000)).toEqual(up);
     } finally {
-      addon.closeFd(cap);
+      cap.close();
     }
   });
 
@@ -223,11 +190,11 @@ describe.skipIf(!root)('native I/O (root)', () => {
     // A pool of 64 slots: the multishot read runs dry (ENOBUFS) several times and must be re-armed at once.
     const small = openEngine({ parent: p0, netns: dp, batch: 32, tapBuffers: 64, ringFrames: 16 });
     const t4 = openTap(sb.name('t4'), { netns: dp, mac: MAC_T1 + 4 });
-    const cap = withNetns(dp, (ns) => testAddon.packetOpen(ns, t4.name));
+    const cap = RawSocket.open(dp, t4.name);
     try {
       small.attachTap(4, t4.fd);
       const N = 300;
-      for (let i = 0; i < N; i++) expect(testAddon.packetSend(cap, frame(MAC_EXT, MAC_T1 + 4, 100, 20_000 + i))).toBe(100);
+      for (let i = 0; i < N; i++) expect(cap.send(frame(MAC_EXT, MAC_T1 + 4, 100, 20_000 + i))).toBe(100);
       const r = rxBatch(32);
       const seqs: number[] = [];
       const t0 = Date.now();
@@ -241,7 +208,7 @@ describe.skipIf(!root)('native I/O (root)', () => {
       expect(seqs).toEqual(Array.from({ length: N }, (_, i) => 20_000 + i));
       expect(Date.now() - t0).toBeLessThan(900);  // not one 1 s timeout was waited out
       // detached, then closed: the TAP is gone at once (the cancelled read no longer holds its file)
-      addon.closeFd(cap);
+      cap.close();
       small.detachTap(4);
       closeTap(t4);
       expect(() => ifindex(t4.name, { netns: dp })).toThrow(expect.objectContaining({ code: 'ENODEV' }));
@@ -263,20 +230,20 @@ describe.skipIf(!root)('native I/O (root)', () => {
     expect(r[2]).toBe(-90);  // EMSGSIZE
     expect(r[3]).toBe(100);
     expect(r[4]).toBe(-6);   // ENXIO
-    expect(recvOn(extSock, 2000)).toEqual(frame(MAC_EXT, MAC_T1, 100, 6));
+    expect(recvOn(extSock!, 2000)).toEqual(frame(MAC_EXT, MAC_T1, 100, 6));
   });
 
   test('frames others transmit on the parent (as the host stack does) stay out of rx: PACKET_IGNORE_OUTGOING', () => {
-    const host = withNetns(dp, (ns) => testAddon.packetOpen(ns, p0));
+    const host = RawSocket.open(dp, p0);
     try {
       const f = frame(MAC_EXT, MAC_T1, 90, 12);
       const skipped = eng.stats().skipped;
-      expect(testAddon.packetSend(host, f)).toBe(90);
-      expect(recvOn(extSock, 2000)).toEqual(f);  // it did leave
+      expect(host.send(f)).toBe(90);
+      expect(recvOn(extSock!, 2000)).toEqual(f);  // it did leave
       expect(collect(1, 300, () => undefined)).toBe(0);
       expect(eng.stats().skipped).toBe(skipped);  // the kernel kept it out; the engine's own check never saw it
     } finally {
-      addon.closeFd(host);
+      host.close();
     }
   });
 
@@ -334,7 +301,7 @@ describe.skipIf(!root)('native I/O (root)', () => {
     };
     const iperf = async (serverNs: string, serverIp: string, clientNs: string, reverse: boolean) => {
       const srv = sb.spawn(serverNs, ['iperf3', '-s', '-1', '-B', serverIp]);
-      await relayWhile(new Promise((r) => setTimeout(r, 300)));
+      await relayWhile(sleep(300));
       const cli = sb.spawn(clientNs, ['iperf3', '-c', serverIp, '-t', '2', '-J', ...(reverse ? ['-R'] : [])]);
       const done = sb.wait(cli, 15_000);
       await relayWhile(done);
@@ -438,7 +405,7 @@ describe.skipIf(!root)('native I/O (root)', () => {
     const f = frame(MAC_T1, MAC_EXT, 80, 13);
     let seen: Uint8Array | null = null;
     for (let i = 0; i < 20 && seen === null; i++) {  // the veth needs a moment to get its carrier back
-      expect(testAddon.packetSend(extSock, f)).toBe(80);
+      expect(extSock!.send(f)).toBe(80);
       collect(1, 100, (_p, b, at, len) => { seen = b.slice(at, at + len); });
     }
     expect(seen).toEqual(f);
@@ -447,7 +414,7 @@ describe.skipIf(!root)('native I/O (root)', () => {
 
   test('without privileges, creating a TAP or opening the parent answers EPERM (no crash)', () => {
     // A child process that drops to nobody first: setuid is process-wide, so not in the test process itself.
-    const addonPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'Release', 'umacvlan.node');
+    const addonPath = ADDON;
     const out = execFileSync(process.execPath, ['-e', `
       process.setgid(65534); process.setuid(65534);
       const a = require(${JSON.stringify(addonPath)});

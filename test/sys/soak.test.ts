@@ -9,10 +9,11 @@
 
 import { describe, test, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { createSandbox, isRoot, type Sandbox } from './helpers/netns.js';
-import { startDaemon, type RunningDaemon } from './helpers/daemon.js';
-import { makeLab, type Lab } from './helpers/lab.js';
-import { startReceiver, startStream, got, dups, sleep, until, type Receiver } from './helpers/traffic.js';
+import { createSandbox, isRoot, type Sandbox } from '../../support/sandbox.js';
+import { startDaemon, type RunningDaemon } from '../../support/daemon.js';
+import { sleep, until } from '../../support/time.js';
+import { makeLab, type Lab } from '../support/lab.js';
+import { startReceiver, startStream, got, dups, type Receiver } from '../support/udp-flows.js';
 import { request } from '../../src/control/server.js';
 
 const root = isRoot();

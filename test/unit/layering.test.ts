@@ -2,27 +2,14 @@
 // only src/core and src/wire; neither touches node:*, fs, packages, Buffer or process. Both may import the error
 // catalog (src/errors/catalog.ts), a leaf that imports nothing at all, so that a refusal anywhere names its code.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { specifiers, tsFiles } from '../support/imports.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SRC = join(ROOT, 'src');
-
-/** Every module specifier a TS source names: static imports and re-exports, import(), require(). */
-export function specifiers(source: string): string[] {
-  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
-  const out: string[] = [];
-  const patterns = [
-    /\b(?:import|export)\s[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g,
-    /\bimport\s*['"]([^'"]+)['"]/g,
-    /\bimport\s*\(\s*['"`]([^'"`]+)['"`]\s*\)/g,
-    /\brequire\s*\(\s*['"`]([^'"`]+)['"`]\s*\)/g,
-  ];
-  for (const re of patterns) for (const mt of code.matchAll(re)) out.push(mt[1]);
-  return out;
-}
 
 /** Modules under src/ that every room may import: leaves that import nothing (checked below). */
 export const LEAVES: readonly string[] = ['errors/catalog.js'];
@@ -50,13 +37,6 @@ export function globalUse(source: string): string[] {
   if (/\bprocess\s*\./.test(code)) out.push('process');
   if (/\b__dirname\b|\b__filename\b/.test(code)) out.push('__dirname');
   return out;
-}
-
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
-    const p = join(dir, d.name);
-    return d.isDirectory() ? tsFiles(p) : p.endsWith('.ts') ? [p] : [];
-  });
 }
 
 const ROOMS: Array<[string, readonly string[]]> = [['wire', ['wire']], ['core', ['core', 'wire']]];

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { checkBpf, Op, runBpf, toProgram } from '../../../src/capture/bpf.js';
-import { arp, BCAST, eth, icmpEcho, ipv4, ipv6, mac, tcp, udp, v6, vlanEth } from './frames.js';
+import { arp, BCAST, eth, icmpEcho, ipv4, ipv6, mac, tcp, udp, v6, vlanEth } from '../../support/packets.js';
 
 type Insn = [code: number, jt: number, jf: number, k: number];
 const asm = (...insns: Insn[]): Int32Array => toProgram(insns.flat()).p;

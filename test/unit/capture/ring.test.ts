@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { buildSync } from 'esbuild';
 import fc from 'fast-check';
 import { CaptureRing, ringLayout, type CaptureSink } from '../../../src/capture/ring.js';
 import { Dir } from '../../../src/core/direction.js';
 import { Op } from '../../../src/capture/bpf.js';
+import { transpileTree } from '../../support/transpile.js';
 
 interface Rec { port: number; dir: number; data: number[]; capLen: number; origLen: number; tsNs: number }
 
@@ -291,10 +291,9 @@ describe('capture ring', () => {
     const r = CaptureRing.create({ bytes: 1 << 16, snaplen: 256, maxPorts: 2 });
     r.setPorts(null);
     const N = 200_000;
-    // vitest's transform does not reach into worker threads: bundle the ring for the worker with esbuild
+    // vitest's transform does not reach into worker threads: the worker loads the ring transpiled to JavaScript
     const dir = mkdtempSync(join(tmpdir(), 'umc-ring-'));
-    const ringJs = join(dir, 'ring.mjs');
-    buildSync({ entryPoints: [fileURLToPath(new URL('../../../src/capture/ring.ts', import.meta.url))], bundle: true, format: 'esm', outfile: ringJs, logLevel: 'silent' });
+    const ringJs = transpileTree(fileURLToPath(new URL('../../../src/capture/ring.ts', import.meta.url)), dir);
     const w = new Worker(`
       const { workerData, parentPort } = require('node:worker_threads');
       import(workerData.ringJs).then(({ CaptureRing }) => {

@@ -11,6 +11,7 @@ import { CaptureError } from '../../../src/capture/errors.js';
 import { Dir } from '../../../src/core/direction.js';
 import { Op } from '../../../src/capture/bpf.js';
 import { readPcap, readPcapng } from './read-capture.js';
+import { sleep } from '../../../support/time.js';
 
 let dir: string;
 beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'umc-writer-')); });
@@ -25,7 +26,7 @@ async function handled(w: CaptureWriter, n: number): Promise<void> {
   const until = Date.now() + 10_000;
   while (w.stats().framesWritten + w.stats().framesLostWriting < n) {
     if (Date.now() > until) throw new Error(`the writer did not get to ${n} frames`);
-    await new Promise((r) => setTimeout(r, 2));
+    await sleep(2);
   }
 }
 
@@ -177,7 +178,7 @@ describe('rotation', () => {
     w.setPort(1, 'c1');
     const N = 200; // 200 × ~450 bytes ≈ 90 kB: nine files' worth, three kept
     for (let i = 0; i < N; i++) {
-      while (!ring.offer(i % 2, Dir.IN, frame(400, i), 0, 400, T0 + i)) await new Promise((r) => setTimeout(r, 1));
+      while (!ring.offer(i % 2, Dir.IN, frame(400, i), 0, 400, T0 + i)) await sleep(1);
     }
     const st = await w.close();
     expect(st.filesOpened).toBeGreaterThanOrEqual(9);
@@ -260,7 +261,7 @@ describe('errors', () => {
     await handled(w, 1);
     ring.offer(0, Dir.IN, frame(60, 2), 0, 60, T0);
     new Uint32Array(ring.sab, ringLayout(8).data)[88 / 4] = 3; // the second record's size word (after 24 + 60 → 88 bytes): garbage
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     await w.close();
     expect(errors.map((e) => e.message)).toEqual([`capture ${join(dir, 'z.pcapng')} stopped: capture ring: bad record size 3 at 88`]);
     expect(readPcapng(readFileSync(join(dir, 'z.pcapng'))).packets).toHaveLength(1);

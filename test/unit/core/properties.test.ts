@@ -16,6 +16,7 @@ import {
 } from './reference-model.js';
 import type { ModeName, RefChild, RefModel, RefVerdict } from './reference-model.js';
 import { REF_BROADCAST, getMac, macText, putMac, refIsGroup } from './ref-frames.js';
+import { TEST_ETHERTYPE } from '../../../support/addresses.js';
 
 const MAX_CHILDREN = 16;
 const RUNS = 1000;
@@ -102,7 +103,7 @@ const frameArb = fc.record({
   len: fc.oneof(fc.constantFrom(...EDGE_LENGTHS), fc.integer({ min: 0, max: 1600 }), fc.integer({ min: 14, max: 128 })),
   dst: macPickArb,
   src: macPickArb,
-  type: fc.oneof(fc.constantFrom(0x0800, 0x8808, 0x8100, 0x88b5, 0x86dd), fc.integer({ min: 0, max: 0xffff }), fc.constant(-1)),
+  type: fc.oneof(fc.constantFrom(0x0800, 0x8808, 0x8100, TEST_ETHERTYPE, 0x86dd), fc.integer({ min: 0, max: 0xffff }), fc.constant(-1)),
   gso: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   at: fc.integer({ min: 0, max: 9 }),
   from: fc.nat(),

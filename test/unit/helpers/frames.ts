@@ -1,7 +1,9 @@
 // Test helpers: frames as bytes, the spec's topologies (cases.md T0, TS, TP) as PortTables, and a decision
 // rendered as names so a test reads like a row of the spec.
 
-import { BROADCAST, ETH, parseMac, writeMac } from '../../../src/wire/ethernet.js';
+import { BROADCAST, parseMac } from '../../../src/wire/ethernet.js';
+import { TEST_ETHERTYPE } from '../../../support/addresses.js';
+import { ethFrame } from '../../support/frames.js';
 import { DROP_NAMES, Egress, Flag, Mode, PARENT } from '../../../src/core/constants.js';
 import type { ModeBit } from '../../../src/core/constants.js';
 import { PortTable } from '../../../src/core/port-table.js';
@@ -18,7 +20,7 @@ export const BCAST = BROADCAST;
 /** cases.md: E, UNK, the test EtherType */
 export const E = m('02:ee:00:00:00:01');
 export const UNK = m('02:ee:00:00:00:99');
-export const ET_TEST = 0x88b5;
+export const ET_TEST = TEST_ETHERTYPE;
 
 export interface FrameSpec {
   dst: number;
@@ -30,19 +32,12 @@ export interface FrameSpec {
   vid?: number;
 }
 
-/** Builds a frame's bytes. `at` > 0 puts it at an offset inside a larger buffer (filled with 0xee before). */
+/** Builds a frame's bytes (body zero). `at` > 0 puts it at an offset inside a larger buffer (filled with 0xee before). */
 export function frame(s: FrameSpec, at = 0): Uint8Array {
-  const len = s.len ?? 100;
-  const b = new Uint8Array(at + Math.max(len, 0)).fill(0xee, 0, at);
-  if (len >= 6) writeMac(b, at + ETH.DST, s.dst);
-  if (len >= 12) writeMac(b, at + ETH.SRC, s.src);
-  const type = s.type ?? ET_TEST;
-  let o = at + ETH.TYPE;
-  if (s.vid !== undefined && len >= 18) {
-    b[o] = 0x81; b[o + 1] = 0x00; b[o + 2] = (s.vid >>> 8) & 0x0f; b[o + 3] = s.vid & 0xff;
-    o += 4;
-  }
-  if (len >= o - at + 2) { b[o] = type >>> 8; b[o + 1] = type & 0xff; }
+  const f = ethFrame({ dst: s.dst, src: s.src, type: s.type, tci: s.vid === undefined ? undefined : s.vid & 0x0fff, len: Math.max(s.len ?? 100, 0) });
+  if (at === 0) return f;
+  const b = new Uint8Array(at + f.length).fill(0xee, 0, at);
+  b.set(f, at);
   return b;
 }
 

@@ -5,9 +5,8 @@
 //   ext: e0 198.18.0.1 ──veth── p0 (parent, in dp)     umacvlan run --parent p0 --child c1:…:bridge --netns c1=NS …
 //   child k: TAP named sb.name(short) in its own namespace, 198.18.0.(10 + k)
 
-import type { ChildProcess } from 'node:child_process';
-import { CLI } from './daemon.js';
-import type { Sandbox } from './netns.js';
+import { macText, testIp, testMac } from '../../support/addresses.js';
+import type { Sandbox } from '../../support/sandbox.js';
 
 export interface Kid {
   /** child and TAP name (sandbox prefix + short) */
@@ -47,11 +46,10 @@ export interface Lab {
   observeWire(kids: readonly Kid[]): string[];
 }
 
-export const macText = (m: number): string =>
-  Array.from({ length: 6 }, (_, i) => Math.floor(m / 256 ** (5 - i)) % 256).map((b) => b.toString(16).padStart(2, '0')).join(':');
-
-const KID_MAC_BASE = 0x02_00_5e_10_00_00;
-const EXT_MAC = 0x02_00_5e_10_00_01;
+/** The lab's byte in its MACs (support/addresses.ts): kid k is testMac(LAB, 0x10 + k), ext testMac(LAB, 1). */
+export const LAB_MACS = 0x10;
+const EXT_MAC = testMac(LAB_MACS, 1);
+const EXT_IP = testIp(0, 1);
 
 /**
  * Builds ext, dp (names ext+tag, dp+tag) and a namespace per kid. `tag` keeps several labs of one sandbox apart.
@@ -62,11 +60,11 @@ export function makeLab(sb: Sandbox, tag: string, kids: ReadonlyArray<{ short: s
   const dp = sb.addNs(`d${tag}`);
   const [e0, p0] = sb.addVeth(ext, `e${tag}`, dp, `p${tag}`);
   sb.run(ext, ['ip', 'link', 'set', e0, 'address', macText(EXT_MAC)]);
-  sb.run(ext, ['ip', 'addr', 'add', '198.18.0.1/24', 'dev', e0]);
+  sb.run(ext, ['ip', 'addr', 'add', `${EXT_IP}/24`, 'dev', e0]);
   const list: Kid[] = [];
   let next = 1;
   const lab: Lab = {
-    sb, dp, ext, e0, p0, extIp: '198.18.0.1', extMac: EXT_MAC, kids: list,
+    sb, dp, ext, e0, p0, extIp: EXT_IP, extMac: EXT_MAC, kids: list,
     kid(short) {
       const k = list.find((x) => x.name === sb.name(short));
       if (!k) throw new Error(`no kid ${short}`);
@@ -86,8 +84,8 @@ export function makeLab(sb: Sandbox, tag: string, kids: ReadonlyArray<{ short: s
     },
     addKid(short, mode) {
       const n = next++;
-      const mac = KID_MAC_BASE + 0x10 + n;
-      const k: Kid = { name: sb.name(short), ns: sb.addNs(short), mac, macText: macText(mac), ip: `198.18.0.${10 + n}`, mode };
+      const mac = testMac(LAB_MACS, 0x10 + n);
+      const k: Kid = { name: sb.name(short), ns: sb.addNs(short), mac, macText: macText(mac), ip: testIp(0, 10 + n), mode };
       list.push(k);
       return k;
     },
@@ -106,26 +104,4 @@ export function makeLab(sb: Sandbox, tag: string, kids: ReadonlyArray<{ short: s
   };
   for (const k of kids) lab.addKid(k.short, k.mode);
   return lab;
-}
-
-/** A daemon started with exactly the arguments given (no control path added), for tests that choose their own. */
-export interface OwnDaemon {
-  readonly proc: ChildProcess;
-  stderr(): string;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** `umacvlan run ARGS` in ns; resolves at `ready`, rejects with its stderr if it exits first or is not ready in time. */
-export function runDaemon(sb: Sandbox, ns: string, args: readonly string[], timeoutMs = 20_000): Promise<OwnDaemon> {
-  const proc = sb.spawn(ns, [process.execPath, CLI, 'run', ...args]);
-  let err = '';
-  proc.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.on('exit', (code, signal) => r({ code, signal })));
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`daemon not ready within ${timeoutMs} ms:\n${err}`)), timeoutMs);
-    proc.stderr!.on('data', () => {
-      if (/^ready$/m.test(err)) { clearTimeout(t); resolve({ proc, stderr: () => err, exited }); }
-    });
-    void exited.then(({ code, signal }) => { clearTimeout(t); reject(new Error(`daemon exited (${code ?? signal}) before ready:\n${err}`)); });
-  });
 }

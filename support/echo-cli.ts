@@ -1,6 +1,6 @@
 // A small UDP echo, the demo's and the tests' stand-in for ping (a fresh machine has none):
-//   node dist/demo/echo.js serve ADDR PORT [SECONDS]      echo every datagram back, stop after SECONDS (default 30)
-//   node dist/demo/echo.js ping ADDR PORT [COUNT] [TIMEOUT_MS]
+//   node dist/support/echo-cli.js serve ADDR PORT [SECONDS]      echo every datagram back, stop after SECONDS (default 30)
+//   node dist/support/echo-cli.js ping ADDR PORT [COUNT] [TIMEOUT_MS]
 // ping prints one JSON line: {"sent":N,"received":N,"rttUs":[...]} and exits 0 if every probe came back, else 1.
 
 import { createSocket } from 'node:dgram';
@@ -51,6 +51,6 @@ const port = Number(portText);
 if (cmd === 'serve' && addr && port > 0) serve(addr, port, Number(a ?? 30));
 else if (cmd === 'ping' && addr && port > 0) ping(addr, port, Number(a ?? 3), Number(b ?? 3000));
 else {
-  process.stderr.write('usage: echo.js serve ADDR PORT [SECONDS] | ping ADDR PORT [COUNT] [TIMEOUT_MS]\n');
+  process.stderr.write('usage: echo-cli.js serve ADDR PORT [SECONDS] | ping ADDR PORT [COUNT] [TIMEOUT_MS]\n');
   process.exitCode = 2;
 }

@@ -1,23 +1,22 @@
-// Raw test frames for the daemon's system tests: inject them at any interface in any namespace, count them at any
-// other, and tell exactly which frames arrived and how often.
+// Counted test frames for the daemon's system tests: inject them at any interface in any namespace, count them at
+// any other, and tell exactly which frames arrived and how often.
 //
-//   const out = openEndpoint('outside', extNs, 'ume123o');        // AF_PACKET socket on that interface
-//   const b1 = openEndpoint('b1', c1Ns, 'ume123b1');
+//   const out = RawSocket.open(extNs, 'ume123o', 'outside');
+//   const b1 = RawSocket.open(c1Ns, 'ume123b1', 'b1');
 //   const tally = new Tally([out, b1]);
 //   sendFrames(out, { row: 1, dst: B1_MAC, src: OUT_MAC, count: 50 });
 //   await tally.drain();                                           // until nothing new has come for a while
 //   tally.row(1).get('b1')   // { distinct: 50, copies: 50 }: each frame arrived once
 //
-// Every frame carries EtherType 0x88b5 (IEEE local experimental: nothing else in a sandbox sends it), a magic word,
-// this process's run id, a row number and a sequence number, so frames from another test, a previous row, or a
-// late broadcast-queue flush are never miscounted.
+// Every frame carries the test EtherType (nothing else in a sandbox sends it), a magic word, this process's run id,
+// a row number and a sequence number, so frames from another test, a previous row, or a late broadcast-queue flush
+// are never miscounted.
 
-import { loadAddon } from '../../../src/io/native.js';
-import { loadTestAddon, type TestAddon } from '../../support/test-addon.js';
-import { withNetns } from '../../../src/io/netns.js';
-import { writeMac, macAt } from '../../../src/wire/ethernet.js';
+import { TEST_ETHERTYPE } from '../../support/addresses.js';
+import { sleep, sleepSync } from '../../support/time.js';
+import { ethFrame, getMac } from './frames.js';
+import type { RawSocket } from './raw-socket.js';
 
-export const TEST_ETHERTYPE = 0x88b5;
 const MAGIC = 0x554d5654; // "UMVT"
 /** Distinguishes this process's frames from any other test's, should two ever share a wire. */
 export const RUN_ID = (process.pid * 2654435761) >>> 0;
@@ -25,49 +24,25 @@ export const RUN_ID = (process.pid * 2654435761) >>> 0;
 export const MIN_FRAME = 60;
 // offsets in the payload (after the 14-byte header)
 const P_MAGIC = 14, P_RUN = 18, P_ROW = 22, P_SEQ = 24, P_END = 28;
+const ENOBUFS = 105, EAGAIN = 11;
 
-let addonCache: TestAddon | null = null;
-const addon = (): TestAddon => (addonCache ??= loadTestAddon());
-
-/** One AF_PACKET socket bound to one interface: sends raw frames out of it, receives what it receives. */
-export interface Endpoint {
-  readonly label: string;
-  readonly netns: string | null;
-  readonly ifname: string;
-  readonly fd: number;
-}
-
-export function openEndpoint(label: string, netns: string | null, ifname: string): Endpoint {
-  const fd = withNetns(netns ?? undefined, (nsfd) => addon().packetOpen(nsfd, ifname));
-  if (fd < 0) throw new Error(`packet socket on ${ifname}${netns ? ` in ${netns}` : ''}: errno ${-fd}`);
-  return { label, netns, ifname, fd };
-}
-
-export function closeEndpoint(e: Endpoint): void {
-  loadAddon().closeFd(e.fd);
-}
-
-/** A test frame: dst, src, 0x88b5, magic, run id, row, seq, then a pattern up to `len` bytes. */
-export function testFrame(dst: number, src: number, row: number, seq: number, len = MIN_FRAME): Uint8Array {
-  const f = new Uint8Array(Math.max(len, P_END));
-  writeMac(f, 0, dst);
-  writeMac(f, 6, src);
+/** A counted frame: dst, src, test EtherType, magic, run id, row, seq, then a pattern up to `len` bytes. */
+export function rowFrame(dst: number, src: number, row: number, seq: number, len = MIN_FRAME): Uint8Array {
+  const f = ethFrame({ dst, src, len: Math.max(len, P_END), fill: (i) => (i * 31 + seq) & 0xff });
   const dv = new DataView(f.buffer);
-  dv.setUint16(12, TEST_ETHERTYPE);
   dv.setUint32(P_MAGIC, MAGIC);
   dv.setUint32(P_RUN, RUN_ID);
   dv.setUint16(P_ROW, row);
   dv.setUint16(P_SEQ, seq);
-  for (let i = P_END; i < f.length; i++) f[i] = (i * 31 + seq) & 0xff;
   return f;
 }
 
 /** What a received buffer is, if it is one of ours: its row and seq (else null). */
-export function parseTestFrame(b: Uint8Array, len: number): { row: number; seq: number; src: number; dst: number } | null {
+export function parseRowFrame(b: Uint8Array, len: number): { row: number; seq: number; src: number; dst: number } | null {
   if (len < P_END) return null;
   const dv = new DataView(b.buffer, b.byteOffset, len);
   if (dv.getUint16(12) !== TEST_ETHERTYPE || dv.getUint32(P_MAGIC) !== MAGIC || dv.getUint32(P_RUN) !== RUN_ID) return null;
-  return { row: dv.getUint16(P_ROW), seq: dv.getUint16(P_SEQ), src: macAt(b, 6), dst: macAt(b, 0) };
+  return { row: dv.getUint16(P_ROW), seq: dv.getUint16(P_SEQ), src: getMac(b, 6), dst: getMac(b, 0) };
 }
 
 export interface SendSpec {
@@ -80,31 +55,25 @@ export interface SendSpec {
   len?: number;
 }
 
-/** Sends one frame out of the endpoint's interface; throws if the kernel refuses it. */
-export function sendFrame(from: Endpoint, f: Uint8Array): void {
-  const rc = addon().packetSend(from.fd, f);
+/** Sends one frame out of the socket's interface; throws if the kernel refuses it. */
+export function sendFrame(from: RawSocket, f: Uint8Array): void {
+  const rc = from.send(f);
   if (rc !== f.length) throw new Error(`${from.label}: send: ${rc}`);
 }
 
-/** Sends `count` distinct frames out of the endpoint's interface; throws if the kernel refuses one. */
-export function sendFrames(from: Endpoint, s: SendSpec): void {
+/** Sends `count` distinct frames out of the socket's interface; throws if the kernel refuses one. */
+export function sendFrames(from: RawSocket, s: SendSpec): void {
   for (let seq = 0; seq < s.count; seq++) {
-    const f = testFrame(s.dst, s.src, s.row, seq, s.len);
-    let rc = addon().packetSend(from.fd, f);
+    const f = rowFrame(s.dst, s.src, s.row, seq, s.len);
+    let rc = from.send(f);
     // A full device queue (ENOBUFS, EAGAIN) is the sender's problem, not the thing under test: retry briefly.
-    for (let tries = 0; (rc === -105 || rc === -11) && tries < 50; tries++) {
+    for (let tries = 0; (rc === -ENOBUFS || rc === -EAGAIN) && tries < 50; tries++) {
       sleepSync(2);
-      rc = addon().packetSend(from.fd, f);
+      rc = from.send(f);
     }
     if (rc !== f.length) throw new Error(`${from.label}: send row ${s.row} seq ${seq}: ${rc}`);
   }
 }
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** How one endpoint received one row: how many distinct sequence numbers, how many frames in all. */
 export interface Seen {
@@ -118,16 +87,16 @@ export class Tally {
   private readonly seen = new Map<number, Map<string, Map<number, number>>>();
   private readonly buf = new Uint8Array(70_000);
 
-  constructor(readonly endpoints: readonly Endpoint[]) {}
+  constructor(readonly endpoints: readonly RawSocket[]) {}
 
   /** Reads whatever is queued on every endpoint, without waiting; returns how many of our frames it found. */
   poll(): number {
     let found = 0;
     for (const e of this.endpoints) {
       for (;;) {
-        const n = addon().packetRecv(e.fd, this.buf, 0);
+        const n = e.recvInto(this.buf, 0);
         if (n < 0) break;
-        const t = parseTestFrame(this.buf, n);
+        const t = parseRowFrame(this.buf, n);
         if (t === null) continue;
         found++;
         let byEp = this.seen.get(t.row);
@@ -182,7 +151,7 @@ export class Tally {
 
 /** Sends each spec from its endpoint, draining the receivers after each so no socket buffer overflows, then waits
  *  until the wire is quiet. */
-export async function sendAndCount(tally: Tally, sends: ReadonlyArray<{ from: Endpoint } & SendSpec>): Promise<void> {
+export async function sendAndCount(tally: Tally, sends: ReadonlyArray<{ from: RawSocket } & SendSpec>): Promise<void> {
   for (const s of sends) {
     sendFrames(s.from, s);
     await sleep(20);

@@ -1,16 +1,20 @@
-// Frame builders for the capture tests: Ethernet, 802.1Q, ARP, IPv4 (UDP, TCP, ICMP), IPv6 (UDP, ICMPv6).
-// Checksums are left 0: nothing here reads them.
+// Packets for the capture tests, as byte lists: ARP, IPv4 (UDP, TCP, ICMP), IPv6 (UDP, ICMPv6), in an Ethernet
+// frame (plain or 802.1Q) from the one frame builder. Checksums are left 0: nothing here reads them.
+
+import { ethFrame, getMac } from './frames.js';
 
 export const mac = (last: number): number[] => [0x02, 0, 0, 0, 0, last];
 export const BCAST = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
 const be16 = (v: number): number[] => [(v >>> 8) & 0xff, v & 0xff];
 const ip4 = (s: string): number[] => s.split('.').map(Number);
 
+const macOf = (bytes: number[]): number => getMac(Uint8Array.from(bytes), 0);
+
 export function eth(dst: number[], src: number[], type: number, payload: number[]): Uint8Array {
-  return Uint8Array.from([...dst, ...src, ...be16(type), ...payload]);
+  return ethFrame({ dst: macOf(dst), src: macOf(src), type, len: 14 + payload.length, fill: (i) => payload[i - 14] });
 }
 export function vlanEth(dst: number[], src: number[], vid: number, inner: number, payload: number[]): Uint8Array {
-  return Uint8Array.from([...dst, ...src, 0x81, 0x00, ...be16(vid), ...be16(inner), ...payload]);
+  return ethFrame({ dst: macOf(dst), src: macOf(src), tci: vid, type: inner, len: 18 + payload.length, fill: (i) => payload[i - 18] });
 }
 export function arp(senderMac: number[], senderIp: string, targetIp: string): number[] {
   return [...be16(1), ...be16(0x0800), 6, 4, ...be16(1), ...senderMac, ...ip4(senderIp), 0, 0, 0, 0, 0, 0, ...ip4(targetIp)];

@@ -1,6 +1,5 @@
-// Counted test traffic for the daemon's system tests: a paced UDP sender and a counting UDP receiver (small Node
-// programs run with `node -e` inside a namespace), and raw frames sent and received on an interface (RawPort: an
-// AF_PACKET socket through the test addon).
+// Counted UDP traffic for the daemon's system tests: a paced UDP sender and a counting UDP receiver (small Node
+// programs run with `node -e` inside a namespace).
 //
 //   const rx = await startReceiver(sb, c2, '198.18.0.12', 9000);
 //   const r = await sendFlow(sb, c1, { dst: '198.18.0.12', port: 9000, flow: 1, phase: 1, count: 500, rate: 1000 });
@@ -10,10 +9,7 @@
 // frames, per phase, and sees duplicates. Senders are bounded in count and rate; receivers in time.
 
 import type { ChildProcess } from 'node:child_process';
-import { loadAddon } from '../../../src/io/native.js';
-import { loadTestAddon } from '../../support/test-addon.js';
-import { withNetns } from '../../../src/io/netns.js';
-import type { Sandbox } from './netns.js';
+import type { Sandbox } from '../../support/sandbox.js';
 
 /** The programs, run as `node -e FLOW_JS send|recv ...` (CommonJS, no files to build). */
 const FLOW_JS = String.raw`
@@ -202,72 +198,4 @@ export function startStream(sb: Sandbox, ns: string, f: FlowSpec): Stream {
 /** Sends one bounded, paced flow and waits for the sender to finish. */
 export function sendFlow(sb: Sandbox, ns: string, f: FlowSpec): Promise<SendResult> {
   return startStream(sb, ns, f).done;
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `probe` until it returns true or timeoutMs passes; returns the last answer. */
-export async function until(probe: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 100): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe()) return true;
-    if (Date.now() >= end) return false;
-    await sleep(everyMs);
-  }
-}
-
-// ---- raw frames through the addon (AF_PACKET sockets in a namespace) ----
-
-export const ET_TEST = 0x88b5;
-
-export function putMac(b: Uint8Array, at: number, mac: number): void {
-  for (let i = 5, v = mac; i >= 0; i--, v = Math.floor(v / 256)) b[at + i] = v % 256;
-}
-
-/** dst, src, EtherType 0x88b5, a 32-bit tag and a byte pattern; len includes the Ethernet header. */
-export function rawFrame(dst: number, src: number, len: number, tag: number): Uint8Array {
-  const f = new Uint8Array(len);
-  putMac(f, 0, dst); putMac(f, 6, src);
-  f[12] = ET_TEST >> 8; f[13] = ET_TEST & 0xff;
-  new DataView(f.buffer).setUint32(14, tag);
-  for (let o = 18; o < len; o++) f[o] = (o * 7 + tag) & 0xff;
-  return f;
-}
-
-const EAGAIN = 11;
-
-/** A raw socket on one interface of a namespace: sends frames as given, receives frames the interface got. */
-export class RawPort {
-  private readonly fd: number;
-  private readonly buf = new Uint8Array(70_000);
-  private readonly addon = loadTestAddon();
-
-  constructor(readonly ns: string, readonly ifname: string) {
-    const fd = withNetns(ns, (nsfd) => this.addon.packetOpen(nsfd, ifname));
-    if (fd < 0) throw new Error(`packet socket on ${ifname} in ${ns}: errno ${-fd}`);
-    this.fd = fd;
-  }
-
-  send(frame: Uint8Array): number {
-    return this.addon.packetSend(this.fd, frame);
-  }
-
-  /** Frames with EtherType 0x88b5 received until `want` came or timeoutMs passed (copies). */
-  collect(want: number, timeoutMs: number): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    const end = Date.now() + timeoutMs;
-    while (out.length < want) {
-      const left = end - Date.now();
-      if (left <= 0) break;
-      const n = this.addon.packetRecv(this.fd, this.buf, Math.min(left, 50));
-      if (n === -EAGAIN) continue;
-      if (n < 0) throw new Error(`packetRecv on ${this.ifname}: errno ${-n}`);
-      if (n >= 18 && ((this.buf[12] << 8) | this.buf[13]) === ET_TEST) out.push(this.buf.slice(0, Math.min(n, this.buf.length)));
-    }
-    return out;
-  }
-
-  close(): void {
-    loadAddon().closeFd(this.fd);
-  }
 }
