@@ -3,7 +3,7 @@
 
 import { MODE_NAMES, PARENT, type ModeBit } from '../core/constants.js';
 import { explain, traceFrame, EGRESS_NAMES } from '../core/trace.js';
-import { formatMac } from '../wire/ethernet.js';
+import { ETHERTYPE_EXPERIMENTAL, formatMac } from '../wire/ethernet.js';
 import { parseCommand, type Command } from './args.js';
 import { FLAG_OPTIONS, flagBit } from './child-config.js';
 import { setRefusal } from './client-commands.js';
@@ -140,7 +140,7 @@ export async function handleRequest(d: Daemon, req: Record<string, unknown>, ext
       case 'trace': {
         const from = portIndex(d, cmd.in);
         // Default source: the --in port's own MAC (a frame a child sends; from the parent, one the parent's MAC sent).
-        const plain = traceFrame(cmd.dst, cmd.src ?? d.table.mac[from], 0x88b5, cmd.len ?? 60);
+        const plain = traceFrame(cmd.dst, cmd.src ?? d.table.mac[from], ETHERTYPE_EXPERIMENTAL, cmd.len ?? 60);
         // An 802.1Q tag sits between the source MAC and the EtherType; the decision reads the frame as it is (F25).
         const frame = cmd.vlan === undefined ? plain : withVlanTag(plain, cmd.vlan);
         const tr = explain(d.table, from, frame);
