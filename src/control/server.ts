@@ -4,7 +4,7 @@
 //
 // DOC: the socket is root's, and nothing about its path is taken on trust. Its directory must belong to the daemon's
 // user (root) and be writable by nobody else, or someone else could swap the socket for their own; the socket is
-// bound under umask 077, so it is 0600 from its first instant (a chmod after bind leaves a window, and chmod
+// bound under umask 077 (0177: sockets are made 0777 & ~umask), so it is 0600 from its first instant (a chmod after bind leaves a window, and chmod
 // follows symlinks); only a socket is ever unlinked at the path (a regular file, a symlink, anything else there is
 // refused, never deleted); and every accepted peer's uid is read with SO_PEERCRED: anyone but uid 0 (who could
 // only get through file permissions by a capability such as CAP_DAC_OVERRIDE) gets one refusal and nothing else.
@@ -75,8 +75,9 @@ export class ControlServer {
     const server = createServer((s) => this.accept(s));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      // bind() happens inside listen(), synchronously: the umask covers exactly that call
-      const umask = process.umask(0o077);
+      // bind() happens inside listen(), synchronously: the umask covers exactly that call. A socket is made
+      // 0777 & ~umask, so 077 alone leaves the owner's execute bit: 0177 gives 0600.
+      const umask = process.umask(0o177);
       try {
         server.listen(this.path, () => { server.off('error', reject); resolve(); });
       } finally {
