@@ -8,7 +8,7 @@ import { Log } from './log.js';
 import { ControlServer } from './server.js';
 import { defaultControlPath } from './socket-path.js';
 import { handleRequest, portViews, type ExtraHandlers } from './requests.js';
-import { MetricsServer } from './metrics.js';
+import { MetricsServer, scrape } from './metrics.js';
 import { CaptureControl } from './capture-control.js';
 import { peerUid } from '../io/peer-cred.js';
 
@@ -54,7 +54,8 @@ export async function runMain(cfg: RunConfig, host: Host): Promise<number> {
   try {
     daemon = await Daemon.start(cfg, host, log);
     if (cfg.metrics) {
-      metrics = new MetricsServer(daemon);
+      const d = daemon;
+      metrics = new MetricsServer(() => scrape(d));
       await metrics.listen(cfg.metrics.host, cfg.metrics.port);
       log.info(`metrics on http://${cfg.metrics.host.includes(':') ? `[${cfg.metrics.host}]` : cfg.metrics.host}:${cfg.metrics.port}/metrics`);
     }
