@@ -6,6 +6,7 @@ import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlServer, controlDirRefusal, type PeerUid } from '../../../src/control/server.js';
+import { listControlSockets } from '../../../src/control/socket-path.js';
 
 let dir: string;
 beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'umc-srv-')); });
@@ -106,3 +107,19 @@ describe('peers', () => {
     } finally { await s.close(); }
   });
 });
+
+test('the client lists the sockets of the control directory, not symlinks to sockets elsewhere', async () => {
+  const ctl = join(dir, 'ctl');
+  const away = join(dir, 'away');
+  mkdirSync(ctl, { mode: 0o700 });
+  mkdirSync(away, { mode: 0o700 });
+  const s = server(join(away, 'x.sock'));
+  await s.listen();
+  try {
+    symlinkSync(join(away, 'x.sock'), join(ctl, 'planted.sock'));
+    writeFileSync(join(ctl, 'file.sock'), '');
+    expect(listControlSockets(ctl)).toEqual([]);
+    expect(listControlSockets(away)).toEqual([join(away, 'x.sock')]);
+  } finally { await s.close(); }
+});
+
