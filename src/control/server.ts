@@ -4,10 +4,11 @@
 //
 // DOC: the socket is root's, and nothing about its path is taken on trust. Its directory must belong to the daemon's
 // user (root) and be writable by nobody else, or someone else could swap the socket for their own; the socket is
-// bound under umask 077 (0177: sockets are made 0777 & ~umask), so it is 0600 from its first instant (a chmod after bind leaves a window, and chmod
-// follows symlinks); only a socket is ever unlinked at the path (a regular file, a symlink, anything else there is
-// refused, never deleted); and every accepted peer's uid is read with SO_PEERCRED: anyone but uid 0 (who could
-// only get through file permissions by a capability such as CAP_DAC_OVERRIDE) gets one refusal and nothing else.
+// bound under a umask of 077 (0177: sockets are made 0777 & ~umask), so it is 0600 from its first instant (a chmod
+// after bind leaves a window, and chmod follows symlinks); only a socket is ever unlinked at the path (a regular
+// file, a symlink, anything else there is refused, never deleted); and every accepted peer's uid is read with
+// SO_PEERCRED: anyone but uid 0 (who could only get past the file modes with a capability such as
+// CAP_DAC_OVERRIDE) gets one refusal and nothing else.
 
 import { createServer, createConnection, type Server, type Socket } from 'node:net';
 import { lstatSync, mkdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
