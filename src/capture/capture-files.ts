@@ -20,7 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 
 /** The little of the file system the writer uses. */
 export interface CaptureIo {
-  /** opens for writing, truncating; returns a handle */
+  /** opens for writing, truncating (nodeCaptureIo: only what openSafely allows); returns a handle */
   open(path: string): Promise<CaptureFile>;
   mkdirs(path: string): Promise<void>;
 }
