@@ -14,6 +14,7 @@
         "native/tap.cc",
         "native/link.cc",
         "native/sys.cc",
+        "native/peer-cred.cc",
         "native/bpf.cc"
       ],
       "dependencies": [

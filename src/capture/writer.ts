@@ -7,7 +7,9 @@
 // never waits for the disk and the writer never blocks the control thread (fs writes run on libuv's pool).
 //
 // Errors. Opening the first file and writing its header happen in open(): a missing directory, a read-only
-// path, a full disk there is a CaptureError (UMV_ERR_CAPTURE_OPEN) before the capture starts. Later a failed
+// path, a full disk there is a CaptureError (UMV_ERR_CAPTURE_OPEN) before the capture starts; a path that is not
+// safe to open as root (a symlink, a FIFO, someone else's file: capture-files.ts) is UMV_ERR_CAPTURE_UNSAFE. A
+// rotated file refused for either reason is a write error: its frames are lost and counted, nothing else is opened. Later a failed
 // write (ENOSPC, EPIPE when the reader of '-' went away, EIO) loses that chunk: its frames are counted as dropped
 // for their ports, onError hears about it once (until a write succeeds again), and the loop goes on. EAGAIN on a
 // non-blocking standard output is not an error: the chunk is retried a moment later.
@@ -21,7 +23,8 @@
 // records; at the close each interface's statistics (port-identity.ts). A renamed port gets a new interface.
 
 import {
-  capturePath, errCode, failingFile, nodeCaptureIo, openCaptureFile, rotatedName, type CaptureFile, type CaptureIo,
+  capturePath, errCode, failingFile, nodeCaptureIo, openCaptureFile, rotatedName, UnsafeCaptureFile, type CaptureFile,
+  type CaptureIo,
 } from './capture-files.js';
 import { Dir } from '../core/direction.js';
 import { encoderFor, type CaptureEncoder, type CaptureFormat } from './encoder.js';
@@ -345,8 +348,9 @@ export class CaptureWriter implements CaptureSink {
       h = await openCaptureFile(path, this.io, this.o.stdoutFd ?? 1, first && !this.o.file.includes('/'));
     } catch (e) {
       const code = errCode(e);
-      const err = new CaptureError(first ? 'UMV_ERR_CAPTURE_OPEN' : 'UMV_ERR_CAPTURE_WRITE',
-        `cannot open capture file ${path}: ${code}`, path, code);
+      const unsafe = e instanceof UnsafeCaptureFile;
+      const err = new CaptureError(!first ? 'UMV_ERR_CAPTURE_WRITE' : unsafe ? 'UMV_ERR_CAPTURE_UNSAFE' : 'UMV_ERR_CAPTURE_OPEN',
+        unsafe ? `capture file ${path} refused: ${e.reason}` : `cannot open capture file ${path}: ${code}`, path, code);
       if (first) throw err;
       // a later file that cannot be opened: keep writing to nowhere, counting every frame as lost
       this.noteError(err);

@@ -26,6 +26,8 @@ export interface Occurrence {
 interface Scanned {
   occ: Occurrence[];
   pos: string[];
+  /** where each positional word is in args */
+  posAt: number[];
 }
 
 interface OptSpec {
@@ -54,15 +56,17 @@ export function scan(cmd: HelpTopic, args: readonly string[]): Scanned {
   const specs = SPECS[cmd];
   const occ: Occurrence[] = [];
   const pos: string[] = [];
+  const posAt: number[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--') {
-      pos.push(...args.slice(i + 1));
+      for (let j = i + 1; j < args.length; j++) { pos.push(args[j]); posAt.push(j); }
       break;
     }
     if (!a.startsWith('-') || a === '-') {
       pos.push(a);
+      posAt.push(i);
       continue;
     }
     const eq = a.indexOf('=');
@@ -87,7 +91,7 @@ export function scan(cmd: HelpTopic, args: readonly string[]): Scanned {
     occ.push({ name, value: next });
     i++;
   }
-  return { occ, pos };
+  return { occ, pos, posAt };
 }
 
 /** An option's value converted by `parse`, or the refusal naming the option. */

@@ -6,6 +6,7 @@ import { request, probeLive, type Answer } from './server.js';
 import { defaultControlPath, listControlSockets } from './socket-path.js';
 import type { PortView } from './requests.js';
 import { engineLines } from './engine-stats.js';
+import { absoluteCaptureArgv } from './capture-path.js';
 
 async function findDaemon(t: DaemonTarget): Promise<string> {
   if (t.control) return t.control;
@@ -62,7 +63,8 @@ export async function clientMain(cmd: Exclude<Command, { kind: 'run' | 'help' | 
   }
   let a: Answer;
   try {
-    a = await request(path, { cmd: 'exec', argv: [...argv] });
+    const words = cmd.kind === 'capture-start' ? absoluteCaptureArgv(argv, process.cwd()) : [...argv];
+    a = await request(path, { cmd: 'exec', argv: words });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const why = err.code === 'EACCES' ? 'permission denied (the control socket is root\'s)'

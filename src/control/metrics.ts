@@ -1,5 +1,11 @@
 // Prometheus text exposition of the daemon's counters (GET /metrics). Read from the shared counter block on each
 // scrape, and the engine's statistics asked of the worker then (Daemon.engineStats): nothing per batch.
+//
+// DOC: a scrape costs the control thread a text of every counter of every port (tens of thousands of lines with
+// thousands of children), and any local user can connect. So the text is built at most once a second (scrapes
+// within that second, and scrapes that arrive while it is built, get the same text), at most MAX_CONNECTIONS
+// connections are open at once (more are closed on accept), and a connection idle for IDLE_MS (a request not
+// sent, a response not read) is closed.
 
 import { createServer, type Server } from 'node:http';
 import type { Daemon } from './daemon.js';
@@ -60,9 +66,41 @@ export function expositionOf(ports: PortView[]): string {
   return out;
 }
 
+/** How long a built exposition is served again */
+export const CACHE_MS = 1000;
+export const MAX_CONNECTIONS = 16;
+export const IDLE_MS = 5000;
+
+export interface MetricsOptions {
+  cacheMs?: number;
+  maxConnections?: number;
+  idleMs?: number;
+  /** the clock the cache is judged by; default Date.now */
+  now?: () => number;
+}
+
+/** The exposition of daemon `d` now, with the engine's statistics asked of the worker. */
+export const scrape = (d: Daemon): Promise<string> => d.engineStats().then((snap) => exposition(d, snap));
+
 export class MetricsServer {
   private server: Server | null = null;
-  constructor(private readonly d: Daemon) {}
+  private cached: { text: string; at: number } | null = null;
+  private building: Promise<string> | null = null;
+  private readonly o: Required<MetricsOptions>;
+
+  constructor(private readonly build: () => Promise<string>, o: MetricsOptions = {}) {
+    this.o = { cacheMs: CACHE_MS, maxConnections: MAX_CONNECTIONS, idleMs: IDLE_MS, now: Date.now, ...o };
+  }
+
+  /** The exposition, built again only when the last one is older than cacheMs; one build at a time. */
+  text(): Promise<string> {
+    const c = this.cached;
+    if (c !== null && this.o.now() - c.at < this.o.cacheMs) return Promise.resolve(c.text);
+    this.building ??= this.build().then(
+      (text) => { this.cached = { text, at: this.o.now() }; return text; },
+    ).finally(() => { this.building = null; });
+    return this.building;
+  }
 
   listen(host: string, port: number): Promise<void> {
     const server = createServer((req, res) => {
@@ -70,10 +108,14 @@ export class MetricsServer {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('try /metrics\n');
         return;
       }
-      void this.d.engineStats().then((snap) => {
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(exposition(this.d, snap));
+      void this.text().then((text) => {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text);
       }, (e: Error) => { res.writeHead(500, { 'content-type': 'text/plain' }).end(`${e.message}\n`); });
     });
+    server.maxConnections = this.o.maxConnections;
+    // no 'timeout' listener: Node destroys a socket idle this long
+    server.setTimeout(this.o.idleMs);
+    server.keepAliveTimeout = Math.min(server.keepAliveTimeout, this.o.idleMs);
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', (e) => reject(Object.assign(new Error(`metrics ${host}:${port}: ${e.message}`), { code: 'UMV_ERR_METRICS' satisfies ErrorCode })));
@@ -84,6 +126,8 @@ export class MetricsServer {
   close(): Promise<void> {
     const s = this.server;
     this.server = null;
-    return s ? new Promise((r) => s.close(() => r())) : Promise.resolve();
+    if (!s) return Promise.resolve();
+    s.closeAllConnections();
+    return new Promise((r) => s.close(() => r()));
   }
 }

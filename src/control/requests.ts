@@ -9,6 +9,7 @@ import { FLAG_OPTIONS, flagBit } from './child-config.js';
 import { setRefusal } from './client-commands.js';
 import { UsageError } from './usage-error.js';
 import type { Answer } from './server.js';
+import { requestPathRefusal } from './capture-path.js';
 import { codeOf } from '../errors/catalog.js';
 import type { Daemon, SetRequest } from './daemon.js';
 import { withEngineStats, type PortIoView, type RingView } from './engine-stats.js';
@@ -150,8 +151,11 @@ export async function handleRequest(d: Daemon, req: Record<string, unknown>, ext
           egress: tr.egress.map((e) => ({ port: name(e.port), kind: EGRESS_NAMES[e.kind], drop: e.drop ? e.drop : undefined })),
         };
       }
-      case 'capture-start':
+      case 'capture-start': {
+        const why = requestPathRefusal(cmd.capture.file);
+        if (why !== null) return { ok: false, error: why, code: 'UMV_ERR_USAGE' };
         return extra.captureStart ? await extra.captureStart(cmd) : { ok: false, error: 'the daemon is starting: capture is not ready yet', code: 'UMV_ERR_STARTING' };
+      }
       case 'capture-stop':
         return extra.captureStop ? await extra.captureStop() : { ok: false, error: 'no capture is running', code: 'UMV_ERR_CAPTURE' };
       default:

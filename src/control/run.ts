@@ -8,8 +8,9 @@ import { Log } from './log.js';
 import { ControlServer } from './server.js';
 import { defaultControlPath } from './socket-path.js';
 import { handleRequest, portViews, type ExtraHandlers } from './requests.js';
-import { MetricsServer } from './metrics.js';
+import { MetricsServer, scrape } from './metrics.js';
 import { CaptureControl } from './capture-control.js';
+import { peerUid } from '../io/peer-cred.js';
 
 function printCounters(d: Daemon, log: Log): void {
   const cols = ['rx_packets', 'rx_bytes', 'tx_packets', 'tx_bytes', 'rx_multicast', 'rx_errors', 'rx_dropped', 'tx_dropped'];
@@ -31,7 +32,8 @@ export async function runMain(cfg: RunConfig, host: Host): Promise<number> {
   const extra: ExtraHandlers = {};
   const controlPath = cfg.control ?? defaultControlPath(cfg.parent);
   const control = new ControlServer(controlPath, (req) =>
-    daemon ? handleRequest(daemon, req, extra) : { ok: false, error: 'the daemon is starting', code: 'UMV_ERR_STARTING' });
+    daemon ? handleRequest(daemon, req, extra) : { ok: false, error: 'the daemon is starting', code: 'UMV_ERR_STARTING' },
+  (fd) => peerUid(fd, controlPath));
   try {
     await control.listen();
   } catch (e) {
@@ -52,7 +54,8 @@ export async function runMain(cfg: RunConfig, host: Host): Promise<number> {
   try {
     daemon = await Daemon.start(cfg, host, log);
     if (cfg.metrics) {
-      metrics = new MetricsServer(daemon);
+      const d = daemon;
+      metrics = new MetricsServer(() => scrape(d));
       await metrics.listen(cfg.metrics.host, cfg.metrics.port);
       log.info(`metrics on http://${cfg.metrics.host.includes(':') ? `[${cfg.metrics.host}]` : cfg.metrics.host}:${cfg.metrics.port}/metrics`);
     }

@@ -1,56 +1,123 @@
 // The control socket: one JSON request per connection, one JSON answer, then close. Whatever a client sends
 // (garbage, a huge request, nothing at all, a half-closed stream) costs it an error answer or a closed connection,
 // never the daemon: requests are bounded in size and time, and the number of clients at once is capped.
+//
+// DOC: the socket is root's, and nothing about its path is taken on trust. Its directory must belong to the daemon's
+// user (root) and be writable by nobody else, or someone else could swap the socket for their own; the socket is
+// bound under a umask of 077 (0177: sockets are made 0777 & ~umask), so it is 0600 from its first instant (a chmod
+// after bind leaves a window, and chmod follows symlinks); only a socket is ever unlinked at the path (a regular
+// file, a symlink, anything else there is refused, never deleted); and every accepted peer's uid is read with
+// SO_PEERCRED: anyone but uid 0 (who could only get past the file modes with a capability such as
+// CAP_DAC_OVERRIDE) gets one refusal and nothing else.
 
 import { createServer, createConnection, type Server, type Socket } from 'node:net';
-import { chmodSync, mkdirSync, unlinkSync, existsSync } from 'node:fs';
+import { lstatSync, mkdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { codeOf, type ErrorCode } from '../errors/catalog.js';
 
 export const MAX_REQUEST_BYTES = 64 * 1024;
 export const REQUEST_TIMEOUT_MS = 5000;
 export const MAX_CLIENTS = 32;
+/** the only uid served */
+const ROOT_UID = 0;
+const OTHERS_WRITE = 0o022;
 
 export type Answer = { ok: true; [k: string]: unknown } | { ok: false; error: string; code: ErrorCode };
 export type Handler = (req: Record<string, unknown>) => Promise<Answer> | Answer;
+/** The uid of the peer on an accepted socket's fd (SO_PEERCRED, src/io/peer-cred.ts); throws when unreadable. */
+export type PeerUid = (fd: number) => number;
+
+const pathError = (message: string): Error => Object.assign(new Error(message), { code: 'UMV_ERR_CONTROL_PATH' satisfies ErrorCode });
+
+/** Why `dir` must not hold the control socket, or null: it must be `owner`'s and writable by nobody else. */
+export function controlDirRefusal(dir: string, st: Pick<Stats, 'uid' | 'mode' | 'isDirectory'>, owner: number): string | null {
+  if (!st.isDirectory()) return `${dir} is not a directory`;
+  if (st.uid !== owner) return `its directory ${dir} belongs to uid ${st.uid}, not ${owner}`;
+  if ((st.mode & OTHERS_WRITE) !== 0) return `its directory ${dir} is writable by group or others (mode ${(st.mode & 0o7777).toString(8)})`;
+  return null;
+}
+
+/** lstat, or null when nothing is there. */
+function lstatOrNull(path: string): Stats | null {
+  try { return lstatSync(path); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
 
 export class ControlServer {
   private server: Server | null = null;
   private clients = 0;
   private readonly sockets = new Set<Socket>();
 
-  constructor(readonly path: string, private readonly handle: Handler) {}
+  /** `owner`: the uid the socket's directory must belong to, the daemon's own (root). */
+  constructor(readonly path: string, private readonly handle: Handler, private readonly peerUid: PeerUid,
+    private readonly owner = process.geteuid?.() ?? ROOT_UID) {}
 
-  /** Listens; a stale socket file (no daemon answers on it) is replaced, a live one is refused. */
+  /**
+   * Listens; a stale socket (no daemon answers on it) is replaced, a live one is refused (UMV_ERR_RUNNING), an
+   * unsafe directory or a file that is not a socket refused (UMV_ERR_CONTROL_PATH).
+   */
   async listen(): Promise<void> {
-    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-    if (existsSync(this.path)) {
+    const dir = dirname(this.path);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const why = controlDirRefusal(dir, statSync(dir), this.owner);
+    if (why !== null) throw pathError(`refused: ${why}`);
+    const there = lstatOrNull(this.path);
+    if (there !== null) {
+      if (!there.isSocket()) throw pathError(`refused: ${this.path} is there and is not a socket (left as it is)`);
       const pid = await probeLive(this.path);
       if (pid !== null) {
         throw Object.assign(new Error(`a live daemon (pid ${pid}) already serves ${this.path}`), { code: 'UMV_ERR_RUNNING' satisfies ErrorCode });
       }
-      unlinkSync(this.path);
+      // between the probe and here only a process as privileged as the directory's owner could swap it
+      if (lstatOrNull(this.path)?.isSocket()) unlinkSync(this.path);
     }
     const server = createServer((s) => this.accept(s));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.path, () => { server.off('error', reject); resolve(); });
+      // bind() happens inside listen(), synchronously: the umask covers exactly that call. A socket is made
+      // 0777 & ~umask, so 077 alone leaves the owner's execute bit: 0177 gives 0600.
+      const umask = process.umask(0o177);
+      try {
+        server.listen(this.path, () => { server.off('error', reject); resolve(); });
+      } finally {
+        process.umask(umask);
+      }
     });
-    chmodSync(this.path, 0o600);
     server.on('error', () => { /* accept errors (EMFILE) must not end the daemon */ });
     this.server = server;
   }
 
+  /** Answers `a` at once and closes, without reading a request; the socket is bounded in time and kept for close(). */
+  private refuse(s: Socket, a: Answer): void {
+    // A socket nobody reads never sees the client's FIN and stays open for ever (an fd leak, and close() would
+    // wait for it): read and discard, bound it in time, and let close() destroy it.
+    s.on('error', () => {});
+    s.resume();
+    s.setTimeout(REQUEST_TIMEOUT_MS, () => s.destroy());
+    this.sockets.add(s);
+    s.on('close', () => this.sockets.delete(s));
+    s.end(JSON.stringify(a) + '\n');
+  }
+
+  /** Why the peer is not served (not uid 0, or its uid unreadable), or null. */
+  private peerRefusal(s: Socket): string | null {
+    const fd = (s as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+    if (typeof fd !== 'number' || fd < 0) return 'its uid cannot be read (no fd)';
+    let uid: number;
+    try { uid = this.peerUid(fd); } catch (e) { return `its uid cannot be read (${(e as Error).message})`; }
+    return uid === ROOT_UID ? null : `peer uid ${uid}`;
+  }
+
   private accept(s: Socket): void {
+    const peer = this.peerRefusal(s);
+    if (peer !== null) {
+      this.refuse(s, { ok: false, error: `permission denied (the control socket is root's): ${peer}`, code: 'UMV_ERR_PEER' });
+      return;
+    }
     if (this.clients >= MAX_CLIENTS) {
-      // A socket nobody reads never sees the client's FIN and stays open for ever (an fd leak, and close() would
-      // wait for it): read and discard, bound it in time, and let close() destroy it.
-      s.on('error', () => {});
-      s.resume();
-      s.setTimeout(REQUEST_TIMEOUT_MS, () => s.destroy());
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-      s.end(JSON.stringify({ ok: false, error: 'too many clients at once; try again', code: 'UMV_ERR_BUSY' }) + '\n');
+      this.refuse(s, { ok: false, error: 'too many clients at once; try again', code: 'UMV_ERR_BUSY' });
       return;
     }
     this.clients++;
@@ -97,7 +164,7 @@ export class ControlServer {
     if (!server) return;
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((r) => server.close(() => r()));
-    try { unlinkSync(this.path); } catch { /* already gone */ }
+    try { if (lstatOrNull(this.path)?.isSocket()) unlinkSync(this.path); } catch { /* already gone */ }
   }
 }
 

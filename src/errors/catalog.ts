@@ -71,6 +71,8 @@ export const CATALOG = {
   UMV_ERR_BUSY: { errno: null, exit: EXIT.FAILURE, meaning: 'too many clients at once: try again' },
   UMV_ERR_TIMEOUT: { errno: null, exit: EXIT.FAILURE, meaning: 'a client sent no complete request in time' },
   UMV_ERR_REQUEST: { errno: null, exit: EXIT.FAILURE, meaning: 'a request that is not JSON, empty, too large, or not a command the socket takes' },
+  UMV_ERR_CONTROL_PATH: { errno: null, exit: EXIT.FAILURE, meaning: 'the control socket\'s directory is not root\'s or is writable by others, or a non-socket file is at its path' },
+  UMV_ERR_PEER: { errno: 'EPERM', exit: EXIT.FAILURE, meaning: 'a control client whose uid is not 0 (SO_PEERCRED), or whose uid cannot be read' },
   UMV_ERR_ANSWER: { errno: null, exit: EXIT.FAILURE, meaning: 'the daemon\'s answer is not JSON (reported by the client)' },
 
   // ---- capture ----
@@ -78,6 +80,7 @@ export const CATALOG = {
   UMV_ERR_CAPTURE_RUNNING: { errno: null, exit: EXIT.USAGE, meaning: 'capture start while a capture runs: stop it first' },
   UMV_ERR_CAPTURE_FILTER: { errno: null, exit: EXIT.USAGE, meaning: 'the --capture-filter expression does not compile, or compiles to a program umacvlan cannot run' },
   UMV_ERR_CAPTURE_OPEN: { errno: null, exit: EXIT.USAGE, meaning: 'the capture file cannot be created or its header written (the message has the errno)' },
+  UMV_ERR_CAPTURE_UNSAFE: { errno: null, exit: EXIT.USAGE, meaning: 'the capture path is a symlink, a non-regular file, another user\'s, hard-linked, or in an unsafe directory' },
   UMV_ERR_CAPTURE_WRITE: { errno: null, exit: null, meaning: 'a write failed after the start: logged, its frames counted as dropped; the daemon goes on' },
   UMV_ERR_NO_LIBPCAP: { errno: null, exit: EXIT.USAGE, meaning: '--capture-filter without libpcap.so.0.8 on the machine (apt-get install libpcap0.8)' },
 } as const satisfies Record<`UMV_ERR_${string}`, ErrorInfo>;

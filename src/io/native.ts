@@ -85,6 +85,8 @@ export interface NativeAddon {
   sdNotify(path: string, text: string): number;
   /** Reads a file from a thread inside namespace nsfd (use /proc/thread-self/net/...) → text | -errno */
   readInNetns(nsfd: number, path: string): string | number;
+  /** SO_PEERCRED of an accepted AF_UNIX socket → the peer's uid | -errno */
+  peerUid(fd: number): number;
 }
 
 const ADDON_FILE = 'umacvlan.node';

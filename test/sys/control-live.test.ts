@@ -17,9 +17,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createSandbox, isRoot, type Sandbox } from '../../support/sandbox.js';
 import { startDaemon, runCli, type RunningDaemon } from '../../support/daemon.js';
 import { udpEchoServer, udpPing } from '../../support/echo.js';
-import { CLI } from '../../support/paths.js';
 import { macText, testMac } from '../../support/addresses.js';
 import { sleep, until } from '../../support/time.js';
+import { readableCopy } from '../support/readable-copy.js';
 import { makeLab, LAB_MACS, type Lab, type Kid } from '../support/lab.js';
 import { startReceiver, sendFlow, startStream, got, dups, type Receiver, type Stream, type Counts } from '../support/udp-flows.js';
 
@@ -267,16 +267,27 @@ describe.skipIf(!root)('live control under load (root)', () => {
     expect(got(await rx2.snapshot(), 2, 6)).toBe(K);
   });
 
-  test('a client that is not root gets a clear permission error', () => {
+  test('a client that is not root gets a clear permission error; one that gets past the file modes is refused by its uid', () => {
     const r = runCli(null, ['show', '--control', d.controlPath], { ...process.env });
     expect(r.code).toBe(0);
-    const r2 = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'show', '--control', d.controlPath],
-      { encoding: 'utf8', timeout: 30_000 });
-    const stderr = r2.stderr;
-    expect(r2.status).toBe(1);
-    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(stderr).toMatch(/permission denied \(the control socket is root's\)/);
-    expect(stderr).not.toMatch(/\bat .*\.js:\d+/);
+    // nobody runs a copy it can read: the checkout may be in a directory only root can enter
+    const copy = readableCopy();
+    try {
+      const asNobody = (caps: string[]): ReturnType<typeof spawnSync> => spawnSync('setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', ...caps, process.execPath, copy.cli, 'show', '--control', d.controlPath],
+        { encoding: 'utf8', timeout: 30_000, cwd: copy.root });
+      const r2 = asNobody([]);
+      const stderr = String(r2.stderr);
+      expect(r2.status).toBe(1);
+      expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(stderr).toMatch(/permission denied \(the control socket is root's\)/);
+      expect(stderr).not.toMatch(/\bat .*\.js:\d+/);
+      // CAP_DAC_OVERRIDE opens the 0700 directory and the 0600 socket: only the peer's uid (SO_PEERCRED) is left
+      const r3 = asNobody(['--inh-caps=+dac_override', '--ambient-caps=+dac_override']);
+      expect([r3.status, String(r3.stderr)]).toEqual([1, "umacvlan: permission denied (the control socket is root's): peer uid 65534\n"]);
+      expect(String(r3.stdout)).toBe('');
+    } finally { copy.remove(); }
+    expect(runCli(null, ['show', '--control', d.controlPath]).code).toBe(0);
   });
 
   test('--metrics serves the counters as Prometheus text inside the daemon\'s namespace', () => {

@@ -16,10 +16,10 @@ import { mkdirSync } from 'node:fs';
 import { createSandbox, isRoot, type Sandbox } from '../../support/sandbox.js';
 import { startDaemon, runCli, type RunningDaemon } from '../../support/daemon.js';
 import { udpEchoServer, udpPing } from '../../support/echo.js';
-import { CLI } from '../../support/paths.js';
 import { macText, testMac } from '../../support/addresses.js';
 import { sleep } from '../../support/time.js';
 import { RawSocket } from '../support/raw-socket.js';
+import { readableCopy } from '../support/readable-copy.js';
 import { Tally, sendAndCount, sendFrame, rowFrame, type Seen } from '../support/counted-frames.js';
 
 const root = isRoot();
@@ -331,13 +331,15 @@ describe.skipIf(!root)('daemon lifecycle (root)', () => {
 
     test('not root: exit 3, one line', () => {
       let code = 0, stderr = '';
+      // nobody runs a copy it can read: the checkout may be in a directory only root can enter
+      const copy = readableCopy();
       try {
-        execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'run', '--parent', p, '--control', ctl()],
-          { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+        execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, copy.cli, 'run', '--parent', p, '--control', ctl()],
+          { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'], cwd: copy.root });
       } catch (e) {
         const err = e as { status?: number; stderr?: string };
         code = err.status ?? -1; stderr = err.stderr ?? '';
-      }
+      } finally { copy.remove(); }
       expect(code).toBe(3);
       oneLine(stderr, 'root');
     });

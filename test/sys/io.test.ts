@@ -7,9 +7,9 @@
 
 import { describe, test, expect, beforeAll, afterAll } from 'vitest';
 import { createSandbox, isRoot, type Sandbox } from '../../support/sandbox.js';
-import { ADDON } from '../../support/paths.js';
 import { macText, testMac } from '../../support/addresses.js';
 import { RawSocket } from '../support/raw-socket.js';
+import { readableCopy } from '../support/readable-copy.js';
 import { sleep } from '../../support/time.js';
 import { isNumberedFrame as isTest, numberedFrame as frame, numberOf as seqOf } from '../support/frames.js';
 import { openEngine, Region, type Engine } from '../../src/io/engine.js';
@@ -413,14 +413,19 @@ describe.skipIf(!root)('native I/O (root)', () => {
   });
 
   test('without privileges, creating a TAP or opening the parent answers EPERM (no crash)', () => {
-    // A child process that drops to nobody first: setuid is process-wide, so not in the test process itself.
-    const addonPath = ADDON;
-    const out = execFileSync(process.execPath, ['-e', `
-      process.setgid(65534); process.setuid(65534);
-      const a = require(${JSON.stringify(addonPath)});
-      const e = new a.Engine();
-      console.log(JSON.stringify([a.tapOpen('${sb.name('np')}', -1, true), e.open('lo', -1, 32, 16, 69632, 64, 65536, 0), e.failedOp()]));
-    `], { encoding: 'utf8' });
+    // A child process that drops to nobody first: setuid is process-wide, so not in the test process itself. It
+    // loads a copy of the addon it can read (the checkout may be in a directory only root can enter).
+    const copy = readableCopy();
+    const addonPath = copy.addon;
+    let out: string;
+    try {
+      out = execFileSync(process.execPath, ['-e', `
+        process.setgid(65534); process.setuid(65534);
+        const a = require(${JSON.stringify(addonPath)});
+        const e = new a.Engine();
+        console.log(JSON.stringify([a.tapOpen('${sb.name('np')}', -1, true), e.open('lo', -1, 32, 16, 69632, 64, 65536, 0), e.failedOp()]));
+      `], { encoding: 'utf8', cwd: copy.root });
+    } finally { copy.remove(); }
     const [tap, parent, step] = JSON.parse(out) as [number, number, string];
     expect([-1, -13]).toContain(tap);  // EPERM from TUNSETIFF, or EACCES where /dev/net/tun is not world-writable
     expect([parent, step]).toEqual([-1, 'socket(AF_PACKET)']);  // EPERM, and the step that failed is named

@@ -57,7 +57,7 @@ describe('run', () => {
 
   test('a live daemon on the control socket: the status of UMV_ERR_RUNNING, 1; the live one is untouched', async () => {
     const path = join(dir, 'c.sock');
-    const live = new ControlServer(path, () => ({ ok: true, pid: 4242 }));
+    const live = new ControlServer(path, () => ({ ok: true, pid: 4242 }), () => 0);
     await live.listen();
     try {
       expect(await runMain(config(path), hostWithout(true))).toBe(CATALOG.UMV_ERR_RUNNING.exit);
@@ -73,7 +73,7 @@ describe('a client', () => {
   /** The status `umacvlan del x --control PATH` exits with when the daemon answers `a`. */
   async function clientExit(a: Answer): Promise<number> {
     const path = join(dir, `d${readdirSync(dir).length}.sock`);
-    const daemon = new ControlServer(path, () => a);
+    const daemon = new ControlServer(path, () => a, () => 0);
     await daemon.listen();
     try {
       const argv = ['del', 'x', '--control', path];
