@@ -27,6 +27,7 @@ import type { Log } from './log.js';
 import { onParentState } from './parent-events.js';
 import { PortState, type ChildRt } from './port-state.js';
 import { onTapEvent } from './tap-events.js';
+import { watchVlanUppers } from './vlan-uppers.js';
 
 export { DaemonError } from './daemon-error.js';
 export type { SetRequest } from './child-changes.js';
@@ -47,6 +48,7 @@ export interface PortListener {
 export class Daemon {
   private readonly ports: PortState;
   private unwatchParent: (() => void) | null = null;
+  private unwatchVlans: (() => void) | null = null;
   private groupTimer: NodeJS.Timeout | null = null;
   private stopping = false;
   /** resolves with the exit code when the daemon must end on its own (parent deleted, datapath failure) */
@@ -77,6 +79,8 @@ export class Daemon {
       // after `ip link set up`) would otherwise never be seen.
       d.unwatchParent = host.watchParent(parent.ifindex, (ev) => d.onParent(ev));
       d.onParent({ type: 'state', link: host.link(cfg.parent) });
+      // Before the worker starts: the claimed VLANs are in the table it is given.
+      d.unwatchVlans = watchVlanUppers(p, parent.ifindex);
       p.datapath = openDatapath(p.table, {
         parent: cfg.parent, batch: BATCH, busyPollUs: cfg.busyPollUs, counters: p.counters.buffer as SharedArrayBuffer,
         onError: (m) => log.warn(`datapath: ${m}`),
@@ -157,6 +161,7 @@ export class Daemon {
     this.stopping = true;
     if (this.groupTimer) clearInterval(this.groupTimer);
     this.unwatchParent?.();
+    this.unwatchVlans?.();
     const dp = this.ports.datapath;
     if (dp) await dp.stop();
     this.ports.datapath = null;
