@@ -89,6 +89,8 @@ export class Daemon {
       await p.datapath.ready;
       for (const c of cfg.children) d.addChild(c);
       await p.datapath.settled();
+      // Inside the try: a NOTIFY_SOCKET that fails (stale, gone) must stop what was started, not leave it running.
+      host.notify('READY=1');
     } catch (e) {
       await d.stop();
       if (e instanceof DaemonError) throw e;
@@ -96,7 +98,6 @@ export class Daemon {
     }
     d.groupTimer = setInterval(() => pollGroups(p), GROUP_POLL_MS);
     d.groupTimer.unref();
-    host.notify('READY=1');
     return d;
   }
 
@@ -109,8 +110,10 @@ export class Daemon {
   }
 
   async delChild(name: string): Promise<void> {
-    const rt = await delChild(this.ports, name);
+    // Listeners hear of the removal before an add of the same name, which may take the same slot, can follow.
+    const { rt, closed } = delChild(this.ports, name);
     for (const l of this.portListeners) l.removed(rt.slot, name);
+    await closed;
   }
 
   setChild(name: string, req: SetRequest): void { setChild(this.ports, name, req); }
