@@ -5,6 +5,7 @@
 //   tap-events.ts        the TAP-event state machine (deleted, moved, MAC/MTU/flags, up/down)
 //   parent-events.ts     the parent's carrier, MTU and MAC passed on to the children
 //   group-memberships.ts the children's multicast lists and the parent memberships they imply
+//   vlan-uppers.ts       the parent's VLAN uppers, whose tags the host takes before macvlan would see them
 //
 // Theory of operation. The control thread owns the authoritative PortTable; every change goes through mutate(),
 // which applies it here and replays the same call on the worker's replica, where it takes effect between two
