@@ -195,7 +195,8 @@ export class LinuxHost implements Host {
     cb({ type: 'dump', links: dumpVlanLinks() });
     const timer = setInterval(() => {
       try {
-        while (nl.recv((link) => cb({ type: 'link', link }), (e) => { if (e.type === 'del') cb({ type: 'nsid-gone', nsid: e.nsid }); }));
+        const onNsid = (e: { type: 'new' | 'del'; nsid: number }): void => { if (e.type === 'del') cb({ type: 'nsid-gone', nsid: e.nsid }); };
+        while (nl.recv((link) => cb({ type: 'link', link }), onNsid)) { /* until no datagram is queued */ }
       } catch {
         try { cb({ type: 'dump', links: dumpVlanLinks() }); } catch { /* the next tick tries again */ }
       }
