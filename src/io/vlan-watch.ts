@@ -55,7 +55,7 @@ export function dumpVlanLinks(): VlanLinkFrom[] {
   const fd = addon.nlOpen(-1, 0);
   if (fd < 0) throw new IfaceError('links', 'socket(NETLINK_ROUTE)', -fd);
   try {
-    const seq = 0x7600_0000 + (Date.now() % 0x10_0000);
+    const seq = 1;  // a fresh socket: only this dump's answers arrive on it
     const sent = addon.nlSend(fd, buildGetLinkDump(seq));
     if (sent < 0) throw new IfaceError('links', 'sendto(NETLINK_ROUTE)', -sent);
     const out: VlanLinkFrom[] = [];

@@ -6,8 +6,6 @@ export const ETH = { DST: 0, SRC: 6, TYPE: 12, HLEN: 14 } as const;
 export const ETH_OVERHEAD = 18;
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_VLAN = 0x8100;
-/** 802.1ad service tag (QinQ outer tag) */
-export const ETHERTYPE_8021AD = 0x88a8;
 /** Where an outer VLAN tag's TCI sits (after the TPID at ETH.TYPE), and the VID bits in it */
 export const VLAN_TCI = 14;
 export const VLAN_VID_MASK = 0x0fff;
