@@ -23,6 +23,8 @@ function loop(t: PortTable, w: ReturnType<typeof buildWorkload>, v: Verdict, c: 
 }
 
 const t = buildTable();
+// A VLAN upper's tag that the workload's frames do not carry: every frame from the wire goes through the tag lookup.
+t.setVlanClaimed(0x8100, 4000, true);
 const w = buildWorkload(16);
 const v = new Verdict();
 const c = makeCounters(t.maxChildren + 1);

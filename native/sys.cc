@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -13,11 +14,13 @@
 
 namespace umv {
 
-// nlOpen(nsfd, groups) → fd | -errno: NETLINK_ROUTE, non-blocking, subscribed to `groups` (RTMGRP_* bits), made in
-// namespace nsfd (-1: here). Stays in that namespace whatever thread uses it later.
+// nlOpen(nsfd, groups, allNsid) → fd | -errno: NETLINK_ROUTE, non-blocking, subscribed to `groups` (RTMGRP_* bits),
+// made in namespace nsfd (-1: here). Stays in that namespace whatever thread uses it later. allNsid: also hear the
+// events of every namespace that has an id here (NETLINK_LISTEN_ALL_NSID; recvInto reports which).
 static Napi::Value NlOpen(const Napi::CallbackInfo& info) {
   int nsfd = ArgInt(info, 0, -1);
   unsigned groups = static_cast<unsigned>(ArgInt(info, 1, 0));
+  bool allNsid = info.Length() > 2 && info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();
   int rc = InNetns(nsfd, [&]() -> int {
     int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
     if (fd < 0) return -errno;
@@ -25,6 +28,9 @@ static Napi::Value NlOpen(const Napi::CallbackInfo& info) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
     int one = 1;
     setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
+    if (allNsid && setsockopt(fd, SOL_NETLINK, NETLINK_LISTEN_ALL_NSID, &one, sizeof one) < 0) {
+      int e = errno; close(fd); return -e;
+    }
     sockaddr_nl sa;
     memset(&sa, 0, sizeof sa);
     sa.nl_family = AF_NETLINK;
@@ -46,18 +52,48 @@ static Napi::Value NlSend(const Napi::CallbackInfo& info) {
   return Num(info.Env(), rc < 0 ? -errno : static_cast<double>(rc));
 }
 
-// recvInto(fd, buf Uint8Array, timeoutMs) → bytes | -errno (EAGAIN: nothing yet). One datagram per call; a netlink
-// datagram holds several messages. MSG_TRUNC: the real size is returned when the buffer was too small.
+// recvInto(fd, buf Uint8Array, timeoutMs[, meta Int32Array]) → bytes | -errno (EAGAIN: nothing yet). One datagram per
+// call; a netlink datagram holds several messages. MSG_TRUNC: the real size is returned when the buffer was too
+// small. Only the kernel's datagrams (sender nl_pid 0) are returned: any process may send to a netlink socket's port,
+// and a forged link event must not move the daemon; others are read and discarded. meta[0]: the namespace id the
+// datagram came from on a NETLINK_LISTEN_ALL_NSID socket, -1 for this namespace.
 static Napi::Value RecvInto(const Napi::CallbackInfo& info) {
   uint8_t* d; size_t n;
   if (!BytesArg(info, 1, &d, &n)) return Num(info.Env(), -EINVAL);
+  int32_t* meta = nullptr;
+  if (info.Length() > 3 && info[3].IsTypedArray()) {
+    Napi::TypedArray ta = info[3].As<Napi::TypedArray>();
+    if (ta.TypedArrayType() != napi_int32_array || ta.ElementLength() < 1) return Num(info.Env(), -EINVAL);
+    meta = ta.As<Napi::Int32Array>().Data();
+  }
   int fd = ArgInt(info, 0, -1);
   int w = WaitReadable(fd, ArgInt(info, 2, 0));
   if (w < 0) return Num(info.Env(), w);
   if (w == 0) return Num(info.Env(), -EAGAIN);
-  ssize_t rc;
-  do rc = recv(fd, d, n, MSG_DONTWAIT | MSG_TRUNC); while (rc < 0 && errno == EINTR);
-  return Num(info.Env(), rc < 0 ? -errno : static_cast<double>(rc));
+  for (;;) {
+    sockaddr_nl from;
+    iovec iov = {d, n};
+    alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))];
+    msghdr mh;
+    memset(&mh, 0, sizeof mh);
+    mh.msg_name = &from;
+    mh.msg_namelen = sizeof from;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = ctl;
+    mh.msg_controllen = sizeof ctl;
+    ssize_t rc;
+    do rc = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC); while (rc < 0 && errno == EINTR);
+    if (rc < 0) return Num(info.Env(), -errno);
+    if (mh.msg_namelen < sizeof from || from.nl_family != AF_NETLINK || from.nl_pid != 0) continue;
+    if (meta) {
+      meta[0] = -1;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+        if (c->cmsg_level == SOL_NETLINK && c->cmsg_type == NETLINK_LISTEN_ALL_NSID) memcpy(&meta[0], CMSG_DATA(c), sizeof(int));
+      }
+    }
+    return Num(info.Env(), static_cast<double>(rc));
+  }
 }
 
 // sdNotify(path, text) → bytes | -errno. '@' at the start names an abstract socket (systemd does that too).

@@ -64,14 +64,16 @@ export function addChild(p: PortState, c: ChildConfig, onTapEvent: (rt: ChildRt,
   return rt;
 }
 
-/** Deletes a child: its TAP goes, its MAC is free again. */
-export async function delChild(p: PortState, name: string): Promise<ChildRt> {
+/** Deletes a child: its TAP goes, its MAC is free again. Out of the table and the children at once (an `add` of
+ *  the same name may follow before the TAP is closed: it must find the name free and keep it); `closed` resolves
+ *  once the worker has let go of the TAP and it is closed. */
+export function delChild(p: PortState, name: string): { rt: ChildRt; closed: Promise<void> } {
   const rt = p.children.get(name);
   if (!rt) throw new DaemonError(`no child named ${name}`, 'UMV_ERR_NO_CHILD');
-  await dropChild(p, rt);
+  const closed = dropChild(p, rt);
   p.children.delete(name);
   p.log.info(`child ${name}: deleted`);
-  return rt;
+  return { rt, closed };
 }
 
 /** A child that still has its TAP, or the request's failure */
@@ -118,6 +120,7 @@ export function setChild(p: PortState, name: string, req: SetRequest): void {
 /** A child's MAC changed (asked for, or set from inside its namespace): a duplicate takes it out of the address table. */
 export function moveMac(p: PortState, rt: ChildRt, mac: number): void {
   const t = p.table;
+  const old = t.mac[rt.slot];
   const bad = checkSetMac(t, rt.slot, mac);
   if (bad) {
     // The kernel refuses a duplicate; here it was already set from inside the child's namespace.
@@ -130,6 +133,24 @@ export function moveMac(p: PortState, rt: ChildRt, mac: number): void {
     if (rt.state === 'dup-mac') rt.state = t.up[rt.slot] ? 'up' : 'down';
   }
   rt.cfg = { ...rt.cfg, mac };
+  // Its old MAC may be the one a dup-mac sibling waits for.
+  if (old !== mac) recheckDupMacs(p);
+}
+
+/**
+ * A MAC left the address table (its child deleted, down, or given another MAC): a child kept out as dup-mac whose
+ * MAC is now unique among the UP children comes back, as `ip link set up` would now succeed (lifecycle.md §3 A4).
+ * A dup-mac child's TAP is up (a down one is `down`), so only the rule is asked. Lowest slot first: the one that
+ * the address table would answer for anyway.
+ */
+export function recheckDupMacs(p: PortState): void {
+  for (const rt of [...p.children.values()].sort((a, b) => a.slot - b.slot)) {
+    if (rt.state !== 'dup-mac' || p.table.used[rt.slot] === 0 || checkUp(p.table, rt.slot)) continue;
+    p.mutate('setUp', rt.slot, true);
+    rt.state = 'up';
+    p.log.info(`child ${rt.name}: its MAC ${formatMac(p.table.mac[rt.slot])} is unique again; back in the address table`);
+    syncMemberships(p, rt);
+  }
 }
 
 /** Takes a child out of the table and the worker, then closes its TAP; it stays listed as gone. */
@@ -145,6 +166,7 @@ export function dropChild(p: PortState, rt: ChildRt): Promise<void> {
   rt.tap = null;
   p.bySlot[rt.slot] = null;
   rt.state = 'gone';
+  recheckDupMacs(p);
   if (!tap) return Promise.resolve();
   // The worker must let go of the fd (detach) before it is closed, or its pending reads pin the TAP.
   const close = (): void => { try { tap.close(); } catch { /* already gone */ } };

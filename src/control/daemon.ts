@@ -5,6 +5,7 @@
 //   tap-events.ts        the TAP-event state machine (deleted, moved, MAC/MTU/flags, up/down)
 //   parent-events.ts     the parent's carrier, MTU and MAC passed on to the children
 //   group-memberships.ts the children's multicast lists and the parent memberships they imply
+//   vlan-uppers.ts       the parent's VLAN uppers, whose tags the host takes before macvlan would see them
 //
 // Theory of operation. The control thread owns the authoritative PortTable; every change goes through mutate(),
 // which applies it here and replays the same call on the worker's replica, where it takes effect between two
@@ -27,6 +28,7 @@ import type { Log } from './log.js';
 import { onParentState } from './parent-events.js';
 import { PortState, type ChildRt } from './port-state.js';
 import { onTapEvent } from './tap-events.js';
+import { watchVlanUppers } from './vlan-uppers.js';
 
 export { DaemonError } from './daemon-error.js';
 export type { SetRequest } from './child-changes.js';
@@ -47,6 +49,7 @@ export interface PortListener {
 export class Daemon {
   private readonly ports: PortState;
   private unwatchParent: (() => void) | null = null;
+  private unwatchVlans: (() => void) | null = null;
   private groupTimer: NodeJS.Timeout | null = null;
   private stopping = false;
   /** resolves with the exit code when the daemon must end on its own (parent deleted, datapath failure) */
@@ -77,6 +80,8 @@ export class Daemon {
       // after `ip link set up`) would otherwise never be seen.
       d.unwatchParent = host.watchParent(parent.ifindex, (ev) => d.onParent(ev));
       d.onParent({ type: 'state', link: host.link(cfg.parent) });
+      // Before the worker starts: the claimed VLANs are in the table it is given.
+      d.unwatchVlans = watchVlanUppers(p, parent.ifindex);
       p.datapath = openDatapath(p.table, {
         parent: cfg.parent, batch: BATCH, busyPollUs: cfg.busyPollUs, counters: p.counters.buffer as SharedArrayBuffer,
         onError: (m) => log.warn(`datapath: ${m}`),
@@ -85,6 +90,8 @@ export class Daemon {
       await p.datapath.ready;
       for (const c of cfg.children) d.addChild(c);
       await p.datapath.settled();
+      // Inside the try: a NOTIFY_SOCKET that fails (stale, gone) must stop what was started, not leave it running.
+      host.notify('READY=1');
     } catch (e) {
       await d.stop();
       if (e instanceof DaemonError) throw e;
@@ -92,7 +99,6 @@ export class Daemon {
     }
     d.groupTimer = setInterval(() => pollGroups(p), GROUP_POLL_MS);
     d.groupTimer.unref();
-    host.notify('READY=1');
     return d;
   }
 
@@ -105,8 +111,10 @@ export class Daemon {
   }
 
   async delChild(name: string): Promise<void> {
-    const rt = await delChild(this.ports, name);
+    // Listeners hear of the removal before an add of the same name, which may take the same slot, can follow.
+    const { rt, closed } = delChild(this.ports, name);
     for (const l of this.portListeners) l.removed(rt.slot, name);
+    await closed;
   }
 
   setChild(name: string, req: SetRequest): void { setChild(this.ports, name, req); }
@@ -157,6 +165,7 @@ export class Daemon {
     this.stopping = true;
     if (this.groupTimer) clearInterval(this.groupTimer);
     this.unwatchParent?.();
+    this.unwatchVlans?.();
     const dp = this.ports.datapath;
     if (dp) await dp.stop();
     this.ports.datapath = null;

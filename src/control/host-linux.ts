@@ -11,7 +11,8 @@ import { LinkWatcher, dumpLinks, type LinkEvent } from '../io/rtnetlink.js';
 import { IFF } from '../io/rtnetlink-codec.js';
 import { readDevMcast, type McastEntry } from '../io/dev-mcast.js';
 import { sdNotify } from '../io/notify.js';
-import type { ChildTap, Host, LinkState, ParentEvent, TapEvent } from './host.js';
+import { VlanLinkSocket, dumpVlanLinks } from '../io/vlan-watch.js';
+import type { ChildTap, Host, LinkState, ParentEvent, TapEvent, VlanWatchEvent } from './host.js';
 
 const WATCH_MS = 50;
 
@@ -186,6 +187,22 @@ export class LinuxHost implements Host {
       try { cb({ type: 'state', link: linkFromNetlink(m.ifname) }); } catch { /* gone: the DELLINK follows */ }
     });
     return () => w.close();
+  }
+
+  watchVlanUppers(cb: (ev: VlanWatchEvent) => void): () => void {
+    // Socket first, then the dump: an upper made in between is in one or the other (or both, which is harmless).
+    const nl = new VlanLinkSocket();
+    cb({ type: 'dump', links: dumpVlanLinks() });
+    const timer = setInterval(() => {
+      try {
+        const onNsid = (e: { type: 'new' | 'del'; nsid: number }): void => { if (e.type === 'del') cb({ type: 'nsid-gone', nsid: e.nsid }); };
+        while (nl.recv((link) => cb({ type: 'link', link }), onNsid)) { /* until no datagram is queued */ }
+      } catch {
+        try { cb({ type: 'dump', links: dumpVlanLinks() }); } catch { /* the next tick tries again */ }
+      }
+    }, WATCH_MS);
+    timer.unref();
+    return () => { clearInterval(timer); nl.close(); };
   }
 
   notify(text: string): void {

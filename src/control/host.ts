@@ -23,6 +23,30 @@ export type TapEvent =
 
 export type ParentEvent = { type: 'state'; link: LinkState } | { type: 'gone' };
 
+/** A link message as the VLAN-upper watch sees it (io/rtnetlink-codec.ts VlanLinkEvent, plus where it came from) */
+export interface VlanLink {
+  type: 'new' | 'del';
+  /** the namespace the message came from, by its id here; -1: the daemon's own */
+  nsid: number;
+  ifindex: number;
+  /** IFLA_LINK, -1 when absent */
+  link: number;
+  /** IFLA_LINK_NETNSID (an id as seen from the message's namespace); null: the lower is in that same namespace */
+  linkNetnsid: number | null;
+  /** IFLA_NEW_NETNSID / IFLA_NEW_IFINDEX on a DELLINK: moved there, not deleted */
+  newNetnsid: number | null;
+  newIfindex: number | null;
+  /** kind "vlan": the tag it terminates */
+  vlan: { proto: number; vid: number } | null;
+}
+
+export type VlanWatchEvent =
+  | { type: 'link'; link: VlanLink }
+  /** every link of the daemon's namespace: at the start, and again after the kernel dropped events (ENOBUFS) */
+  | { type: 'dump'; links: VlanLink[] }
+  /** a namespace's id was released: the namespace is gone, and its links with it */
+  | { type: 'nsid-gone'; nsid: number };
+
 /** A child's TAP as the daemon drives it, wherever it has been moved (io/tap.ts Tap is the device it wraps). */
 export interface ChildTap {
   readonly name: string;
@@ -50,6 +74,9 @@ export interface Host {
   /** Creates the TAP, in `netns` (a name under /run/netns or an absolute path) when given, down */
   openTap(name: string, mac: number, mtu: number, netns?: string): ChildTap;
   watchParent(ifindex: number, cb: (ev: ParentEvent) => void): () => void;
+  /** Link messages for finding the parent's VLAN uppers, here and in every namespace with an id here; the first
+   *  event is a dump of the daemon's namespace. Returns a stop function. */
+  watchVlanUppers(cb: (ev: VlanWatchEvent) => void): () => void;
   /** sd_notify; a no-op without NOTIFY_SOCKET */
   notify(text: string): void;
 }

@@ -4,11 +4,12 @@
 // the parent's is bounded by the parent's; up/down moves it in and out of the address table.
 //
 // States (port-state.ts ChildState): up ⇄ down by the TAP's IFF_UP; up/down → dup-mac when its MAC is in use;
-// dup-mac → up/down once its MAC is free again; anything → gone when the TAP is deleted.
+// dup-mac → up/down once its MAC is free again (its own MAC changed, or the holder deleted, down or renumbered:
+// child-changes.ts recheckDupMacs); anything → gone when the TAP is deleted.
 
 import { Mode } from '../core/constants.js';
 import { checkUp } from '../core/rules.js';
-import { dropChild, moveMac } from './child-changes.js';
+import { dropChild, moveMac, recheckDupMacs } from './child-changes.js';
 import { syncMemberships } from './group-memberships.js';
 import type { LinkState, TapEvent } from './host.js';
 import type { ChildRt, PortState } from './port-state.js';
@@ -52,7 +53,10 @@ function followLink(p: PortState, rt: ChildRt, l: LinkState): void {
       rt.state = 'up';
     }
   } else if (!l.up && (inTable || rt.state === 'dup-mac')) {
-    if (inTable) p.mutate('setUp', s, false);
     rt.state = 'down';
+    if (inTable) {
+      p.mutate('setUp', s, false);
+      recheckDupMacs(p);
+    }
   }
 }

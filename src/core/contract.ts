@@ -2,6 +2,7 @@
 // The implementation lives in port-table.ts (PortTable), verdict.ts (Verdict), decide.ts (decide) and rules.ts.
 
 import type { ModeBit } from './constants.js';
+import type { VlanProto } from './vlan-claims.js';
 
 /** What a new child is made of. MACs are 48-bit numbers (wire/ethernet.ts). */
 export interface ChildSpec {
@@ -67,6 +68,9 @@ export interface PortTableApi {
   sourceDel(i: number, mac: number): void;
   sourceFlush(i: number): void;
   sourceList(i: number): number[];
+  /** A VLAN upper of the parent with tag protocol `proto` (0x8100, 0x88a8) and this VID appeared (on) or went (off):
+   *  frames from the wire with that tag are the host's (vlan-claims.ts) */
+  setVlanClaimed(proto: VlanProto, vid: number, on: boolean): void;
 
   /** Hot path: the UP child whose MAC is `mac`, or -1. O(1), no allocation. */
   lookup(mac: number): number;

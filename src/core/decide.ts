@@ -19,7 +19,8 @@
  */
 
 import {
-  BROADCAST_HI, BROADCAST_LO, ETH, ETH_OVERHEAD, ETHERTYPE_PAUSE, etherType, isGroupDst, macHiAt, macLoAt,
+  BROADCAST_HI, BROADCAST_LO, ETH, ETH_OVERHEAD, ETHERTYPE_PAUSE, VLAN_TCI, VLAN_VID_MASK, etherType, isGroupDst,
+  macHiAt, macLoAt,
 } from '../wire/ethernet.js';
 import { Drop, Egress, Flag, Mode, PARENT } from './constants.js';
 import type { VerdictApi } from './contract.js';
@@ -48,6 +49,11 @@ export function decide(t: PortTable, from: number, b: Uint8Array, at: number, le
     return 0;
   }
   if (from !== PARENT) return queueXmit(t, from, b, at, len, gso, v);
+  // Before macvlan's rules, as vlan_do_receive runs before the rx_handler: a tag the host terminates is its own.
+  if (t.vlan.count !== 0 && len >= VLAN_TCI + 2 && t.vlan.has(etherType(b, at), ((b[at + VLAN_TCI] << 8) | b[at + VLAN_TCI + 1]) & VLAN_VID_MASK)) {
+    v.reason = Drop.VLAN_CLAIMED;
+    return 0;
+  }
   if (isGroupDst(b, at)) return multicastRx(t, b, at, v);
   return unicastRx(t, b, at, v);
 }

@@ -4,6 +4,7 @@
 
 import type { ModeBit } from './constants.js';
 import type { PortTable, PortTableSnapshot } from './port-table.js';
+import { VlanClaims } from './vlan-claims.js';
 
 export function snapshotOf(t: PortTable): PortTableSnapshot {
   const gs: number[] = [];
@@ -24,6 +25,7 @@ export function snapshotOf(t: PortTable): PortTableSnapshot {
     bcCutoff: t.bcCutoff,
     groupSlot: Int16Array.from(gs), groupMac: Float64Array.from(gm),
     sourceSlot: Int16Array.from(ss), sourceMac: Float64Array.from(sm),
+    vlanClaimed: t.vlan.bits.slice(),
   };
 }
 
@@ -44,4 +46,7 @@ export function restoreSnapshot(t: PortTable, s: PortTableSnapshot): void {
   for (let k = 0; k < s.groupSlot.length; k++) t.joinGroup(s.groupSlot[k], s.groupMac[k]);
   for (let k = 0; k < s.sourceSlot.length; k++) t.sourceAdd(s.sourceSlot[k], s.sourceMac[k]);
   for (let i = 1; i <= s.maxChildren; i++) if (s.used[i] === 1 && s.up[i] === 1) t.setUp(i, true);
+  const probe = new VlanClaims();
+  probe.bits.set(s.vlanClaimed);
+  for (const { proto, vid } of probe.list()) t.setVlanClaimed(proto, vid, true);
 }

@@ -41,6 +41,7 @@ import { GroupTable } from './group-table.js';
 import { MacIndex } from './mac-index.js';
 import { restoreSnapshot, snapshotOf } from './port-snapshot.js';
 import { SourceTable } from './source-table.js';
+import { VlanClaims, type VlanProto } from './vlan-claims.js';
 
 /** What setParent may change. Absent fields stay as they are. */
 export interface ParentState {
@@ -73,6 +74,8 @@ export interface PortTableSnapshot {
   /** (slot, source MAC) pairs of every child's allow-list */
   sourceSlot: Int16Array;
   sourceMac: Float64Array;
+  /** VLAN tags the host terminates on the parent (vlan-claims.ts layout) */
+  vlanClaimed: Uint32Array;
 }
 
 const DEFAULT_PARENT_MTU = 1500;
@@ -104,6 +107,8 @@ export class PortTable implements PortTableApi {
   readonly sources: SourceTable;
   /** group MAC → the children listing it */
   readonly groups: GroupTable;
+  /** (protocol, VID) of the parent's VLAN uppers: frames from the wire with these tags are the host's, not ours */
+  readonly vlan = new VlanClaims();
 
   private passthruSlot = 0;
   private bcLimit = 0;
@@ -312,6 +317,11 @@ export class PortTable implements PortTableApi {
   /** The allow-list, ascending (the kernel reports hash order; any order is a faithful answer) */
   sourceList(i: number): number[] {
     return this.sources.list(i);
+  }
+
+  /** A VLAN upper of the parent with this tag appeared (on) or went (off) */
+  setVlanClaimed(proto: VlanProto, vid: number, on: boolean): void {
+    this.vlan.set(proto, vid, on);
   }
 
   /** IFLA_MACVLAN_MACADDR_COUNT */

@@ -54,6 +54,7 @@ export function explain(t: PortTable, from: number, frame: Uint8Array, opts: Tra
 
 function ruleOf(t: PortTable, from: number, b: Uint8Array, v: Verdict): string {
   if (v.reason === Drop.RUNT) return 'runt (shorter than an Ethernet header)';
+  if (v.reason === Drop.VLAN_CLAIMED) return "a VLAN upper of the parent claims the frame's tag: the host's, not macvlan's";
   const sourceCopies = countKind(v, Egress.SOURCE_COPY);
   const withSource = (s: string): string => (sourceCopies > 0 ? `I2 source copies (${sourceCopies}) + ${s}` : s);
   if (from !== PARENT) return egressRule(t, from, b, v, withSource);

@@ -75,12 +75,15 @@ export interface NativeAddon {
   nsOpen(path: string): number;
   closeFd(fd: number): number;
 
-  /** NETLINK_ROUTE socket, non-blocking, bound to RTMGRP_* `groups`, made in namespace nsfd → fd | -errno */
-  nlOpen(nsfd: number, groups: number): number;
+  /** NETLINK_ROUTE socket, non-blocking, bound to RTMGRP_* `groups`, made in namespace nsfd → fd | -errno.
+   *  allNsid: NETLINK_LISTEN_ALL_NSID, also the events of every namespace with an id here (recvInto's meta says which) */
+  nlOpen(nsfd: number, groups: number, allNsid?: boolean): number;
   nlSend(fd: number, msg: Uint8Array): number;
   /** One datagram into buf, waiting up to timeoutMs (0: not at all, < 0: no limit) → bytes | -errno (-EAGAIN).
-   *  A result larger than buf.length means the datagram was truncated. */
-  recvInto(fd: number, buf: Uint8Array, timeoutMs: number): number;
+   *  A result larger than buf.length means the datagram was truncated. Only the kernel's datagrams (sender
+   *  nl_pid 0) are returned; others are discarded. meta[0]: the sending namespace's id (NETLINK_LISTEN_ALL_NSID), -1
+   *  for this one. */
+  recvInto(fd: number, buf: Uint8Array, timeoutMs: number, meta?: Int32Array): number;
   /** datagram to an AF_UNIX socket ('@name' = abstract) → bytes | -errno */
   sdNotify(path: string, text: string): number;
   /** Reads a file from a thread inside namespace nsfd (use /proc/thread-self/net/...) → text | -errno */

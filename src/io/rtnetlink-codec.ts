@@ -149,3 +149,100 @@ function parseLink(dv: DataView, off: number, mlen: number, type: 'new' | 'del')
   }
   return ev;
 }
+
+// ---- VLAN uppers: IFLA_LINKINFO and where a link lives (linux/if_link.h, linux/net_namespace.h) ----
+
+export const IFLA_VLAN = {
+  LINKINFO: 18, LINK_NETNSID: 37, NEW_NETNSID: 45, NEW_IFINDEX: 49,
+  /** inside IFLA_LINKINFO */
+  INFO_KIND: 1, INFO_DATA: 2,
+  /** inside IFLA_INFO_DATA of kind "vlan" */
+  VLAN_ID: 1, VLAN_PROTOCOL: 5,
+} as const;
+export const RTM_NSID = { NEW: 88, DEL: 89 } as const;
+/** RTNLGRP_NSID as an nl_groups bit: namespace ids appearing and going (a namespace's end among them) */
+export const RTMGRP_NSID = 1 << (28 - 1);
+const NETNSA_NSID = 1;
+
+/** What a link message says about VLAN-upper-ness and namespaces; the rest of the link is parseMessages' business. */
+export interface VlanLinkEvent {
+  type: 'new' | 'del';
+  ifindex: number;
+  /** IFLA_LINK: the lower device's ifindex, -1 when absent */
+  link: number;
+  /** IFLA_LINK_NETNSID: the lower lives in that namespace (an id as seen from where the message was made); null: here */
+  linkNetnsid: number | null;
+  /** IFLA_NEW_NETNSID / IFLA_NEW_IFINDEX on a DELLINK: the link was moved there, not deleted */
+  newNetnsid: number | null;
+  newIfindex: number | null;
+  /** kind "vlan": the tag it terminates (IFLA_VLAN_PROTOCOL is big-endian, IFLA_VLAN_ID host order) */
+  vlan: { proto: number; vid: number } | null;
+}
+
+/** RTM_NEWNSID / RTM_DELNSID: a namespace id assigned or released (its namespace may be gone) */
+export interface NsidEvent { type: 'new' | 'del'; nsid: number }
+
+/** Calls fn(type, dataOffset, dataLength) for each attribute in [a, end), stopping at a malformed one. */
+function eachAttr(dv: DataView, a: number, end: number, fn: (type: number, d: number, dlen: number) => void): void {
+  while (a + 4 <= end) {
+    const alen = dv.getUint16(a, true);
+    if (alen < 4 || a + alen > end) return;
+    fn(dv.getUint16(a + 2, true) & 0x3fff, a + 4, alen - 4);
+    a += align4(alen);
+  }
+}
+
+function linkKindVlan(dv: DataView, d: number, end: number): { proto: number; vid: number } | null {
+  let kind = '';
+  let data = -1, dataEnd = -1;
+  eachAttr(dv, d, end, (t, o, n) => {
+    if (t === IFLA_VLAN.INFO_KIND) {
+      for (let i = 0; i < n; i++) { const c = dv.getUint8(o + i); if (c === 0) break; kind += String.fromCharCode(c); }
+    } else if (t === IFLA_VLAN.INFO_DATA) { data = o; dataEnd = o + n; }
+  });
+  if (kind !== 'vlan' || data < 0) return null;
+  let vid = -1;
+  // The kernel always reports the protocol; 802.1Q is what a VLAN device without one means (vlan_newlink).
+  let proto = 0x8100;
+  eachAttr(dv, data, dataEnd, (t, o, n) => {
+    if (t === IFLA_VLAN.VLAN_ID && n >= 2) vid = dv.getUint16(o, true) & 0x0fff;
+    else if (t === IFLA_VLAN.VLAN_PROTOCOL && n >= 2) proto = dv.getUint16(o, false);
+  });
+  return vid < 0 ? null : { proto, vid };
+}
+
+/** Walks one datagram's link messages for VLAN uppers, and its namespace-id messages. */
+export function parseVlanLinks(buf: Uint8Array, len: number, onLink: (e: VlanLinkEvent) => void,
+  onNsid?: (e: NsidEvent) => void): void {
+  const dv = new DataView(buf.buffer, buf.byteOffset, Math.min(len, buf.length));
+  const end = dv.byteLength;
+  for (let off = 0; off + NLMSG_HDRLEN <= end;) {
+    const mlen = dv.getUint32(off, true);
+    if (mlen < NLMSG_HDRLEN || off + mlen > end) return;
+    const type = dv.getUint16(off + 4, true);
+    const b = off + NLMSG_HDRLEN;
+    if ((type === RTM.NEWLINK || type === RTM.DELLINK) && mlen >= NLMSG_HDRLEN + IFINFOMSG_LEN) {
+      const e: VlanLinkEvent = {
+        type: type === RTM.NEWLINK ? 'new' : 'del', ifindex: dv.getInt32(b + 4, true), link: -1, linkNetnsid: null,
+        newNetnsid: null, newIfindex: null, vlan: null,
+      };
+      eachAttr(dv, b + IFINFOMSG_LEN, off + mlen, (t, d, n) => {
+        if (n < 4 && t !== IFLA_VLAN.LINKINFO) return;
+        switch (t) {
+          case IFLA.LINK: e.link = dv.getInt32(d, true); break;
+          case IFLA_VLAN.LINK_NETNSID: e.linkNetnsid = dv.getInt32(d, true); break;
+          case IFLA_VLAN.NEW_NETNSID: e.newNetnsid = dv.getInt32(d, true); break;
+          case IFLA_VLAN.NEW_IFINDEX: e.newIfindex = dv.getInt32(d, true); break;
+          case IFLA_VLAN.LINKINFO: e.vlan = linkKindVlan(dv, d, d + n); break;
+        }
+      });
+      onLink(e);
+    } else if ((type === RTM_NSID.NEW || type === RTM_NSID.DEL) && onNsid) {
+      // struct rtgenmsg (1 byte, padded to 4), then NETNSA_* attributes
+      let nsid: number | null = null;
+      eachAttr(dv, b + 4, off + mlen, (t, d, n) => { if (t === NETNSA_NSID && n >= 4) nsid = dv.getInt32(d, true); });
+      if (nsid !== null) onNsid({ type: type === RTM_NSID.NEW ? 'new' : 'del', nsid });
+    }
+    off += align4(mlen);
+  }
+}

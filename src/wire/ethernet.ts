@@ -6,6 +6,9 @@ export const ETH = { DST: 0, SRC: 6, TYPE: 12, HLEN: 14 } as const;
 export const ETH_OVERHEAD = 18;
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_VLAN = 0x8100;
+/** Where an outer VLAN tag's TCI sits (after the TPID at ETH.TYPE), and the VID bits in it */
+export const VLAN_TCI = 14;
+export const VLAN_VID_MASK = 0x0fff;
 export const ETHERTYPE_PAUSE = 0x8808;
 /** IEEE 802 local experimental EtherType 1: what `trace` frames and every test frame carry (nothing else in a
  *  sandbox sends it, so a counter of these counts only the test's own frames). */

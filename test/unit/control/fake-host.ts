@@ -4,7 +4,7 @@
 
 import { engineStatsBytes } from '../../../src/datapath/engine-stats.js';
 import { Log } from '../../../src/control/log.js';
-import type { ChildTap, Host, LinkState, ParentEvent, TapEvent } from '../../../src/control/host.js';
+import type { ChildTap, Host, LinkState, ParentEvent, TapEvent, VlanLink, VlanWatchEvent } from '../../../src/control/host.js';
 import type { DatapathOptions, DatapathSink } from '../../../src/datapath/handle.js';
 import { applyTableOp, type ToWorker } from '../../../src/datapath/messages.js';
 import { PortTable } from '../../../src/core/port-table.js';
@@ -56,7 +56,10 @@ export class FakeHost implements Host {
   readonly taken = new Set<string>();
   /** TAP names whose creation fails (as EBUSY does) */
   readonly refuse = new Set<string>();
+  /** what the first dump of the daemon's namespace lists (VLAN-upper watch) */
+  vlanDump: VlanLink[] = [];
   private parentCb: ((ev: ParentEvent) => void) | null = null;
+  private vlanCb: ((ev: VlanWatchEvent) => void) | null = null;
   private nextFd = 10;
 
   constructor(parentName = 'p0') { this.parent = link(parentName); }
@@ -77,7 +80,16 @@ export class FakeHost implements Host {
     this.parentCb = cb;
     return () => { this.parentCb = null; };
   }
+  watchVlanUppers(cb: (ev: VlanWatchEvent) => void): () => void {
+    this.vlanCb = cb;
+    cb({ type: 'dump', links: this.vlanDump });
+    return () => { this.vlanCb = null; };
+  }
   notify(text: string): void { this.notes.push(text); }
+
+  get vlansWatched(): boolean { return this.vlanCb !== null; }
+  /** A link message reached the VLAN-upper watch */
+  vlanEvent(ev: VlanWatchEvent): void { this.vlanCb?.(ev); }
 
   get parentWatched(): boolean { return this.parentCb !== null; }
   /** The parent changed: its new state arrives as an event. */

@@ -29,6 +29,8 @@ const GROUP_POOL = [
 ];
 const ALLOW_POOL = [...CHILD_POOL.slice(0, 8), ...EXTERNAL_POOL];
 /** Frame lengths around every MTU + 18 the tables use, and runts */
+/** VIDs the parent's VLAN uppers claim, and the frames' tags carry */
+const VIDS = [0, 1, 100, 4095];
 const EDGE_LENGTHS = [0, 1, 13, 14, 15, 60, 85, 86, 87, 593, 594, 595, 1517, 1518, 1519, 1600];
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -57,6 +59,8 @@ const modelArb: fc.Arbitrary<{ model: RefModel; churn: boolean }> = fc.record({
   parentCarrier: fc.oneof({ weight: 6, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
   parentPromisc: fc.boolean(),
   bcCutoff: fc.constantFrom(-5, -1, 0, 1, 1, 2, 100),
+  vlans: fc.uniqueArray(fc.record({ proto: fc.constantFrom(0x8100 as const, 0x88a8 as const), vid: fc.constantFrom(...VIDS) }),
+    { maxLength: 3, selector: (c) => c.proto * 4096 + c.vid }),
   churn: fc.boolean(),
 }).map((r) => {
   const kids: RefChild[] = [];
@@ -80,6 +84,7 @@ const modelArb: fc.Arbitrary<{ model: RefModel; churn: boolean }> = fc.record({
     bcCutoff: r.bcCutoff,
     children: kids,
     parent: { mac: P_MAC, mtu: r.parentMtu, up: r.parentUp, carrier: r.parentCarrier, promisc: r.parentPromisc },
+    vlanClaims: r.vlans,
   };
   return { model, churn: r.churn };
 });
@@ -103,7 +108,9 @@ const frameArb = fc.record({
   len: fc.oneof(fc.constantFrom(...EDGE_LENGTHS), fc.integer({ min: 0, max: 1600 }), fc.integer({ min: 14, max: 128 })),
   dst: macPickArb,
   src: macPickArb,
-  type: fc.oneof(fc.constantFrom(0x0800, 0x8808, 0x8100, TEST_ETHERTYPE, 0x86dd), fc.integer({ min: 0, max: 0xffff }), fc.constant(-1)),
+  type: fc.oneof(fc.constantFrom(0x0800, 0x8808, 0x8100, 0x88a8, TEST_ETHERTYPE, 0x86dd), fc.integer({ min: 0, max: 0xffff }), fc.constant(-1)),
+  /** a TCI (priority bits set, to show they are not the VID) for a tag, or whatever the random bytes say */
+  tci: fc.option(fc.constantFrom(...VIDS.map((v) => 0xe000 | v))),
   gso: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   at: fc.integer({ min: 0, max: 9 }),
   from: fc.nat(),
@@ -140,6 +147,7 @@ function frameFor(model: RefModel, t: PortTable, f: FrameDraw): Case {
   if (d !== undefined && room(6)) putMac(buf, f.at, d);
   if (s !== undefined && room(12)) putMac(buf, f.at + 6, s);
   if (f.type >= 0 && room(14)) { buf[f.at + 12] = f.type >> 8; buf[f.at + 13] = f.type & 0xff; }
+  if (f.tci !== null && room(16)) { buf[f.at + 14] = f.tci >> 8; buf[f.at + 15] = f.tci & 0xff; }
   const from = f.fromParent ? PARENT : model.children[f.from % model.children.length].slot;
   return { model, t, from, buf, at: f.at, len: f.len, gso: f.gso };
 }
@@ -248,7 +256,7 @@ describe('decide() properties', () => {
       expect(verdictText(r), where(c)).toBe(verdictText(want(c)));
       reasons.add(r.reason);
       for (const e of r.egress) { kinds.add(e.kind); if (e.drop) reasons.add(e.drop); }
-    }, 2000);
+    }, 3000);
     // A generator that stops reaching a branch would make the comparison above pass for nothing.
     expect([...reasons].sort((a, b) => a - b)).toEqual(Object.values(Drop).sort((a, b) => a - b));
     expect([...kinds].sort((a, b) => a - b)).toEqual(Object.values(Egress).sort((a, b) => a - b));

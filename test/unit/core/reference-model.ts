@@ -45,6 +45,8 @@ export interface RefModel {
   parent: RefParent;
   bcCutoff: number;
   children: RefChild[];
+  /** (tag protocol, VID) of the parent's VLAN uppers: the host takes these tags before macvlan does */
+  vlanClaims?: Array<{ proto: 0x8100 | 0x88a8; vid: number }>;
 }
 
 export interface RefFrame {
@@ -263,6 +265,9 @@ export function expected(m: RefModel, from: number, f: RefFrame): RefVerdict {
   const s = getMac(f.b, f.at + 6);
   const et = f.b[f.at + 12] * 256 + f.b[f.at + 13];
   if (from === PARENT) {
+    // vlan_do_receive runs before macvlan's rx_handler: the outer tag's TPID and the low 12 bits of its TCI
+    const vid = f.len >= 16 ? (f.b[f.at + 14] % 16) * 256 + f.b[f.at + 15] : -1;
+    if ((m.vlanClaims ?? []).some((c) => c.proto === et && c.vid === vid)) { out.reason = Drop.VLAN_CLAIMED; return out; }
     if (refIsGroup(d)) groupIngress(m, d, s, et, out);
     else unicastIngress(m, d, s, Egress.UNICAST, out);
     return out;
@@ -305,6 +310,7 @@ export function toPortTable<T extends PortTableApi>(m: RefModel, make: (maxChild
   t.parentCarrier = m.parent.carrier;
   t.parentPromisc = m.parent.promisc;
   t.bcCutoff = m.bcCutoff;
+  for (const c of m.vlanClaims ?? []) t.setVlanClaimed(c.proto, c.vid, true);
   if (!churn) {
     for (const c of m.children) {
       t.addChild(c.slot, { mac: c.mac, mode: MODE_BIT[c.mode], flags: c.flags, mtu: c.mtu, bcQueueLen: c.bcQueueLen });

@@ -37,7 +37,7 @@ function hostWithout(root: boolean): Host {
   return {
     isRoot: () => root,
     link: (name) => { throw Object.assign(new Error(`${name}: ENODEV`), { code: 'ENODEV' }); },
-    linkExistsIn: never, openTap: never, watchParent: never, notify: () => undefined,
+    linkExistsIn: never, openTap: never, watchParent: never, watchVlanUppers: never, notify: () => undefined,
   };
 }
 
