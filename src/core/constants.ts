@@ -64,9 +64,12 @@ export const Drop = {
   MTU_EXCEEDED: 9,
   /** the parent is administratively down: bridge-local unicast refused (X2) */
   PARENT_DOWN: 10,
+  /** a child's virtio-net header claims what its frame is not (core/gso.ts): never forwarded, sender tx_dropped */
+  BAD_GSO: 11,
 } as const;
 export type DropReason = (typeof Drop)[keyof typeof Drop];
 export const DROP_NAMES: readonly string[] = [
   'none', 'runt', 'oversize', 'link_down', 'no_destination', 'mode_forbids', 'nodst', 'passthru_down',
   'queue_full', 'mtu_exceeded', 'parent_down',
+  'bad_gso',
 ];

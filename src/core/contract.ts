@@ -90,4 +90,13 @@ export interface VerdictApi {
   toHost: boolean;
   /** The kernel's broadcast queue would drop this frame: count it on the parent's rx_dropped */
   parentRxDropped: boolean;
+  /** Input, set once by the owner: a frame that takes the broadcast queue (§3.4) gets no flood rows here; the
+   *  caller queues it and floods it later with floodQueued(). False (the default): the rows the flood would have
+   *  if it happened now, as the spec tables list them. */
+  defer: boolean;
+  /** The kernel would put this frame in the broadcast queue (§3.4; a limit above 0) */
+  queued: boolean;
+  /** With `queued`: the origin child (-1: external) and the flood mask the queued frame is flooded with */
+  queueOrigin: number;
+  queueMask: number;
 }
