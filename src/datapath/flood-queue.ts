@@ -51,13 +51,13 @@ export class FloodQueue {
       this.byteHead = 0;
       if (need > cap) return false;
     } else if (this.byteTail > this.byteHead) {
-      // not wrapped: room at the end, or else at the start (strictly before the oldest frame)
+      // not wrapped: room at the end, or else at the start, up to the oldest frame (tail = head then means full)
       if (s + need > cap) {
-        if (need >= this.byteHead) return false;
+        if (need > this.byteHead) return false;
         s = 0;
       }
-    } else if (s + need >= this.byteHead) {
-      return false;  // wrapped: only the gap up to the oldest frame
+    } else if (s + need > this.byteHead) {
+      return false;  // wrapped (or full): only the gap up to the oldest frame
     }
     const dst = this.bytes;
     const from = at - VNET.LEN;
