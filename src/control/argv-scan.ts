@@ -61,7 +61,8 @@ export function scan(cmd: HelpTopic, args: readonly string[]): Scanned {
       pos.push(...args.slice(i + 1));
       break;
     }
-    if (!a.startsWith('-') || a === '-') {
+    // A negative number (`set a bclim -1`) is a word: no option name starts with a digit
+    if (!a.startsWith('-') || a === '-' || /^-[0-9]/.test(a)) {
       pos.push(a);
       continue;
     }

@@ -32,7 +32,8 @@ export interface PortTableApi {
   readonly allmulti: Uint8Array;
   /** MTU per port; mtu[0] is the parent's */
   readonly mtu: Int32Array;
-  readonly bcQueueLen: Int32Array;
+  /** IFLA_MACVLAN_BC_QUEUE_LEN per child: a u32, so held as a double (exact) */
+  readonly bcQueueLen: Float64Array;
 
   /** Parent administratively up (X2 needs it) */
   parentUp: boolean;
@@ -59,6 +60,7 @@ export interface PortTableApi {
   setPromisc(i: number, on: boolean): void;
   setAllmulti(i: number, on: boolean): void;
   setBcQueueLen(i: number, n: number): void;
+  setBcCutoff(n: number): void;
   /** The child's link-layer multicast list, replaced whole (exact set, no hash) */
   setGroups(i: number, groups: readonly number[]): void;
   joinGroup(i: number, group: number): void;
