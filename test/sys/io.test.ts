@@ -259,6 +259,42 @@ describe.skipIf(!root)('native I/O (root)', () => {
     }
   });
 
+  test('a busy TAP does not crowd a quiet one out: reads are handed out a port at a time in turn', () => {
+    // 500 frames wait on t5 and 5 on t6 before the first poll; batches of 32 from a pool of 64. Taken in the order
+    // they completed, t5's would fill the first batches (64 of them were read before t6 got a slot); in turn, t6's
+    // five arrive within the first two batches.
+    const small = openEngine({ parent: p0, netns: dp, batch: 32, tapBuffers: 64, ringFrames: 16 });
+    const t5 = openTap(sb.name('t5'), { netns: dp, mac: MAC_T1 + 5 });
+    const t6 = openTap(sb.name('t6'), { netns: dp, mac: MAC_T1 + 6 });
+    const busy = RawSocket.open(dp, t5.name), quiet = RawSocket.open(dp, t6.name);
+    try {
+      small.attachTap(5, t5.fd);
+      small.attachTap(6, t6.fd);
+      small.poll(rxBatch(32), 0);  // arms both reads
+      for (let i = 0; i < 500; i++) expect(busy.send(frame(MAC_EXT, MAC_T1 + 5, 100, 60_000 + i))).toBe(100);
+      for (let i = 0; i < 5; i++) expect(quiet.send(frame(MAC_EXT, MAC_T1 + 6, 100, 61_000 + i))).toBe(100);
+      sleepSync(100);
+      const r = rxBatch(32);
+      const order: number[] = [];
+      const end = Date.now() + 5000;
+      while (order.length < 505 && Date.now() < end) {
+        const n = small.poll(r, 20);
+        for (let i = 0; i < n; i++) {
+          const b = small.regions[r.region[i]];
+          if (isTest(b, r.at[i], r.len[i])) order.push(seqOf(b, r.at[i]));
+        }
+      }
+      expect(order.filter((x) => x >= 61_000)).toEqual([61_000, 61_001, 61_002, 61_003, 61_004]);
+      expect(order.filter((x) => x < 61_000)).toEqual(Array.from({ length: 500 }, (_, i) => 60_000 + i));  // each port in order
+      const lastQuiet = order.indexOf(61_004);
+      expect(order.slice(0, lastQuiet).filter((x) => x < 61_000).length).toBeLessThan(50);
+    } finally {
+      busy.close(); quiet.close();
+      small.close();
+      closeTap(t5); closeTap(t6);
+    }
+  });
+
   test('runts are refused with EINVAL, an oversize frame with an error, and neither stops the engine', () => {
     const r = sendScratch([
       { port: 0, bytes: new Uint8Array(10) },
