@@ -183,7 +183,7 @@ Napi::Value Engine::PortStats(const Napi::CallbackInfo& info) {
   if (out.ElementLength() < 4) return Num(info.Env(), -EINVAL);
   double* o = out.Data();
   if (p == 0) {
-    o[0] = parent_.truncated(); o[1] = parent_.writeErrors(); o[2] = parent_.error(); o[3] = parent_.lastWriteError();
+    o[0] = parent_.truncated() + parent_.tooBig(); o[1] = parent_.writeErrors(); o[2] = parent_.error(); o[3] = parent_.lastWriteError();
     return Num(info.Env(), 0);
   }
   TapPool::Port* pt = taps_.Find(p);
@@ -198,14 +198,15 @@ Napi::Value Engine::Membership(const Napi::CallbackInfo& info) {
   return Num(info.Env(), parent_.Membership(static_cast<unsigned>(ArgInt(info, 0, -1)), ArgBool(info, 1), ArgDouble(info, 2, 0)));
 }
 
-// stats(out Float64Array[6]): ringDrops, rxErrors, rxTruncated, poolEmpty, skipped, ringTruncated
+// stats(out Float64Array[7]): ringDrops, rxErrors, rxTruncated, poolEmpty, skipped, ringTruncated, ringTooBig
 Napi::Value Engine::Stats(const Napi::CallbackInfo& info) {
   if (open_) parent_.ReadKernelDrops();  // PACKET_STATISTICS resets on read: the ring accumulates
   if (info.Length() > 0 && info[0].IsTypedArray() && info[0].As<Napi::TypedArray>().TypedArrayType() == napi_float64_array) {
     Napi::Float64Array out = info[0].As<Napi::Float64Array>();
-    double v[6] = {parent_.drops(), parent_.truncated() + taps_.readErrors(), parent_.truncated() + taps_.truncated(),
-                   taps_.poolEmpty(), parent_.skipped(), parent_.truncated()};
-    for (size_t i = 0; i < 6 && i < out.ElementLength(); i++) out[i] = v[i];
+    double ringCut = parent_.truncated() + parent_.tooBig();
+    double v[7] = {parent_.drops(), ringCut + taps_.readErrors(), ringCut + taps_.truncated(),
+                   taps_.poolEmpty(), parent_.skipped(), parent_.truncated(), parent_.tooBig()};
+    for (size_t i = 0; i < 7 && i < out.ElementLength(); i++) out[i] = v[i];
   }
   return Num(info.Env(), 0);
 }

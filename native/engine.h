@@ -49,7 +49,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
   int Fail(const char* op, int negErrno) { failedOp_ = op; return negErrno; }
   void CloseAll();
   unsigned Harvest(unsigned max);  // wait.cc
-  bool Ready() { return parent_.Ready() || taps_.rx().CqReady(); }
+  bool Ready() { return parent_.Ready() || taps_.rx().CqReady() || taps_.staged() > 0; }
   static bool BindView(View& v, Napi::Value val, size_t elemSize);
   uint8_t* RegionBase(unsigned r, size_t* size);
   size_t RxCapacity() const;

@@ -102,7 +102,8 @@ bool ParentRing::Ready() const {
 }
 
 void ParentRing::Release() {
-  for (; tail_ != head_; tail_ = (tail_ + 1) % frameNr_) {
+  // Counted, not compared: after a whole lap head_ == tail_ and every slot is still ours.
+  for (; ahead_ > 0; ahead_--, tail_ = (tail_ + 1) % frameNr_) {
     auto* h = reinterpret_cast<tpacket2_hdr*>(ring_ + FrameOffset(tail_));
     __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
   }
@@ -121,20 +122,28 @@ void ParentRing::PutTagBack(uint8_t* f, uint32_t status, const tpacket2_hdr* h) 
 
 unsigned ParentRing::Harvest(const RxOut& out, unsigned n, unsigned max) {
   while (n < max) {
+    // Every slot from tail_ to head_ is ours until Release(): once head_ has gone a whole lap the next slot is tail_,
+    // still held, and reading it again would hand the same frame out twice.
+    if (ahead_ >= frameNr_) break;
     size_t slot = FrameOffset(head_);
     auto* h = reinterpret_cast<tpacket2_hdr*>(ring_ + slot);
     uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
     if (!(status & TP_STATUS_USER)) break;
     unsigned idx = head_;
     head_ = (head_ + 1) % frameNr_;
+    ahead_++;
     auto* sll = reinterpret_cast<sockaddr_ll*>(reinterpret_cast<uint8_t*>(h) + TPACKET_ALIGN(sizeof(tpacket2_hdr)));
     bool skip = false;
     // PACKET_IGNORE_OUTGOING already keeps transmissions out; looped-back multicast is not a frame from the wire.
     if (sll->sll_pkttype == PACKET_OUTGOING || sll->sll_pkttype == PACKET_LOOPBACK) { skipped_++; skip = true; }
-    else if (h->tp_snaplen < h->tp_len || h->tp_mac < kVnet + kVlan || h->tp_snaplen < ETH_HLEN) { truncated_++; skip = true; }
+    // Larger than a slot (a BIG TCP GRO frame, say) is told apart from the other cuts: it says the slot is too small.
+    else if (h->tp_snaplen < h->tp_len) { tooBig_++; skip = true; }
+    else if (h->tp_mac < kVnet + kVlan || h->tp_snaplen < ETH_HLEN) { truncated_++; skip = true; }
     if (skip) {
-      // Give it back at once when nothing older is held, so a ring of skipped frames never looks readable.
-      if (idx == tail_) { __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE); tail_ = head_; }
+      // Give it back at once when nothing older is held, so a ring of skipped frames never looks readable. Behind a
+      // held frame it stays ours (counted in ahead_) until Release(): the kernel cannot reach it before the held
+      // one anyway, as it fills slots in order and stops at the first it does not own.
+      if (idx == tail_) { __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE); tail_ = head_; ahead_ = 0; }
       continue;
     }
     uint32_t mac = h->tp_mac, len = h->tp_snaplen;

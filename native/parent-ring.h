@@ -45,8 +45,10 @@ class ParentRing {
   /** last socket error (-errno), 0 again once a frame arrives */
   int error() const { return err_; }
   double drops() const { return drops_; }
-  /** frames the ring held cut short (snaplen < len) or without room for the tag put-back */
+  /** frames the ring held cut short for another reason than size: no room for the tag put-back, shorter than a header */
   double truncated() const { return truncated_; }
+  /** frames larger than a ring slot (snaplen < len): cut by the kernel, never handed out */
+  double tooBig() const { return tooBig_; }
   double skipped() const { return skipped_; }
   double writeErrors() const { return writeErrors_; }
   int lastWriteError() const { return lastWriteErr_; }
@@ -66,9 +68,10 @@ class ParentRing {
   unsigned frameSize_ = 0, frameNr_ = 0, perBlock_ = 1;
   unsigned head_ = 0;  // next frame to look at
   unsigned tail_ = 0;  // first frame still held by JavaScript
+  unsigned ahead_ = 0;  // slots from tail_ to head_ (0..frameNr_): frameNr_ means head_ has lapped back onto tail_
   int err_ = 0;
   int lastWriteErr_ = 0;
-  double drops_ = 0, truncated_ = 0, skipped_ = 0, writeErrors_ = 0;
+  double drops_ = 0, truncated_ = 0, tooBig_ = 0, skipped_ = 0, writeErrors_ = 0;
 };
 
 }  // namespace umv

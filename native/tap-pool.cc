@@ -44,6 +44,11 @@ int TapPool::Open(unsigned buffers, unsigned slotSize, const char** failedOp) {
   if (rc < 0) { *failedOp = "IORING_REGISTER_PBUF_RING"; return rc; }
   PublishBufs();
   held_.reserve(bufCount_);
+  nodes_.resize(bufCount_);
+  for (unsigned i = 0; i < bufCount_; i++) nodes_[i].next = i + 1 < bufCount_ ? static_cast<int>(i + 1) : -1;
+  freeNode_ = 0;
+  active_.reserve(64);
+  cap_ = bufCount_ / 2 > 0 ? bufCount_ / 2 : 1;
   return 0;
 }
 
@@ -76,17 +81,21 @@ int TapPool::Attach(int p, int fd) {
   return 0;
 }
 
+void TapPool::Cancel(int p, const Port& pt) {
+  io_uring_sqe* sqe = rx_->GetSqe();
+  if (!sqe) { rx_->Enter(0, -1); sqe = rx_->GetSqe(); }
+  if (!sqe) return;
+  sqe->opcode = IORING_OP_ASYNC_CANCEL;
+  sqe->addr = Tag(kRead, pt.gen, static_cast<uint64_t>(p));
+  sqe->user_data = Tag(kCancel, 0, static_cast<uint64_t>(p));
+}
+
 int TapPool::Detach(int p) {
   Port* pt = Find(p);
   if (!pt) return -ENOENT;
+  DropStaged(p);
   if (pt->armed) {
-    io_uring_sqe* sqe = rx_->GetSqe();
-    if (!sqe) { rx_->Enter(0, -1); sqe = rx_->GetSqe(); }
-    if (sqe) {
-      sqe->opcode = IORING_OP_ASYNC_CANCEL;
-      sqe->addr = Tag(kRead, pt->gen, static_cast<uint64_t>(p));
-      sqe->user_data = Tag(kCancel, 0, static_cast<uint64_t>(p));
-    }
+    Cancel(p, *pt);
     // Flush, not just submit: with deferred task work the cancelled read lets go of the TAP's file only when its
     // completion runs, and the caller may close the fd (removing the TAP) right after this returns.
     rx_->Flush();
@@ -100,7 +109,8 @@ int TapPool::Detach(int p) {
 void TapPool::Rearm() {
   for (size_t p = 1; p < ports_.size(); p++) {
     Port& pt = ports_[p];
-    if (pt.fd < 0 || pt.armed || pt.err) continue;
+    if (pt.fd < 0 || pt.armed || pt.err || pt.staged >= cap_) continue;
+    pt.capped = false;
     io_uring_sqe* sqe = rx_->GetSqe();
     if (!sqe) { rx_->Enter(0, -1); sqe = rx_->GetSqe(); if (!sqe) return; }
     sqe->opcode = IORING_OP_READ_MULTISHOT_VALUE;
@@ -137,7 +147,8 @@ void TapPool::ReadFailed(Port* pt, int res, bool hasBuf, unsigned bid) {
 unsigned TapPool::Harvest(const RxOut& out, unsigned n, unsigned max) {
   recycled_ = false;
   io_uring_cqe* cqe;
-  while (n < max && (cqe = rx_->PeekCqe()) != nullptr) {
+  // Every completion is taken, whatever max: the turns below are fair only among what has been read.
+  while ((cqe = rx_->PeekCqe()) != nullptr) {
     uint64_t ud = cqe->user_data;
     int res = cqe->res;
     unsigned fl = cqe->flags;
@@ -166,12 +177,70 @@ unsigned TapPool::Harvest(const RxOut& out, unsigned n, unsigned max) {
       recycled_ = true;
       continue;
     }
-    held_.push_back(static_cast<uint16_t>(bid));
-    out.Put(n++, static_cast<int16_t>(p), kRegionPool, static_cast<uint32_t>(static_cast<size_t>(bid) * slotSize_ + kVnet),
-            static_cast<uint32_t>(res) - kVnet);
+    Stage(static_cast<int>(p), pt, bid, static_cast<uint32_t>(res) - kVnet);
   }
   if (recycled_) PublishBufs();
+  return HandOut(out, n, max);
+}
+
+void TapPool::Stage(int p, Port* pt, unsigned bid, unsigned len) {
+  int i = freeNode_;  // never -1: a staged frame holds a pool slot, and there are as many nodes as slots
+  freeNode_ = nodes_[i].next;
+  nodes_[i] = Node{static_cast<uint16_t>(bid), len, -1};
+  if (pt->tail >= 0) nodes_[pt->tail].next = i; else pt->head = i;
+  pt->tail = i;
+  pt->staged++;
+  stagedTotal_++;
+  if (!pt->active) { pt->active = true; active_.push_back(p); }
+  // A port that reads faster than its turns come stops taking slots from the others: its multishot read is
+  // cancelled (its frames wait in the TAP's own queue) and re-armed once it holds fewer than cap_.
+  if (pt->staged >= cap_ && pt->armed && !pt->capped) { pt->capped = true; Cancel(p, *pt); }
+}
+
+unsigned TapPool::HandOut(const RxOut& out, unsigned n, unsigned max) {
+  while (n < max && !active_.empty()) {
+    if (turn_ >= active_.size()) turn_ = 0;
+    int p = active_[turn_];
+    Port& pt = ports_[p];
+    int i = pt.head;
+    const Node& nd = nodes_[i];
+    pt.head = nd.next;
+    if (pt.head < 0) pt.tail = -1;
+    held_.push_back(nd.bid);
+    out.Put(n++, static_cast<int16_t>(p), kRegionPool, static_cast<uint32_t>(static_cast<size_t>(nd.bid) * slotSize_ + kVnet), nd.len);
+    nodes_[i].next = freeNode_;
+    freeNode_ = i;
+    pt.staged--;
+    stagedTotal_--;
+    if (pt.staged == 0) {
+      pt.active = false;
+      active_.erase(active_.begin() + static_cast<long>(turn_));  // the next port takes this turn's place
+    } else {
+      turn_++;
+    }
+  }
   return n;
+}
+
+void TapPool::DropStaged(int p) {
+  Port& pt = ports_[p];
+  for (int i = pt.head; i >= 0;) {
+    int next = nodes_[i].next;
+    RecycleBuf(nodes_[i].bid);
+    nodes_[i].next = freeNode_;
+    freeNode_ = i;
+    i = next;
+  }
+  if (pt.staged) PublishBufs();
+  stagedTotal_ -= pt.staged;
+  pt.head = pt.tail = -1;
+  pt.staged = 0;
+  if (pt.active) {
+    for (size_t k = 0; k < active_.size(); k++) {
+      if (active_[k] == p) { active_.erase(active_.begin() + static_cast<long>(k)); break; }
+    }
+    pt.active = false;
+  }
 }
 
 }  // namespace umv

@@ -21,6 +21,10 @@ class TapPool {
     int err = 0;         // the read error that stopped reading this TAP (-errno); it is no longer read
     int lastWriteErr = 0;
     double readErrors = 0, writeErrors = 0;
+    int head = -1, tail = -1;  // frames read but not handed out yet (nodes_), oldest first
+    unsigned staged = 0;
+    bool active = false;   // listed in active_
+    bool capped = false;   // its read was cancelled for holding too many slots: re-armed once it holds fewer
   };
 
   TapPool() = default;
@@ -50,8 +54,11 @@ class TapPool {
   void Release();
   /** Arms a multishot read on every attached TAP that has none and has not failed for good. */
   void Rearm();
-  /** Hands out completed TAP reads into out[n..max) → the new n. A completed parent poll is only noted. */
+  /** Takes every completion there is, then hands the frames read out into out[n..max), one port at a time in
+   *  turn, so a busy TAP cannot crowd a quiet one out of a batch → the new n. A completed parent poll is only noted. */
   unsigned Harvest(const RxOut& out, unsigned n, unsigned max);
+  /** Frames read and waiting for a turn */
+  unsigned staged() const { return stagedTotal_; }
   /** Arms one POLL_ADD for readability of the parent socket, unless one is in flight. */
   void ArmPoll(int fd);
   /** A parent poll completed with POLLERR since the last call. */
@@ -67,6 +74,17 @@ class TapPool {
   // The tail overlays entry 0's `resv` field (offset 14), see struct io_uring_buf_ring.
   void PublishBufs() { __atomic_store_n(&reinterpret_cast<io_uring_buf*>(bufRing_)->resv, bufTail_, __ATOMIC_RELEASE); }
   void ReadFailed(Port* pt, int res, bool hasBuf, unsigned bid);
+  void Stage(int p, Port* pt, unsigned bid, unsigned len);
+  unsigned HandOut(const RxOut& out, unsigned n, unsigned max);
+  void DropStaged(int p);
+  void Cancel(int p, const Port& pt);
+  struct Node { uint16_t bid; uint32_t len; int next; };
+  std::vector<Node> nodes_;  // one per pool slot: a staged frame holds its slot
+  int freeNode_ = -1;
+  std::vector<int> active_;  // ports with staged frames, in turn order
+  size_t turn_ = 0;
+  unsigned stagedTotal_ = 0;
+  unsigned cap_ = 0;  // slots one port may hold staged before its read is stopped: half the pool
 
   std::unique_ptr<Uring> rx_;
   uint8_t* pool_ = nullptr;

@@ -64,7 +64,8 @@ export function scan(cmd: HelpTopic, args: readonly string[]): Scanned {
       for (let j = i + 1; j < args.length; j++) { pos.push(args[j]); posAt.push(j); }
       break;
     }
-    if (!a.startsWith('-') || a === '-') {
+    // A negative number (`set a bclim -1`) is a word: no option name starts with a digit
+    if (!a.startsWith('-') || a === '-' || /^-[0-9]/.test(a)) {
       pos.push(a);
       posAt.push(i);
       continue;

@@ -25,9 +25,9 @@ export function addChild(p: PortState, c: ChildConfig, onTapEvent: (rt: ChildRt,
   // withDefaults picks what the kernel picks: the parent's MAC for passthru, a random one for 'auto'.
   const mac = c.mac === 'auto' ? undefined : c.mac;
   const sources = c.macaddr.length ? c.macaddr : undefined;
-  const bad = checkAdd(t, { mac, mode: c.mode, flags: c.flags, mtu: c.mtu, sourceOp: c.mode === Mode.SOURCE && sources ? 'set' : undefined, sourceMacs: sources });
+  const bad = checkAdd(t, { mac, mode: c.mode, flags: c.flags, mtu: c.mtu, bcQueueLen: c.bcQueueLen, sourceOp: c.mode === Mode.SOURCE && sources ? 'set' : undefined, sourceMacs: sources });
   if (bad) throw ruleFailure(c.name, bad);
-  const spec = withDefaults(t, { mac, mode: c.mode, flags: c.flags, mtu: c.mtu });
+  const spec = withDefaults(t, { mac, mode: c.mode, flags: c.flags, mtu: c.mtu, bcQueueLen: c.bcQueueLen });
   if (c.netns && p.host.linkExistsIn(c.netns, c.name)) {
     throw new DaemonError(`child ${c.name}: namespace ${c.netns} already has a link named ${c.name}`, 'UMV_ERR_TAP');
   }
@@ -55,6 +55,8 @@ export function addChild(p: PortState, c: ChildConfig, onTapEvent: (rt: ChildRt,
     p.children.delete(c.name);
     throw new DaemonError(`child ${c.name}: ${describeError(e)}`, 'UMV_ERR_TAP');
   }
+  // the port's cutoff, set through this child (IFLA_MACVLAN_BC_CUTOFF at creation); it stays when the child goes
+  if (c.bcCutoff !== undefined) p.mutate('setBcCutoff', c.bcCutoff);
   p.mutate('setUp', slot, true);
   rt.state = 'up';
   syncMemberships(p, rt);
@@ -95,6 +97,8 @@ export function setChild(p: PortState, name: string, req: SetRequest): void {
   if (bad) throw ruleFailure(name, bad);
   if (req.mode !== undefined) p.mutate('setMode', s, req.mode as ModeBit);
   if (req.flags !== undefined) p.mutate('setFlags', s, req.flags);
+  if (req.bcQueueLen !== undefined) p.mutate('setBcQueueLen', s, req.bcQueueLen);
+  if (req.bcCutoff !== undefined) p.mutate('setBcCutoff', req.bcCutoff);
   if (req.mtu !== undefined) {
     rt.tap!.setMtu(req.mtu);
     rt.ownMtu = req.mtu;

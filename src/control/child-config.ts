@@ -9,7 +9,9 @@ import { Flag, Mode, MODE_NAMES, type ModeBit } from '../core/constants.js';
 import { checkNopromiscMode, MTU_MIN } from '../core/rules.js';
 import { asBoolean, asInteger, describe, type Json } from './json-strict.js';
 import { isProblem, problem, UsageError, type Problem } from './usage-error.js';
-import { mtuProblem, parseMacList, parseMtu, parseUnicastMac } from './values.js';
+import {
+  BCLIM_MAX, BCLIM_MIN, BCQUEUELEN_MAX, mtuProblem, parseBcLim, parseBcQueueLen, parseMacList, parseMtu, parseUnicastMac,
+} from './values.js';
 
 export interface ChildConfig {
   /** The TAP's name and the child's handle for ever. */
@@ -23,6 +25,10 @@ export interface ChildConfig {
   mtu?: number;
   /** Source-mode allow-list; empty for every other mode. In the order given, without duplicates. */
   macaddr: number[];
+  /** IFLA_MACVLAN_BC_QUEUE_LEN: the broadcast queue this child asks for (the port's is the largest asked; 1000) */
+  bcQueueLen?: number;
+  /** IFLA_MACVLAN_BC_CUTOFF: the port-wide cutoff, set through this child (forwarding.md §3.3); absent: unchanged */
+  bcCutoff?: number;
   /** Network namespace to move the TAP into: a name under /run/netns or an absolute path. Not part of the text form. */
   netns?: string;
 }
@@ -126,6 +132,25 @@ export const CHILD_OPTIONS: readonly ChildOption[] = [
     },
     put: (c, mtu) => {
       c.mtu = mtu;
+      return null;
+    },
+  }),
+  row<number>({
+    name: 'bcqueuelen', arg: 'N', help: `broadcast queue asked for, 0 to ${BCQUEUELEN_MAX} (the port's is the largest any child asks)`,
+    default: '1000',
+    text: (s) => parseBcQueueLen(s!),
+    json: asInteger(0, BCQUEUELEN_MAX),
+    put: (c, n) => {
+      c.bcQueueLen = n;
+      return null;
+    },
+  }),
+  row<number>({
+    name: 'bclim', arg: 'N', help: `the port's broadcast cutoff, ${BCLIM_MIN} to ${BCLIM_MAX} (default 1; negative: nothing queued)`,
+    text: (s) => parseBcLim(s!),
+    json: asInteger(BCLIM_MIN, BCLIM_MAX),
+    put: (c, n) => {
+      c.bcCutoff = n;
       return null;
     },
   }),

@@ -5,6 +5,7 @@
 //   MAC    = "auto" / six two-digit hex pairs joined by ":"
 //   MODE   = "private" / "vepa" / "bridge" / "passthru" / "source"
 //   OPTION = a row of CHILD_OPTIONS (child-config.ts): "macaddr=" MAC *( "," MAC ) / "nodst" / "nopromisc" / "mtu=" N
+//            / "bcqueuelen=" N / "bclim=" [ "-" ] N   (bclim is the one signed number: an s32)
 //
 // DOC: why one forgiving pattern and then checks. MACs contain colons, so splitting on ":" cannot find the fields.
 // One anchored regular expression cuts the text into NAME, MAC, MODE and OPTIONs; its tokens are deliberately

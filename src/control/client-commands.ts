@@ -10,7 +10,7 @@ import { captureConfig, emptyDraft } from './run-config.js';
 import { CAPTURE_OPTIONS } from './run-options.js';
 import { at, isProblem, must, problem, quote, UsageError, type Problem } from './usage-error.js';
 import {
-  captureFileProblem, checked, childNameProblem, onOff, parseAnyMac, parseDecimal, parseMacList, parseMode, parseMtu,
+  captureFileProblem, checked, childNameProblem, onOff, parseAnyMac, parseBcLim, parseBcQueueLen, parseDecimal, parseMacList, parseMode, parseMtu,
   parseUnicastMac, portNameProblem,
 } from './values.js';
 
@@ -18,6 +18,8 @@ export type SetChange =
   | { what: 'mode'; mode: ModeBit }
   | { what: 'mac'; mac: number }
   | { what: 'mtu'; mtu: number }
+  | { what: 'bcqueuelen'; n: number }
+  | { what: 'bclim'; n: number }
   | { what: FlagName; on: boolean }
   | { what: 'macaddr'; op: 'add' | 'del'; mac: number }
   | { what: 'macaddr'; op: 'set'; macs: number[] }
@@ -51,7 +53,7 @@ export function parseDel(args: readonly string[]): Command {
   return { kind: 'del', target: s.target, name: at(checked(childNameProblem)(s.pos[0]), 'del', s.pos[0]) };
 }
 
-const SET_FORMS = `mode MODE | mac MAC | mtu N | ${FLAG_OPTIONS.map((f) => `${f.name} on|off | `).join('')}` +
+const SET_FORMS = `mode MODE | mac MAC | mtu N | bcqueuelen N | bclim N | ${FLAG_OPTIONS.map((f) => `${f.name} on|off | `).join('')}` +
   'macaddr add|del MAC | macaddr set MAC[,MAC...] | macaddr flush';
 
 /** The one value of a `set NAME WHAT VALUE` form, converted. */
@@ -74,6 +76,8 @@ export function parseSet(args: readonly string[]): Command {
       case 'mode': return map(single(what, vals, parseMode), (mode) => ({ what, mode }));
       case 'mac': return map(single(what, vals, parseUnicastMac), (mac) => ({ what, mac }));
       case 'mtu': return map(single(what, vals, parseMtu), (mtu) => ({ what, mtu }));
+      case 'bcqueuelen': return map(single(what, vals, parseBcQueueLen), (n) => ({ what, n }));
+      case 'bclim': return map(single(what, vals, parseBcLim), (n) => ({ what, n }));
       case 'macaddr': return macaddrChange(vals);
       default:
         if (isFlagName(what)) return map(single(what, vals, onOff), (on) => ({ what, on }));

@@ -7,6 +7,7 @@ import { defaultControlPath, listControlSockets } from './socket-path.js';
 import type { PortView } from './requests.js';
 import { engineLines } from './engine-stats.js';
 import { absoluteCaptureArgv } from './capture-path.js';
+import { DEFAULT_BC_QUEUE_LEN } from '../core/constants.js';
 
 async function findDaemon(t: DaemonTarget): Promise<string> {
   if (t.control) return t.control;
@@ -24,6 +25,7 @@ function showTable(ports: PortView[]): string {
     const c = p.counters;
     lines.push(`${p.name}: ${p.mode} ${p.mac} mtu ${p.mtu} state ${p.state}${p.flags.length ? ' ' + p.flags.join(' ') : ''}${p.netns ? ` netns ${p.netns}` : ''}`);
     if (p.macaddr.length) lines.push(`    macaddr ${p.macaddr.join(',')}`);
+    lines.push(...broadcastLines(p));
     lines.push(`    RX: packets ${c.rx_packets} bytes ${c.rx_bytes} multicast ${c.rx_multicast} errors ${c.rx_errors} dropped ${c.rx_dropped}`);
     lines.push(`    TX: packets ${c.tx_packets} bytes ${c.tx_bytes} dropped ${c.tx_dropped}`);
     const drops = Object.entries(c).filter(([k, v]) => k.startsWith('drop_') && v > 0).map(([k, v]) => `${k.slice(5)} ${v}`);
@@ -78,4 +80,12 @@ export async function clientMain(cmd: Exclude<Command, { kind: 'run' | 'help' | 
   }
   print(cmd, a);
   return EXIT.OK;
+}
+
+/** The parent's broadcast queue and bclim; a child's bcqueuelen only when it asked for another than the default */
+function broadcastLines(p: PortView): string[] {
+  const b = p.broadcast;
+  if (b === undefined) return [];
+  if (b.bclim !== undefined) return [`    broadcast queue: bcqueuelen ${b.bcqueuelen} (held at most ${b.held}) bclim ${b.bclim}`];
+  return b.bcqueuelen === DEFAULT_BC_QUEUE_LEN ? [] : [`    bcqueuelen ${b.bcqueuelen}`];
 }

@@ -27,6 +27,7 @@ export function addRequest(c: ChildConfig): ConfigChild {
   if (c.mac !== 'auto') req.mac = c.mac;
   if (c.mtu !== undefined) req.mtu = c.mtu;
   if (c.macaddr.length > 0) req.sourceMacs = c.macaddr;
+  if (c.bcQueueLen !== undefined) req.bcQueueLen = c.bcQueueLen;
   return req;
 }
 
@@ -36,11 +37,24 @@ export function addRequest(c: ChildConfig): ConfigChild {
  * have, and its MTU as the largest, so only the rules between children and on each child's own values apply here.
  */
 export function checkWholeConfig(children: readonly Said<ChildConfig>[]): void {
+  checkOneBcLim(children);
   const t = new PortTable(Math.max(1, Math.min(MAX_CHILDREN, children.length)));
   t.setParent({ mac: 0, mtu: MTU_MAX });
   const refused = checkConfig(t, children.map((c) => addRequest(c.value)));
   if (!refused) return;
   throw explain(children[refused.index], refused.error, children.slice(0, refused.index));
+}
+
+/**
+ * bclim is the port's, not the child's: the kernel keeps the last one written, so children created in one go that
+ * ask for different values would leave the port with whichever came last. Refused instead, naming both.
+ */
+function checkOneBcLim(children: readonly Said<ChildConfig>[]): void {
+  const first = children.find((c) => c.value.bcCutoff !== undefined);
+  if (first === undefined) return;
+  const other = children.find((c) => c.value.bcCutoff !== undefined && c.value.bcCutoff !== first.value.bcCutoff);
+  if (other === undefined) return;
+  throw blame(other, `bclim ${other.value.bcCutoff} disagrees with bclim ${first.value.bcCutoff} of ${cite(first)} (bclim is the port's: one value)`);
 }
 
 /** The command line's code for a rule's: the same where both name the rule, else by the errno. */

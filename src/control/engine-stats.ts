@@ -23,6 +23,8 @@ export interface RingView {
   drops: number;
   /** frames the ring held cut short, not forwarded */
   truncated: number;
+  /** frames larger than a ring slot (cut by the kernel, not forwarded): apart, as they say the slot is too small */
+  tooBig: number;
 }
 
 /** Linux errnos Node's table (libuv's) has no name for; EBADFD is what a read of a deleted TAP answers. */
@@ -43,7 +45,7 @@ export function errnoName(errno: number): string | null {
 export function withEngineStats(views: PortView[], snap: EngineSnapshot | null): PortView[] {
   if (snap === null) return views;
   for (const v of views) {
-    if (v.slot === PARENT) v.ring = { drops: snap.engine.ringDrops, truncated: snap.engine.ringTruncated };
+    if (v.slot === PARENT) v.ring = { drops: snap.engine.ringDrops, truncated: snap.engine.ringTruncated, tooBig: snap.engine.ringTooBig };
     if (v.state === 'gone') continue;  // its slot may be another child's by now
     const io = snap.ports.get(v.slot);
     if (io === undefined) continue;
@@ -56,7 +58,7 @@ export function withEngineStats(views: PortView[], snap: EngineSnapshot | null):
 /** The lines `show` adds under a port: the parent's ring always, I/O errors when there are any. */
 export function engineLines(p: PortView): string[] {
   const out: string[] = [];
-  if (p.ring) out.push(`    ring: drops ${p.ring.drops} truncated ${p.ring.truncated}`);
+  if (p.ring) out.push(`    ring: drops ${p.ring.drops} truncated ${p.ring.truncated} too-big ${p.ring.tooBig}`);
   const io = p.io;
   if (io && (io.readErrors || io.writeErrors || io.readError || io.writeError)) {
     const read = io.readError ? ` (${p.slot === PARENT ? '' : 'reads stopped: '}${io.readError})` : '';

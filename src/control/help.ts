@@ -66,7 +66,7 @@ Usage:
   umacvlan show [NAME] [--json]             ports, MACs, modes, link state, counters
   umacvlan add NAME:MAC:MODE[:OPTION...]    add a child to a running daemon
   umacvlan del NAME                         remove a child
-  umacvlan set NAME CHANGE                  change a child (mode, mac, mtu, nodst, nopromisc, macaddr)
+  umacvlan set NAME CHANGE                  change a child (mode, mac, mtu, nodst, nopromisc, macaddr, bcqueuelen, bclim)
   umacvlan trace --in PORT --dst MAC [...]  where would such a frame go, and why (nothing is sent)
   umacvlan capture start FILE [...] | stop  capture on a running daemon
   umacvlan --version
@@ -130,6 +130,8 @@ CHANGE is one of:
                             leaving source mode flushes the allow-list)
   mac MAC                   a unicast MAC not used by the parent or another child
   mtu N                     ${MTU_MIN} up to the parent's MTU
+  bcqueuelen N              the broadcast queue this child asks for, 0 to 4294967295 (the port's is the largest)
+  bclim N                   the port's broadcast cutoff, -2147483648 to 2147483647 (negative: nothing queued)
 ${FLAG_OPTIONS.map((f) => `  ${`${f.name} on|off`.padEnd(26)}${f.help}`).join('\n')}
   macaddr add MAC           source-mode allow-list: add one MAC
   macaddr del MAC           remove one MAC

@@ -34,6 +34,7 @@ export function exposition(d: Daemon, snap: EngineSnapshot | null): string {
 const ENGINE_METRICS: ReadonlyArray<[string, string, 'counter' | 'gauge', (p: PortView) => number | undefined]> = [
   ['umacvlan_ring_drops_total', 'frames the kernel dropped because the parent\'s ring was full', 'counter', (p) => p.ring?.drops],
   ['umacvlan_ring_truncated_total', 'frames the parent\'s ring held cut short (not forwarded)', 'counter', (p) => p.ring?.truncated],
+  ['umacvlan_ring_too_big_total', 'frames larger than a slot of the parent\'s ring (not forwarded)', 'counter', (p) => p.ring?.tooBig],
   ['umacvlan_read_errors_total', 'reads from the port that failed or gave an unusable frame', 'counter', (p) => p.io?.readErrors],
   ['umacvlan_write_errors_total', 'frames the port\'s device refused to send', 'counter', (p) => p.io?.writeErrors],
   ['umacvlan_port_error', '1 when reads from the port stopped for good (state error)', 'gauge', (p) => (p.io ? (p.state === 'error' ? 1 : 0) : undefined)],

@@ -13,6 +13,7 @@ import { requestPathRefusal } from './capture-path.js';
 import { codeOf } from '../errors/catalog.js';
 import type { Daemon, SetRequest } from './daemon.js';
 import { withEngineStats, type PortIoView, type RingView } from './engine-stats.js';
+import { FLOOD_QUEUE_MAX } from '../datapath/flood-queue.js';
 
 export interface PortView {
   name: string;
@@ -29,6 +30,9 @@ export interface PortView {
   io?: PortIoView;
   /** the parent only */
   ring?: RingView;
+  /** the broadcast queue (forwarding.md §3.4): on a child what it asked for; on the parent the port's length, what
+   *  the data path holds at most of it, and the port's bclim */
+  broadcast?: { bcqueuelen: number; held?: number; bclim?: number };
 }
 
 export function portViews(d: Daemon, only?: string): PortView[] {
@@ -42,6 +46,7 @@ export function portViews(d: Daemon, only?: string): PortView[] {
         name: r.name, slot: 0, mac: formatMac(t.mac[0]), mode: 'parent',
         state: t.parentUp ? (t.parentCarrier ? 'up' : 'no-carrier') : 'down', mtu: t.mtu[0], flags: [], netns: null, macaddr: [],
         counters: r.counters,
+        broadcast: { bcqueuelen: t.bcQueueLimit, held: Math.min(t.bcQueueLimit, FLOOD_QUEUE_MAX), bclim: t.bcCutoff },
       });
       continue;
     }
@@ -57,6 +62,7 @@ export function portViews(d: Daemon, only?: string): PortView[] {
       mode: MODE_NAMES[(gone ? rt.cfg.mode : t.mode[s]) as ModeBit], state: rt.state,
       mtu: gone ? 0 : t.mtu[s], flags, netns: rt.netns,
       macaddr: gone ? [] : t.sourceList(s).map(formatMac), counters: r.counters,
+      ...(gone ? {} : { broadcast: { bcqueuelen: t.bcQueueLen[s] } }),
     });
   }
   return views;
@@ -68,6 +74,8 @@ function toSetRequest(c: Extract<Command, { kind: 'set' }>['change']): SetReques
     case 'mode': return { mode: c.mode };
     case 'mac': return { mac: c.mac };
     case 'mtu': return { mtu: c.mtu };
+    case 'bcqueuelen': return { bcQueueLen: c.n };
+    case 'bclim': return { bcCutoff: c.n };
     case 'macaddr':
       if (c.op === 'flush') return { sourceOp: 'flush', sourceMacs: [] };
       if (c.op === 'set') return { sourceOp: 'set', sourceMacs: c.macs };

@@ -64,6 +64,16 @@ export function parseDecimal(text: string, min: number, max: number, what: strin
 /** A child's MTU before the parent is known: the device bounds; the parent's own MTU is applied by the rules. */
 export const parseMtu = (text: string): number | Problem => parseDecimal(text, MTU_MIN, MTU_MAX, 'mtu');
 
+/** IFLA_MACVLAN_BC_QUEUE_LEN, the kernel's u32 */
+export const BCQUEUELEN_MAX = 0xffff_ffff;
+export const parseBcQueueLen = (text: string): number | Problem => parseDecimal(text, 0, BCQUEUELEN_MAX, 'bcqueuelen');
+/** IFLA_MACVLAN_BC_CUTOFF, an s32: the one number of the grammar with a sign (a leading '-', never '+') */
+export const BCLIM_MIN = -0x8000_0000, BCLIM_MAX = 0x7fff_ffff;
+export function parseBcLim(text: string): number | Problem {
+  const n = /^(?:0|-?[1-9][0-9]{0,9})$/.test(text) ? Number(text) : NaN;
+  return n >= BCLIM_MIN && n <= BCLIM_MAX ? n : problem(`bad bclim ${quote(text)} (an integer from ${BCLIM_MIN} to ${BCLIM_MAX})`);
+}
+
 export function mtuProblem(mtu: number): Problem | null {
   return mtu < MTU_MIN || mtu > MTU_MAX ? problem(`mtu ${mtu} is out of range (${MTU_MIN}–${MTU_MAX})`) : null;
 }

@@ -66,10 +66,13 @@ export const Drop = {
   PARENT_DOWN: 10,
   /** from the wire, tagged with a VLAN the host terminates on the parent: its VLAN upper takes it, not macvlan */
   VLAN_CLAIMED: 11,
+  /** a child's virtio-net header claims what its frame is not (core/gso.ts): never forwarded, sender tx_dropped */
+  BAD_GSO: 12,
 } as const;
 export type DropReason = (typeof Drop)[keyof typeof Drop];
 export const DROP_NAMES: readonly string[] = [
   'none', 'runt', 'oversize', 'link_down', 'no_destination', 'mode_forbids', 'nodst', 'passthru_down',
   'queue_full', 'mtu_exceeded', 'parent_down',
   'vlan_claimed',
+  'bad_gso',
 ];

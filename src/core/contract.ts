@@ -33,7 +33,8 @@ export interface PortTableApi {
   readonly allmulti: Uint8Array;
   /** MTU per port; mtu[0] is the parent's */
   readonly mtu: Int32Array;
-  readonly bcQueueLen: Int32Array;
+  /** IFLA_MACVLAN_BC_QUEUE_LEN per child: a u32, so held as a double (exact) */
+  readonly bcQueueLen: Float64Array;
 
   /** Parent administratively up (X2 needs it) */
   parentUp: boolean;
@@ -60,6 +61,7 @@ export interface PortTableApi {
   setPromisc(i: number, on: boolean): void;
   setAllmulti(i: number, on: boolean): void;
   setBcQueueLen(i: number, n: number): void;
+  setBcCutoff(n: number): void;
   /** The child's link-layer multicast list, replaced whole (exact set, no hash) */
   setGroups(i: number, groups: readonly number[]): void;
   joinGroup(i: number, group: number): void;
@@ -94,4 +96,13 @@ export interface VerdictApi {
   toHost: boolean;
   /** The kernel's broadcast queue would drop this frame: count it on the parent's rx_dropped */
   parentRxDropped: boolean;
+  /** Input, set once by the owner: a frame that takes the broadcast queue (§3.4) gets no flood rows here; the
+   *  caller queues it and floods it later with floodQueued(). False (the default): the rows the flood would have
+   *  if it happened now, as the spec tables list them. */
+  defer: boolean;
+  /** The kernel would put this frame in the broadcast queue (§3.4; a limit above 0) */
+  queued: boolean;
+  /** With `queued`: the origin child (-1: external) and the flood mask the queued frame is flooded with */
+  queueOrigin: number;
+  queueMask: number;
 }

@@ -89,8 +89,8 @@ export function countVerdict(c: Float64Array, v: VerdictApi, from: number, len: 
   // Queue full (I4) or bridge-local unicast refused by P (X2): the parent's rx_dropped, no child counter
   if (v.parentRxDropped) c[PARENT * COUNTER_COLUMNS + Col.RX_DROPPED] += 1;
   if (from !== PARENT) {
-    if (reason === Drop.RUNT || reason === Drop.OVERSIZE || reason === Drop.LINK_DOWN) {
-      // Never handed to macvlan's transmit (X0: the child's qdisc drops it; L21/C8)
+    if (reason === Drop.RUNT || reason === Drop.OVERSIZE || reason === Drop.LINK_DOWN || reason === Drop.BAD_GSO) {
+      // Never handed to macvlan's transmit (X0: the child's qdisc drops it; L21/C8; a header the wire may not get)
       c[fromRow + Col.TX_DROPPED] += 1;
     } else {
       // Handed to P (X4) or re-injected (X2: counted as sent even if P or NODST drops it later)

@@ -44,6 +44,7 @@ export function decide(t: PortTable, from: number, b: Uint8Array, at: number, le
   v.reason = Drop.NONE;
   v.toHost = false;
   v.parentRxDropped = false;
+  v.queued = false;
   if (len < ETH.HLEN) {
     v.reason = Drop.RUNT;
     return 0;
@@ -56,6 +57,16 @@ export function decide(t: PortTable, from: number, b: Uint8Array, at: number, le
   }
   if (isGroupDst(b, at)) return multicastRx(t, b, at, v);
   return unicastRx(t, b, at, v);
+}
+
+/** A verdict that sends nothing, for a frame refused before the decision (a bad virtio-net header, say) */
+export function refuse(v: VerdictApi, reason: number): number {
+  v.n = 0;
+  v.reason = reason;
+  v.toHost = false;
+  v.parentRxDropped = false;
+  v.queued = false;
+  return 0;
 }
 
 /** The flood mask for a group frame by its origin (Table 1.3). Origin < 0 is external. */
@@ -161,6 +172,11 @@ function multicastRx(t: PortTable, b: Uint8Array, at: number, v: VerdictApi): nu
       v.reason = Drop.QUEUE_FULL;
       v.parentRxDropped = true;
     } else {
+      v.queued = true;
+      v.queueOrigin = origin;
+      v.queueMask = floodMask(t, origin);
+      // the caller queues the frame, not its copies: floodQueued() makes them when it is drained
+      if (v.defer) return v.n;
       flood = true;
     }
   } else {
@@ -171,6 +187,29 @@ function multicastRx(t: PortTable, b: Uint8Array, at: number, v: VerdictApi): nu
     broadcast(t, v, bc, g, floodMask(t, origin), origin, Egress.FLOOD, 0);
   }
   if (v.n === 0 && v.reason === Drop.NONE) v.reason = Drop.MODE_FORBIDS;
+  return v.n;
+}
+
+/**
+ * macvlan_process_broadcast: one queued frame flooded now, to the children the table names now (§3.4), skipping its
+ * origin. `made` is how many copies (source copies) its verdict had when it was queued: a frame that got none then
+ * and none now counts `mode_forbids`, as one decided at once would. The origin's mask was taken when it was queued
+ * (the kernel reads it from the held device at drain time; a mode change in between is not followed).
+ */
+export function floodQueued(t: PortTable, b: Uint8Array, at: number, origin: number, mask: number, made: number,
+  v: VerdictApi): number {
+  v.n = 0;
+  v.reason = Drop.NONE;
+  v.toHost = false;
+  v.parentRxDropped = false;
+  v.queued = false;
+  if (etherType(b, at) !== ETHERTYPE_PAUSE) {
+    const dHi = macHiAt(b, at + DST);
+    const dLo = macLoAt(b, at + DST);
+    const bc = dHi === BROADCAST_HI && dLo === BROADCAST_LO;
+    broadcast(t, v, bc, bc ? -1 : t.groups.ofHL(dHi, dLo), mask, origin, Egress.FLOOD, 0);
+  }
+  if (v.n === 0 && made === 0) v.reason = Drop.MODE_FORBIDS;
   return v.n;
 }
 

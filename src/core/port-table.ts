@@ -63,7 +63,7 @@ export interface PortTableSnapshot {
   promisc: Uint8Array;
   allmulti: Uint8Array;
   mtu: Int32Array;
-  bcQueueLen: Int32Array;
+  bcQueueLen: Float64Array;
   parentUp: boolean;
   parentCarrier: boolean;
   parentPromisc: boolean;
@@ -90,7 +90,8 @@ export class PortTable implements PortTableApi {
   readonly promisc: Uint8Array;
   readonly allmulti: Uint8Array;
   readonly mtu: Int32Array;
-  readonly bcQueueLen: Int32Array;
+  /** IFLA_MACVLAN_BC_QUEUE_LEN per child: a u32, so held as a double (exact) */
+  readonly bcQueueLen: Float64Array;
 
   parentUp = true;
   parentCarrier = true;
@@ -127,7 +128,7 @@ export class PortTable implements PortTableApi {
     this.promisc = new Uint8Array(n);
     this.allmulti = new Uint8Array(n);
     this.mtu = new Int32Array(n);
-    this.bcQueueLen = new Int32Array(n);
+    this.bcQueueLen = new Float64Array(n);
     this.mtu[0] = DEFAULT_PARENT_MTU;
     this.addr = new MacIndex(n);
     this.upList = new Int16Array(n);
@@ -270,6 +271,9 @@ export class PortTable implements PortTableApi {
   setMtu(i: number, mtu: number): void { this.child(i); this.mtu[i] = mtu; }
   setPromisc(i: number, on: boolean): void { this.child(i); this.promisc[i] = on ? 1 : 0; }
   setAllmulti(i: number, on: boolean): void { this.child(i); this.allmulti[i] = on ? 1 : 0; }
+
+  /** IFLA_MACVLAN_BC_CUTOFF: the port's, whichever child sets it; kept when that child goes (forwarding.md §3.3) */
+  setBcCutoff(n: number): void { this.bcCutoff = n; }
 
   setBcQueueLen(i: number, n: number): void {
     this.child(i);

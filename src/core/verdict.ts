@@ -14,6 +14,10 @@ export class Verdict implements VerdictApi {
   reason = 0;
   toHost = false;
   parentRxDropped = false;
+  defer = false;
+  queued = false;
+  queueOrigin = -1;
+  queueMask = 0;
   readonly port: Int16Array;
   readonly kind: Uint8Array;
   readonly drop: Uint8Array;

@@ -7,7 +7,8 @@
 
 import { PortIo, type EngineApi, type EngineStats } from '../io/contract.js';
 
-const ENGINE_FIELDS: ReadonlyArray<keyof EngineStats> = ['ringDrops', 'rxErrors', 'rxTruncated', 'poolEmpty', 'skipped', 'ringTruncated'];
+const ENGINE_FIELDS: ReadonlyArray<keyof EngineStats> = ['ringDrops', 'rxErrors', 'rxTruncated', 'poolEmpty', 'skipped', 'ringTruncated',
+  'ringTooBig'];
 const ATTACHED = 0;
 const PORT_FIELDS = 1 + PortIo.LENGTH;
 

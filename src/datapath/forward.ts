@@ -1,16 +1,20 @@
 // One batch through the decision: received views in, transmit views out, counters updated.
 // Runs once per poll in the worker. Nothing here allocates: the verdict, the lists and the counters are owned by the
-// caller and reused; a frame is (region, at, len) from receipt to transmission.
+// caller and reused; a frame is (region, at, len) from receipt to transmission, or, when the broadcast queue takes
+// it, one copy in the flood queue until it is drained (flood-queue.ts).
 
 import type { PortTable } from '../core/port-table.js';
 import type { Verdict } from '../core/verdict.js';
-import { decide } from '../core/decide.js';
+import { decide, floodQueued, refuse } from '../core/decide.js';
+import { vnetSane } from '../core/gso.js';
+import { Drop, PARENT } from '../core/constants.js';
 import { countVerdict, countTxResult } from '../core/counters.js';
 import { isGso } from '../wire/virtio-net.js';
 import { ETH } from '../wire/ethernet.js';
 import type { EngineApi, RxBatch } from '../io/contract.js';
 import type { Tx } from './tx-list.js';
 import { Dir, type Direction } from '../core/direction.js';
+import { FLOOD_COPY_BUDGET, FLOOD_QUEUE_MAX, type FloodQueue } from './flood-queue.js';
 
 /** What the worker needs to hand frames to a capture, if one is running. */
 export interface CaptureTap {
@@ -24,10 +28,13 @@ export interface BatchState {
   counters: Float64Array;
   regions: readonly Uint8Array[];
   capture: CaptureTap | null;
+  /** The broadcast queue; null floods a queued frame at once, in order (the verdict must then not defer) */
+  flood?: FloodQueue | null;
 }
 
 export function forwardBatch(s: BatchState, rx: RxBatch, engine: EngineApi, tsNs: number): void {
   const { table, verdict: v, tx, counters, regions, capture } = s;
+  const q = s.flood ?? null;
   for (let i = 0; i < rx.count; i++) {
     const from = rx.port[i];
     const r = rx.region[i];
@@ -36,7 +43,17 @@ export function forwardBatch(s: BatchState, rx: RxBatch, engine: EngineApi, tsNs
     const b = regions[r];
     // The vnet header precedes every frame, even a runt, so reading its GSO byte is always in bounds.
     const gso = len >= ETH.HLEN && isGso(b, at);
-    const n = decide(table, from, b, at, len, gso, v);
+    // A child's header is the child's word: checked before anything is decided on it (core/gso.ts)
+    const n = from !== PARENT && len >= ETH.HLEN && !vnetSane(table, b, at, len) ? refuse(v, Drop.BAD_GSO)
+      : decide(table, from, b, at, len, gso, v);
+    if (v.queued && q !== null) {
+      const limit = table.bcQueueLimit < FLOOD_QUEUE_MAX ? table.bcQueueLimit : FLOOD_QUEUE_MAX;
+      if (!q.offer(limit, b, at, len, v.queueOrigin, v.queueMask, n)) {
+        // macvlan_broadcast_enqueue at its limit: the parent's rx_dropped (the P-stack had it anyway)
+        v.reason = Drop.QUEUE_FULL;
+        v.parentRxDropped = true;
+      }
+    }
     countVerdict(counters, v, from, len);
     if (capture !== null) capture.offer(from, Dir.IN, b, at, len, tsNs);
     if (n === 0) continue;
@@ -53,6 +70,38 @@ export function forwardBatch(s: BatchState, rx: RxBatch, engine: EngineApi, tsNs
     }
   }
   flush(s, engine, tsNs);
+  if (q !== null && q.count > 0) drain(s, q, engine, tsNs);
+}
+
+/**
+ * Floods the oldest queued frames to the children the table names now, up to FLOOD_COPY_BUDGET copies (at least
+ * one frame), then forgets them: their bytes stay valid until their copies are sent.
+ */
+export function drain(s: BatchState, q: FloodQueue, engine: EngineApi, tsNs: number): void {
+  const { table, verdict: v, tx, counters } = s;
+  let budget = FLOOD_COPY_BUDGET;
+  let taken = 0;
+  while (taken < q.count && budget > 0) {
+    const i = q.index(taken);
+    const len = q.len[i];
+    const at = q.at[i];
+    const n = floodQueued(table, q.bytes, at, q.origin[i], q.mask[i], q.made[i], v);
+    countVerdict(counters, v, PARENT, len);
+    if (tx.count + n > tx.capacity) flush(s, engine, tsNs);
+    for (let k = 0; k < n; k++) {
+      const j = tx.count++;
+      tx.port[j] = v.port[k];
+      tx.kind[j] = v.kind[k];
+      tx.sender[j] = PARENT;
+      tx.region[j] = q.region;
+      tx.at[j] = at;
+      tx.len[j] = len;
+    }
+    budget -= n > 0 ? n : 1;
+    taken++;
+  }
+  flush(s, engine, tsNs);
+  q.shift(taken);
 }
 
 /** Sends what is queued and counts the copies the I/O layer could not deliver (a TAP that is down, a full queue). */

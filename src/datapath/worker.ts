@@ -6,13 +6,14 @@ import { parentPort, workerData, receiveMessageOnPort } from 'node:worker_thread
 import { performance } from 'node:perf_hooks';
 import { PortTable } from '../core/port-table.js';
 import { Verdict } from '../core/verdict.js';
-import { openEngine } from '../io/engine.js';
+import { openEngine, Region } from '../io/engine.js';
 import type { EngineApi } from '../io/contract.js';
 import { forwardBatch, type BatchState } from './forward.js';
 import { Rx, Tx } from './tx-list.js';
 import { CTL, applyTableOp, type ToWorker, type WorkerInit, type FromWorker } from './messages.js';
 import { CaptureRing } from '../capture/ring.js';
 import { collectEngineStats } from './engine-stats.js';
+import { FloodQueue, FLOOD_QUEUE_BYTES } from './flood-queue.js';
 
 const init = workerData as WorkerInit;
 const post = (m: FromWorker): void => parentPort!.postMessage(m);
@@ -35,7 +36,7 @@ function apply(table: PortTable, engine: EngineApi, s: BatchState, m: ToWorker):
 function run(): void {
   let engine: EngineApi;
   try {
-    engine = openEngine({ parent: init.parent, batch: init.batch, busyPollUs: init.busyPollUs });
+    engine = openEngine({ parent: init.parent, batch: init.batch, busyPollUs: init.busyPollUs, scratchBytes: FLOOD_QUEUE_BYTES });
   } catch (e) {
     const err = e as Error & { code?: string };
     post({ type: 'error', message: err.message, code: err.code });
@@ -43,13 +44,17 @@ function run(): void {
   }
   const table = PortTable.fromSnapshot(init.table);
   const ctl = new Int32Array(init.control);
+  const verdict = new Verdict(2 * table.maxChildren + 2);
+  verdict.defer = true;  // queued floods go through the flood queue (forwarding.md §3.4)
+  const flood = new FloodQueue(engine.regions[Region.SCRATCH], Region.SCRATCH);
   const s: BatchState = {
     table,
-    verdict: new Verdict(2 * table.maxChildren + 2),
+    verdict,
     tx: new Tx(TX_CAPACITY),
     counters: new Float64Array(init.counters),
     regions: engine.regions,
     capture: null,
+    flood,
   };
   const rx = new Rx(init.batch);
   let seen = 0;
@@ -67,7 +72,8 @@ function run(): void {
         Atomics.store(ctl, CTL.APPLIED, posted);
         Atomics.notify(ctl, CTL.APPLIED);
       }
-      if (engine.poll(rx, IDLE_WAIT_MS) > 0) {
+      // While floods wait, poll without sleeping: the batch after this one drains more of them
+      if (engine.poll(rx, flood.count > 0 ? 0 : IDLE_WAIT_MS) > 0 || flood.count > 0) {
         // One timestamp per batch (as passt's pcap does): a clock read per frame would cost more than the capture.
         const tsNs = s.capture === null ? 0 : Math.round((performance.timeOrigin + performance.now()) * 1e6);
         forwardBatch(s, rx, engine, tsNs);

@@ -82,8 +82,11 @@ export interface EngineStats {
   poolEmpty: number;
   /** frames on the ring that were our own or looped back, left out on purpose */
   skipped: number;
-  /** frames cut short on the parent's ring (part of rxTruncated) */
+  /** frames cut short on the parent's ring for another reason than size (part of rxTruncated) */
   ringTruncated: number;
+  /** frames on the parent's ring larger than a slot (BIG TCP GRO, say): cut by the kernel, never forwarded (part of
+   *  rxTruncated, apart from ringTruncated) */
+  ringTooBig: number;
 }
 
 /** Order of the numbers EngineApi.portStats writes */

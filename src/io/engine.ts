@@ -41,7 +41,7 @@ export class Engine implements EngineApi {
   private readonly native: NativeEngine;
   private rxBound: RxBatch | null = null;
   private txBound: TxList | null = null;
-  private readonly statBuf = new Float64Array(6);
+  private readonly statBuf = new Float64Array(7);
   private readonly portBuf = new Float64Array(PortIo.LENGTH);
   private closed = false;
 
@@ -126,7 +126,8 @@ export class Engine implements EngineApi {
   stats(): EngineStats {
     this.native.stats(this.statBuf);
     const s = this.statBuf;
-    return { ringDrops: s[0], rxErrors: s[1], rxTruncated: s[2], poolEmpty: s[3], skipped: s[4], ringTruncated: s[5] };
+    return { ringDrops: s[0], rxErrors: s[1], rxTruncated: s[2], poolEmpty: s[3], skipped: s[4], ringTruncated: s[5],
+      ringTooBig: s[6] };
   }
 
   close(): void {

@@ -34,8 +34,9 @@ export interface NativeEngine {
   portError(port: number): number;
   /** PACKET_ADD/DROP_MEMBERSHIP, type PACKET_MR_* → 0 | -errno */
   membership(type: number, add: boolean, mac: number): number;
-  /** Fills out[0..5]: ringDrops (the kernel's tp_drops, accumulated), rxErrors, rxTruncated (ring and TAPs),
-   *  poolEmpty (TAP reads that found no free slot), skipped (loopback/outgoing), ringTruncated (the parent's only).
+  /** Fills out[0..6]: ringDrops (the kernel's tp_drops, accumulated), rxErrors, rxTruncated (ring and TAPs),
+   *  poolEmpty (TAP reads that found no free slot), skipped (loopback/outgoing), ringTruncated (the parent's only, cut for another reason than size), ringTooBig (the parent's frames
+   *  larger than a ring slot).
    *  Asks the kernel for the drops: a syscall, for the control side, not per batch. */
   stats(out: Float64Array): number;
   /** Fills out[0..3] with one port's I/O: readErrors, writeErrors, the read error (-errno, as portError), the last

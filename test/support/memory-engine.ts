@@ -17,6 +17,8 @@ export interface InjectOptions {
   vnet?: Uint8Array;
   /** the kernel had to cut this frame: counted in rxErrors and as a read error of its port, never delivered */
   truncated?: boolean;
+  /** with truncated, on the parent: cut because it was larger than a ring slot (counted as ringTooBig) */
+  tooBig?: boolean;
 }
 
 export interface SentFrame {
@@ -44,6 +46,7 @@ export class MemoryEngine implements EngineApi {
   private rxErrors = 0;
   private rxTruncated = 0;
   private ringTruncated = 0;
+  private ringTooBig = 0;
   private ringDrops = 0;
   private closed = false;
 
@@ -61,7 +64,8 @@ export class MemoryEngine implements EngineApi {
       const io = this.io.get(port);
       if (io === undefined) return;  // nobody reads an unattached TAP
       this.rxErrors++; this.rxTruncated++; io.readErrors++;
-      if (port === 0) this.ringTruncated++;
+      if (port === 0 && opts.tooBig === true) this.ringTooBig++;
+      else if (port === 0) this.ringTruncated++;
       return;
     }
     const vnet = opts.vnet ?? new Uint8Array(VNET_LEN);
@@ -159,7 +163,7 @@ export class MemoryEngine implements EngineApi {
   stats(): EngineStats {
     return {
       ringDrops: this.ringDrops, rxErrors: this.rxErrors, rxTruncated: this.rxTruncated, poolEmpty: 0, skipped: 0,
-      ringTruncated: this.ringTruncated,
+      ringTruncated: this.ringTruncated, ringTooBig: this.ringTooBig,
     };
   }
 

@@ -118,13 +118,13 @@ describe.skipIf(!root)('live control under load (root)', () => {
 
   test('show carries the engine\'s statistics: the parent\'s ring, each port\'s I/O errors (none here)', () => {
     const ports = show();
-    expect(ports[0].ring).toEqual({ drops: expect.any(Number), truncated: 0 });
+    expect(ports[0].ring).toEqual({ drops: expect.any(Number), truncated: 0, tooBig: 0 });
     for (const p of ports.slice(1)) {
       expect(p.state).toBe('up');
       expect(p.io).toEqual({ readErrors: 0, writeErrors: 0, readError: null, writeError: null });
     }
     expect(ports[0].io).toMatchObject({ readErrors: 0, readError: null });
-    expect(ok(['show', lab.p0])).toMatch(/\n {4}ring: drops \d+ truncated 0(\n|$)/);
+    expect(ok(['show', lab.p0])).toMatch(/\n {4}ring: drops \d+ truncated 0 too-big 0(\n|$)/);
     expect(ok(['show', c1.name])).not.toContain('I/O errors');  // said only when there are some
   });
 

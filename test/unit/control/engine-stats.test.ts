@@ -59,31 +59,33 @@ describe('engine statistics: worker block → port views → show and /metrics',
     const r = rig();
     r.eng.dropOnRing(7);
     r.eng.inject(PARENT, frame({ dst: A, src: E, len: 1514 }), { truncated: true });
+    r.eng.inject(PARENT, frame({ dst: A, src: E, len: 1514 }), { truncated: true, tooBig: true });
     r.eng.failPort(2, EIO);
     for (let i = 0; i < 3; i++) r.eng.inject(PARENT, frame({ dst: B, src: E, len: 100 }));
     r.eng.inject(PARENT, frame({ dst: A, src: E, len: 100 }));
     r.pump();
     const snap = r.snapshot();
-    expect(snap.engine).toMatchObject({ ringDrops: 7, ringTruncated: 1, rxTruncated: 1 });
+    expect(snap.engine).toMatchObject({ ringDrops: 7, ringTruncated: 1, ringTooBig: 1, rxTruncated: 2 });
     expect([...snap.ports.keys()]).toEqual([0, 1, 2]);
     expect(snap.ports.get(2)).toEqual({ readErrors: 0, writeErrors: 3, readErrno: 0, writeErrno: EIO });
     expect(snap.ports.get(1)).toEqual({ readErrors: 0, writeErrors: 0, readErrno: 0, writeErrno: 0 });
-    expect(snap.ports.get(0)).toMatchObject({ readErrors: 1, writeErrors: 0 });
+    expect(snap.ports.get(0)).toMatchObject({ readErrors: 2, writeErrors: 0 });
 
     const v = withEngineStats(views(), snap);
-    expect(v[0].ring).toEqual({ drops: 7, truncated: 1 });
+    expect(v[0].ring).toEqual({ drops: 7, truncated: 1, tooBig: 1 });
     expect(v[2]).toMatchObject({ state: 'up', io: { readErrors: 0, writeErrors: 3, readError: null, writeError: 'EIO' } });
     expect(v[1].ring).toBeUndefined();
     expect(v[3].io).toBeUndefined();  // a gone child is not given its slot's successor's numbers
     expect(JSON.parse(JSON.stringify(v[2]))).toMatchObject({ io: { writeErrors: 3, writeError: 'EIO' } });  // show --json
 
-    expect(engineLines(v[0])).toEqual(['    ring: drops 7 truncated 1', '    I/O errors: read 1 write 0']);
+    expect(engineLines(v[0])).toEqual(['    ring: drops 7 truncated 1 too-big 1', '    I/O errors: read 2 write 0']);
     expect(engineLines(v[1])).toEqual([]);  // no errors: show says nothing more
     expect(engineLines(v[2])).toEqual(['    I/O errors: read 0 write 3 (last: EIO)']);
 
     const text = expositionOf(v);
     expect(text).toContain('# TYPE umacvlan_ring_drops_total counter\numacvlan_ring_drops_total{port="p0",mode="parent"} 7\n');
     expect(text).toContain('umacvlan_ring_truncated_total{port="p0",mode="parent"} 1\n');
+    expect(text).toContain('umacvlan_ring_too_big_total{port="p0",mode="parent"} 1\n');
     expect(text).toContain('# TYPE umacvlan_write_errors_total counter\n');
     expect(text).toContain('umacvlan_write_errors_total{port="b",mode="bridge"} 3\n');
     expect(text).toContain('umacvlan_read_errors_total{port="a",mode="bridge"} 0\n');

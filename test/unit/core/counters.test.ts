@@ -120,8 +120,8 @@ describe('countVerdict (lifecycle.md §9)', () => {
     expect(nonZero(c)).toEqual(['0.rx_dropped=1', '0.drop_queue_full=1']);
   });
 
-  it('C8 / X0: a child without carrier (or a runt, or oversize): tx_dropped +1, tx_packets +0', () => {
-    for (const r of [Drop.LINK_DOWN, Drop.RUNT, Drop.OVERSIZE]) {
+  it('C8 / X0: a child without carrier (or a runt, oversize, a bad GSO header): tx_dropped +1, tx_packets +0', () => {
+    for (const r of [Drop.LINK_DOWN, Drop.RUNT, Drop.OVERSIZE, Drop.BAD_GSO]) {
       const c = makeCounters(4);
       countVerdict(c, verdict([], r), 2, 100);
       expect(nonZero(c)).toEqual(['2.tx_dropped=1', `2.drop_${DROP_NAMES[r]}=1`]);

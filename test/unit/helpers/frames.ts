@@ -106,6 +106,8 @@ export interface Outcome {
   reason: string;
   toHost: boolean;
   parentRxDropped: boolean;
+  /** the kernel would put the frame in the broadcast queue (§3.4): the datapath queues it and floods it later */
+  queued: boolean;
   /** the raw verdict, copied */
   n: number;
 }
@@ -119,7 +121,8 @@ export function outcomeOf(topo: Topo, v: Verdict): Outcome {
     rows.push(v.drop[i] === 0 ? `${nm}:${k}` : `${nm}:${k}!${DROP_NAMES[v.drop[i]]}`);
     if (v.drop[i] === 0) to.push(nm);
   }
-  return { to: to.sort(), rows, reason: DROP_NAMES[v.reason], toHost: v.toHost, parentRxDropped: v.parentRxDropped, n: v.n };
+  return { to: to.sort(), rows, reason: DROP_NAMES[v.reason], toHost: v.toHost, parentRxDropped: v.parentRxDropped,
+    queued: v.queued, n: v.n };
 }
 
 /** decide() one frame sent by `from` ('E' = from outside, on the parent) */

@@ -41,7 +41,7 @@ describe('MemoryEngine', () => {
     e.inject(0, bytes(100, 0), { truncated: true });
     e.inject(5, bytes(100, 0));
     expect(e.poll(rxBatch(4), 0)).toBe(0);
-    expect(e.stats()).toEqual({ ringDrops: 0, rxErrors: 1, rxTruncated: 1, poolEmpty: 0, skipped: 0, ringTruncated: 1 });
+    expect(e.stats()).toEqual({ ringDrops: 0, rxErrors: 1, rxTruncated: 1, poolEmpty: 0, skipped: 0, ringTruncated: 1, ringTooBig: 0 });
   });
 
   test('send records copies and answers per frame as the kernel would: runt EINVAL, no TAP ENXIO, injected failures', () => {
