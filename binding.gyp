@@ -14,6 +14,7 @@
         "native/tap.cc",
         "native/link.cc",
         "native/sys.cc",
+        "native/watch.cc",
         "native/bpf.cc"
       ],
       "dependencies": [

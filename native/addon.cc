@@ -8,6 +8,7 @@ namespace umv {
 void InitTap(Napi::Env env, Napi::Object exports);
 void InitLink(Napi::Env env, Napi::Object exports);
 void InitSys(Napi::Env env, Napi::Object exports);
+void InitWatch(Napi::Env env, Napi::Object exports);
 }  // namespace umv
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -15,6 +16,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   umv::InitTap(env, exports);
   umv::InitLink(env, exports);
   umv::InitSys(env, exports);
+  umv::InitWatch(env, exports);
   InitBpf(env, exports);
   return exports;
 }

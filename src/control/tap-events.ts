@@ -9,7 +9,7 @@
 import { Mode } from '../core/constants.js';
 import { checkUp } from '../core/rules.js';
 import { dropChild, moveMac } from './child-changes.js';
-import { syncMemberships } from './group-memberships.js';
+import { effectiveAllmulti, onGroupEvent, syncMemberships } from './group-memberships.js';
 import type { LinkState, TapEvent } from './host.js';
 import type { ChildRt, PortState } from './port-state.js';
 
@@ -25,6 +25,7 @@ export function onTapEvent(p: PortState, rt: ChildRt, ev: TapEvent): void {
     p.log.info(`child ${rt.name}: TAP moved to ${ev.netns}; still forwarding`);
     return;
   }
+  if (ev.type !== 'state') { onGroupEvent(p, rt, ev); return; }
   followLink(p, rt, ev.link);
   syncMemberships(p, rt);
 }
@@ -40,7 +41,8 @@ function followLink(p: PortState, rt: ChildRt, l: LinkState): void {
     p.mutate('setMtu', s, Math.min(l.mtu, p.parent.mtu));
   }
   if (l.promisc !== (t.promisc[s] === 1)) p.mutate('setPromisc', s, l.promisc);
-  if (l.allmulti !== (t.allmulti[s] === 1)) p.mutate('setAllmulti', s, l.allmulti);
+  rt.ownAllmulti = l.allmulti;
+  if (effectiveAllmulti(rt) !== (t.allmulti[s] === 1)) p.mutate('setAllmulti', s, effectiveAllmulti(rt));
   const inTable = t.up[s] === 1;
   if (l.up && !inTable && rt.state !== 'dup-mac') {
     const busy = checkUp(t, s);
