@@ -25,7 +25,11 @@ static void OnReadable(uv_poll_t* h, int status, int events) {
   Napi::Env env(w->env);
   Napi::HandleScope scope(env);
   // MakeCallback: runs the microtasks Node would run after any other I/O callback. status < 0 is a poll error.
-  w->cb.MakeCallback(env.Undefined(), {Napi::Number::New(env, status)});
+  // The receiver must be an object (napi_make_callback converts it): the global one.
+  w->cb.MakeCallback(env.Global(), {Napi::Number::New(env, status)});
+  // A throw must not stay pending into the next, unrelated call into the addon: the callback is meant never to
+  // throw, and if it does the error is dropped here rather than surfacing somewhere else.
+  if (env.IsExceptionPending()) env.GetAndClearPendingException();
 }
 
 // fdWatch(fd, cb(status)) → handle | -errno. cb runs whenever fd is readable, until fdUnwatch. The handle does not
