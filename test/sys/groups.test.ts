@@ -188,6 +188,11 @@ describe.skipIf(!root)('groups and child events against the kernel macvlan (root
       sb.exec(b2, `${process.execPath} -e "const s=require('dgram').createSocket('udp6');s.send('x',9911,'fd00::1',()=>setTimeout(()=>s.close(),50))"`);
       const r = await sb.wait(recv, 8000);
       got.push(r.stdout.includes('got'));
+      if (t.daemon) {
+        // The solicited-node group came from rtnetlink's announcement (it is announced before dev_mcast is re-read).
+        const v = JSON.parse(t.daemon.cli(['show', i1, '--json']).stdout) as Array<{ groups: { entries: Array<{ mac: string; source: string }> } }>;
+        expect(v[0].groups.entries).toContainEqual({ mac: '33:33:ff:00:00:01', source: 'netlink' });
+      }
     }
     mcastLog.push(`IPv6 nodad address reached 200 ms later      | kernel ${got[0]} | umacvlan ${got[1]}`);
     expect(got).toEqual([true, true]);
