@@ -84,7 +84,6 @@ class LinuxChildTap implements ChildTap {
 
   /** Joins the watch of the namespace the TAP is in now. */
   private join(cb: (ev: TapEvent) => void): void {
-    const self = this;
     const m: NsMember = {
       ifindex: this.ifindex, limit: this.limit, slow: this.slow,
       link: (e) => this.onLink(e, cb),
@@ -92,7 +91,7 @@ class LinuxChildTap implements ChildTap {
       devMcast: (macs, count) => cb({ type: 'dev-mcast', macs, count }),
       overflow: () => {
         cb({ type: 'resync' });
-        try { cb({ type: 'state', link: self.state() }); } catch { /* gone: its DELLINK was lost too; reads fail */ }
+        try { cb({ type: 'state', link: this.state() }); } catch { /* gone: its DELLINK was lost too; reads fail */ }
       },
     };
     this.member = m;
