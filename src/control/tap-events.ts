@@ -9,7 +9,7 @@
 import { Mode } from '../core/constants.js';
 import { checkUp } from '../core/rules.js';
 import { dropChild, moveMac } from './child-changes.js';
-import { effectiveAllmulti, onGroupEvent, syncMemberships } from './group-memberships.js';
+import { applyGroupDiff, effectiveAllmulti, onGroupEvent, syncMemberships } from './group-memberships.js';
 import type { LinkState, TapEvent } from './host.js';
 import type { ChildRt, PortState } from './port-state.js';
 
@@ -23,6 +23,9 @@ export function onTapEvent(p: PortState, rt: ChildRt, ev: TapEvent): void {
   if (ev.type === 'moved') {
     rt.netns = ev.netns;
     p.log.info(`child ${rt.name}: TAP moved to ${ev.netns}; still forwarding`);
+    // Its IP-level groups were the old namespace's, whose leaves it will never hear: the new namespace's dev_mcast
+    // read (which follows the move) decides.
+    applyGroupDiff(p, rt, rt.groups.forgetIp());
     return;
   }
   if (ev.type !== 'state') { onGroupEvent(p, rt, ev); return; }

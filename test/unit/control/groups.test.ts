@@ -90,6 +90,17 @@ describe('groups reported by the host', () => {
     expect(r.d.table.groupsOf(1)).toEqual([G1]);
     inSync(r);
   });
+
+  test('a TAP moved to another namespace: its IP-level groups are dropped, the new namespace\'s dev_mcast decides', async () => {
+    const r = await start();
+    ip(r, true, '4:e1010203', G1);
+    dev(r, [G3]);
+    r.tap.emit({ type: 'moved', netns: 'n2' });
+    expect(r.d.table.groupsOf(1)).toEqual([G3]);
+    dev(r, []);
+    expect(r.d.table.groupsOf(1)).toEqual([]);
+    inSync(r);
+  });
 });
 
 describe('the group cap', () => {
