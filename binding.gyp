@@ -15,6 +15,7 @@
         "native/link.cc",
         "native/sys.cc",
         "native/peer-cred.cc",
+        "native/watch.cc",
         "native/bpf.cc"
       ],
       "dependencies": [

@@ -9,6 +9,7 @@ void InitTap(Napi::Env env, Napi::Object exports);
 void InitLink(Napi::Env env, Napi::Object exports);
 void InitSys(Napi::Env env, Napi::Object exports);
 void InitPeerCred(Napi::Env env, Napi::Object exports);
+void InitWatch(Napi::Env env, Napi::Object exports);
 }  // namespace umv
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -17,6 +18,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   umv::InitLink(env, exports);
   umv::InitSys(env, exports);
   umv::InitPeerCred(env, exports);
+  umv::InitWatch(env, exports);
   InitBpf(env, exports);
   return exports;
 }

@@ -61,6 +61,7 @@ export function addChild(p: PortState, c: ChildConfig, onTapEvent: (rt: ChildRt,
   rt.state = 'up';
   syncMemberships(p, rt);
   p.post({ op: 'attach', port: slot, fd: tap.fd });
+  tap.groupReads(rt.groups.max, false);
   rt.unwatch = tap.watch((ev) => onTapEvent(rt, ev));
   p.log.info(`child ${c.name}: ${MODE_NAMES[spec.mode]} ${formatMac(spec.mac)} mtu ${spec.mtu}${c.netns ? ` in ${c.netns}` : ''}`);
   return rt;

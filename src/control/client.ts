@@ -25,6 +25,8 @@ function showTable(ports: PortView[]): string {
     const c = p.counters;
     lines.push(`${p.name}: ${p.mode} ${p.mac} mtu ${p.mtu} state ${p.state}${p.flags.length ? ' ' + p.flags.join(' ') : ''}${p.netns ? ` netns ${p.netns}` : ''}`);
     if (p.macaddr.length) lines.push(`    macaddr ${p.macaddr.join(',')}`);
+    if (p.groups?.cap) lines.push('    groups: allmulti (cap)');
+    else if (p.groups?.entries.length) lines.push(`    groups: ${p.groups.entries.map((g) => `${g.mac} (${g.source})`).join(', ')}`);
     lines.push(...broadcastLines(p));
     lines.push(`    RX: packets ${c.rx_packets} bytes ${c.rx_bytes} multicast ${c.rx_multicast} errors ${c.rx_errors} dropped ${c.rx_dropped}`);
     lines.push(`    TX: packets ${c.tx_packets} bytes ${c.tx_bytes} dropped ${c.tx_dropped}`);

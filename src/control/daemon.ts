@@ -21,7 +21,6 @@ import { readEngineStats, type EngineSnapshot } from '../datapath/engine-stats.j
 import type { RunConfig } from './config-file.js';
 import { addChild, delChild, liveChild, setChild, type SetRequest } from './child-changes.js';
 import { DaemonError, describeError } from './daemon-error.js';
-import { GROUP_POLL_MS, pollGroups } from './group-memberships.js';
 import { EXIT as Exit } from './help.js';
 import type { Host, LinkState, ParentEvent } from './host.js';
 import type { Log } from './log.js';
@@ -50,7 +49,6 @@ export class Daemon {
   private readonly ports: PortState;
   private unwatchParent: (() => void) | null = null;
   private unwatchVlans: (() => void) | null = null;
-  private groupTimer: NodeJS.Timeout | null = null;
   private stopping = false;
   /** resolves with the exit code when the daemon must end on its own (parent deleted, datapath failure) */
   readonly ended: Promise<number>;
@@ -59,6 +57,7 @@ export class Daemon {
 
   private constructor(readonly cfg: RunConfig, host: Host, readonly log: Log, parent: LinkState) {
     this.ports = new PortState(cfg.parent, host, log, parent);
+    this.ports.maxGroups = cfg.maxGroups;
     this.ended = new Promise((res) => { this.endWith = res; });
   }
 
@@ -97,8 +96,6 @@ export class Daemon {
       if (e instanceof DaemonError) throw e;
       throw new DaemonError(describeError(e));
     }
-    d.groupTimer = setInterval(() => pollGroups(p), GROUP_POLL_MS);
-    d.groupTimer.unref();
     return d;
   }
 
@@ -163,7 +160,6 @@ export class Daemon {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    if (this.groupTimer) clearInterval(this.groupTimer);
     this.unwatchParent?.();
     this.unwatchVlans?.();
     const dp = this.ports.datapath;

@@ -1,46 +1,17 @@
 // The Linux Host: TAPs, link state and link events through src/io/. Link events come from rtnetlink sockets (one in
-// the daemon's namespace for the parent, one per TAP in whatever namespace the TAP lives in now), read without
-// blocking on a short timer: Node cannot watch a netlink fd, and a timer read of queued kernel messages costs
-// nothing when there are none.
+// the daemon's namespace for the parent, one per namespace the TAPs live in: ns-watch.ts), each read when the event
+// loop sees it readable, never on a timer.
 
-import { fstatSync } from 'node:fs';
 import { IfaceError } from '../io/errors.js';
 import { hasLink, ifindex, linkInfo, setMtu, setUp, type NsOpt } from '../io/link.js';
 import { openTap, closeTap, inTapNetns, tapIfname, setTapCarrier, setTapMac, type Tap } from '../io/tap.js';
-import { LinkWatcher, dumpLinks, type LinkEvent } from '../io/rtnetlink.js';
+import { dumpLinks, type LinkEvent } from '../io/rtnetlink.js';
+import { EventSocket } from '../io/event-socket.js';
 import { IFF } from '../io/rtnetlink-codec.js';
-import { readDevMcast, type McastEntry } from '../io/dev-mcast.js';
 import { sdNotify } from '../io/notify.js';
 import { VlanLinkSocket, dumpVlanLinks } from '../io/vlan-watch.js';
 import type { ChildTap, Host, LinkState, ParentEvent, TapEvent, VlanWatchEvent } from './host.js';
-
-const WATCH_MS = 50;
-
-/** A link-event socket in one namespace, drained on a timer. */
-class LinkWatch {
-  private readonly w: LinkWatcher;
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(netnsFd: number | undefined, private readonly cb: (e: LinkEvent) => void) {
-    this.w = new LinkWatcher(netnsFd === undefined ? {} : { netnsFd });
-    this.timer = setInterval(() => this.drain(), WATCH_MS);
-    this.timer.unref();
-  }
-
-  private drain(): void {
-    for (;;) {
-      let evs: LinkEvent[];
-      try { evs = this.w.recv(0); } catch { return; /* ENOBUFS: the next event re-reads the state */ }
-      if (evs.length === 0) return;
-      for (const e of evs) this.cb(e);
-    }
-  }
-
-  close(): void {
-    clearInterval(this.timer);
-    this.w.close();
-  }
-}
+import { nsInode, watchInNs, type NsMember } from './ns-watch.js';
 
 function linkIn(ns: NsOpt, name: string): LinkState {
   const { ifindex, flags, mtu, mac } = linkInfo(name, ns);
@@ -67,27 +38,14 @@ function linkFromNetlink(name: string): LinkState {
   };
 }
 
-const nsInode = (fd: number): number => fstatSync(fd).ino;
-
-/** Children sharing a namespace share one read of its dev_mcast per refresh: reading it costs a thread. */
-const MCAST_FRESH_MS = 100;
-const mcastCache = new Map<number, { at: number; entries: McastEntry[] }>();
-
-function devMcastOf(ns: { netnsFd: number }): McastEntry[] {
-  const ino = nsInode(ns.netnsFd);
-  const now = Date.now();
-  const hit = mcastCache.get(ino);
-  if (hit && now - hit.at < MCAST_FRESH_MS) return hit.entries;
-  const entries = readDevMcast(ns);
-  mcastCache.set(ino, { at: now, entries });
-  return entries;
-}
-
 class LinuxChildTap implements ChildTap {
-  private nl: LinkWatch | null = null;
+  private leave: (() => void) | null = null;
   private nsIno = 0;
   private ifindex: number;
   private closed = false;
+  private limit = 0;
+  private slow = false;
+  private member: NsMember | null = null;
 
   constructor(private readonly io: Tap) { this.ifindex = io.ifindex; }
 
@@ -112,28 +70,46 @@ class LinuxChildTap implements ChildTap {
   }
   state(): LinkState { return this.inNs((ns) => linkIn(ns, this.currentName())); }
 
-  groups(): number[] {
-    return this.inNs((ns) => devMcastOf(ns).filter((e) => e.ifindex === this.ifindex).map((e) => e.mac));
+  groupReads(limit: number, slow: boolean): void {
+    this.limit = limit;
+    this.slow = slow;
+    if (this.member) { this.member.limit = limit; this.member.slow = slow; }
   }
 
   watch(cb: (ev: TapEvent) => void): () => void {
-    const open = (): void => {
-      this.inNs((ns) => {
-        this.nsIno = nsInode(ns.netnsFd);
-        this.nl = new LinkWatch(ns.netnsFd, (m) => this.onMsg(m, cb));
-      });
-    };
-    open();
+    this.join(cb);
     // Report the state once, so a change made before the watch began is not missed.
     try { cb({ type: 'state', link: this.state() }); } catch { /* reported by the next event */ }
-    this.reopen = open;
-    return () => { this.nl?.close(); this.nl = null; };
+    return () => this.part();
   }
 
-  private reopen: (() => void) | null = null;
+  /** Joins the watch of the namespace the TAP is in now. */
+  private join(cb: (ev: TapEvent) => void): void {
+    const m: NsMember = {
+      ifindex: this.ifindex, limit: this.limit, slow: this.slow,
+      link: (e) => this.onLink(e, cb),
+      mcast: (e) => cb({ type: 'ip-group', join: e.join, key: e.key, mac: e.mac }),
+      devMcast: (macs, count) => cb({ type: 'dev-mcast', macs, count }),
+      overflow: () => {
+        cb({ type: 'resync' });
+        try { cb({ type: 'state', link: this.state() }); } catch { /* gone: its DELLINK was lost too; reads fail */ }
+      },
+    };
+    this.member = m;
+    this.inNs((ns) => {
+      this.nsIno = nsInode(ns.netnsFd);
+      this.leave = watchInNs(ns.netnsFd, m);
+    });
+  }
 
-  private onMsg(m: LinkEvent, cb: (ev: TapEvent) => void): void {
-    if (m.ifindex !== this.ifindex || this.closed) return;
+  private part(): void {
+    this.leave?.();
+    this.leave = null;
+    this.member = null;
+  }
+
+  private onLink(m: LinkEvent, cb: (ev: TapEvent) => void): void {
+    if (this.closed) return;
     if (m.type === 'new') {
       try { cb({ type: 'state', link: this.state() }); } catch { /* vanished meanwhile: the DELLINK follows */ }
       return;
@@ -142,11 +118,10 @@ class LinuxChildTap implements ChildTap {
     let ino = -1;
     try { ino = this.inNs((ns) => nsInode(ns.netnsFd)); } catch { ino = -1; }
     if (ino < 0 || ino === this.nsIno) { cb({ type: 'gone' }); return; }
-    this.nl?.close();
-    this.nl = null;
+    this.part();
     try {
       this.ifindex = this.inNs((ns) => ifindex(this.currentName(), ns));
-      this.reopen?.();
+      this.join(cb);
       cb({ type: 'moved', netns: `netns inode ${this.nsIno}` });
       // Events in the new namespace before the watch there began (e.g. `ip link set up` right after the move)
       // were never seen: report the state once, as watch() does at its start.
@@ -159,7 +134,7 @@ class LinuxChildTap implements ChildTap {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.nl?.close();
+    this.part();
     closeTap(this.io);
   }
 }
@@ -181,28 +156,37 @@ export class LinuxHost implements Host {
   }
 
   watchParent(ifindex: number, cb: (ev: ParentEvent) => void): () => void {
-    const w = new LinkWatch(undefined, (m) => {
-      if (m.ifindex !== ifindex) return;
-      if (m.type === 'del') { cb({ type: 'gone' }); return; }
-      try { cb({ type: 'state', link: linkFromNetlink(m.ifname) }); } catch { /* gone: the DELLINK follows */ }
+    const w = new EventSocket({}, false, {
+      link: (m) => {
+        if (m.ifindex !== ifindex) return;
+        if (m.type === 'del') { cb({ type: 'gone' }); return; }
+        try { cb({ type: 'state', link: linkFromNetlink(m.ifname) }); } catch { /* gone: the DELLINK follows */ }
+      },
+      // Messages were lost: read the parent again (a lost DELLINK shows as a failed read, then a vanished link).
+      overflow: () => {
+        const now = dumpLinks().find((l) => l.ifindex === ifindex);
+        if (!now) { cb({ type: 'gone' }); return; }
+        try { cb({ type: 'state', link: linkFromNetlink(now.ifname) }); } catch { /* read again on the next event */ }
+      },
     });
     return () => w.close();
   }
 
   watchVlanUppers(cb: (ev: VlanWatchEvent) => void): () => void {
-    // Socket first, then the dump: an upper made in between is in one or the other (or both, which is harmless).
-    const nl = new VlanLinkSocket();
-    cb({ type: 'dump', links: dumpVlanLinks() });
-    const timer = setInterval(() => {
+    const onNsid = (e: { type: 'new' | 'del'; nsid: number }): void => { if (e.type === 'del') cb({ type: 'nsid-gone', nsid: e.nsid }); };
+    // Read when the kernel queues a message (the event loop polls the socket); bounded per wake-up, and a lost
+    // message (ENOBUFS) means the whole list is read again.
+    const drain = (): void => {
       try {
-        const onNsid = (e: { type: 'new' | 'del'; nsid: number }): void => { if (e.type === 'del') cb({ type: 'nsid-gone', nsid: e.nsid }); };
-        while (nl.recv((link) => cb({ type: 'link', link }), onNsid)) { /* until no datagram is queued */ }
+        for (let i = 0; i < 1024 && nl.recv((link) => cb({ type: 'link', link }), onNsid); i++) { /* next datagram */ }
       } catch {
-        try { cb({ type: 'dump', links: dumpVlanLinks() }); } catch { /* the next tick tries again */ }
+        try { cb({ type: 'dump', links: dumpVlanLinks() }); } catch { /* the next message tries again */ }
       }
-    }, WATCH_MS);
-    timer.unref();
-    return () => { clearInterval(timer); nl.close(); };
+    };
+    // Socket first, then the dump: an upper made in between is in one or the other (or both, which is harmless).
+    const nl = new VlanLinkSocket(drain);
+    cb({ type: 'dump', links: dumpVlanLinks() });
+    return () => nl.close();
   }
 
   notify(text: string): void {

@@ -19,7 +19,13 @@ export type TapEvent =
   /** the TAP now lives in another namespace (its fd still works) */
   | { type: 'moved'; netns: string }
   /** the TAP was deleted: its fd is dead */
-  | { type: 'gone' };
+  | { type: 'gone' }
+  /** an IP-level multicast group joined or left on it (rtnetlink), with the link-layer group it maps to */
+  | { type: 'ip-group'; join: boolean; key: string; mac: number }
+  /** its entries in its namespace's /proc/net/dev_mcast: at most the limit set kept, `count` how many there were */
+  | { type: 'dev-mcast'; macs: readonly number[]; count: number }
+  /** link events were lost (the netlink socket overflowed): IP-level joins must be learned again */
+  | { type: 'resync' };
 
 export type ParentEvent = { type: 'state'; link: LinkState } | { type: 'gone' };
 
@@ -58,9 +64,12 @@ export interface ChildTap {
   setMtu(mtu: number): void;
   /** Its link state as seen in its current namespace */
   state(): LinkState;
-  /** Its link-layer multicast list (from /proc/net/dev_mcast in its namespace) */
-  groups(): number[];
-  /** Follow its link events wherever it moves; returns a stop function */
+  /**
+   * How its multicast lists are reported: at most `limit` entries per dev_mcast read, and `slow` (over the cap)
+   * re-reads its namespace at most every 500 ms instead of every 50 ms.
+   */
+  groupReads(limit: number, slow: boolean): void;
+  /** Follow its link and multicast events wherever it moves; returns a stop function */
   watch(cb: (ev: TapEvent) => void): () => void;
   /** Closing the fd removes a non-persistent TAP */
   close(): void;

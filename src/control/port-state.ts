@@ -7,6 +7,7 @@
 import { PortTable } from '../core/port-table.js';
 import { counterBytes, makeCounters } from '../core/counters.js';
 import { NO_MEMBERSHIPS, type Memberships } from '../core/memberships.js';
+import { ChildGroups } from '../core/child-groups.js';
 import { applyTableOp, type MutatorArgs, type TableMutator, type TableOpOf, type ToWorker } from '../datapath/messages.js';
 import type { DatapathSink } from '../datapath/handle.js';
 import type { ChildConfig } from './child-spec.js';
@@ -29,6 +30,10 @@ export interface ChildRt {
   unwatch: (() => void) | null;
   /** the MTU the child's own netdev has (may exceed the parent's, which the table then caps) */
   ownMtu: number;
+  /** its multicast set, merged from rtnetlink and dev_mcast, capped (the table holds the same set) */
+  groups: ChildGroups;
+  /** the child's own IFF_ALLMULTI (the table's allmulti is this or the cap: group-memberships.ts) */
+  ownAllmulti: boolean;
 }
 
 export class PortState {
@@ -38,6 +43,8 @@ export class PortState {
   /** children by table slot, for the parent's passthru port */
   readonly bySlot: (ChildRt | null)[];
   datapath: DatapathSink | null = null;
+  /** exact multicast groups per child (run's maxGroups); set before any child is added */
+  maxGroups = 1024;
 
   constructor(readonly parentName: string, readonly host: Host, readonly log: Log, public parent: LinkState) {
     const ports = this.table.maxChildren + 1;
@@ -61,7 +68,8 @@ export class PortState {
   }
 
   newChild(name: string, slot: number, cfg: ChildConfig, tap: ChildTap, mtu: number): ChildRt {
-    const rt: ChildRt = { name, slot, cfg, tap, netns: cfg.netns ?? null, state: 'down', held: NO_MEMBERSHIPS, unwatch: null, ownMtu: mtu };
+    const rt: ChildRt = { name, slot, cfg, tap, netns: cfg.netns ?? null, state: 'down', held: NO_MEMBERSHIPS, unwatch: null, ownMtu: mtu,
+      groups: new ChildGroups(this.maxGroups), ownAllmulti: false };
     this.children.set(name, rt);
     this.bySlot[slot] = rt;
     return rt;

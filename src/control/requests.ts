@@ -33,6 +33,14 @@ export interface PortView {
   /** the broadcast queue (forwarding.md §3.4): on a child what it asked for; on the parent the port's length, what
    *  the data path holds at most of it, and the port's bclim */
   broadcast?: { bcqueuelen: number; held?: number; bclim?: number };
+  /** a child's multicast state: its exact groups with the source that first reported each, or over the cap */
+  groups?: GroupsView;
+}
+
+export interface GroupsView {
+  /** over --max-groups: all-multicast, no exact groups kept */
+  cap: boolean;
+  entries: Array<{ mac: string; source: string }>;
 }
 
 export function portViews(d: Daemon, only?: string): PortView[] {
@@ -56,13 +64,19 @@ export function portViews(d: Daemon, only?: string): PortView[] {
     const flags: string[] = [];
     for (const f of FLAG_OPTIONS) if (!gone && t.flags[s] & f.bit) flags.push(f.name);
     if (!gone && t.promisc[s]) flags.push('promisc');
-    if (!gone && t.allmulti[s]) flags.push('allmulti');
+    // The child's own flag: the table's allmulti also stands for the group cap, reported under groups.
+    if (!gone && rt.ownAllmulti) flags.push('allmulti');
     views.push({
       name: rt.name, slot: s, mac: formatMac(gone ? (rt.cfg.mac as number) : t.mac[s]),
       mode: MODE_NAMES[(gone ? rt.cfg.mode : t.mode[s]) as ModeBit], state: rt.state,
       mtu: gone ? 0 : t.mtu[s], flags, netns: rt.netns,
       macaddr: gone ? [] : t.sourceList(s).map(formatMac), counters: r.counters,
       ...(gone ? {} : { broadcast: { bcqueuelen: t.bcQueueLen[s] } }),
+
+      groups: {
+        cap: !gone && rt.groups.capped,
+        entries: gone ? [] : rt.groups.entries().map((e) => ({ mac: formatMac(e.mac), source: e.source })),
+      },
     });
   }
   return views;

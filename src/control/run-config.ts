@@ -35,6 +35,8 @@ export interface RunConfig {
   metrics?: MetricsAddr;
   log: LogLevel;
   busyPollUs: number;
+  /** exact multicast groups per child; above it the child is all-multicast */
+  maxGroups: number;
 }
 
 export interface CaptureDraft {
@@ -56,6 +58,7 @@ export interface RunDraft {
   metrics?: Said<MetricsAddr>;
   log?: Said<LogLevel>;
   busyPollUs?: Said<number>;
+  maxGroups?: Said<number>;
 }
 
 export const emptyDraft = (): RunDraft => ({ children: [], netns: [], capture: {} });
@@ -79,6 +82,7 @@ export function buildRunConfig(flags: RunDraft, file: RunDraft | null): RunConfi
       children: children.map((c) => c.value),
       log: merged.log?.value ?? RUN_DEFAULTS.log,
       busyPollUs: merged.busyPollUs?.value ?? RUN_DEFAULTS.busyPollUs,
+      maxGroups: merged.maxGroups?.value ?? RUN_DEFAULTS.maxGroups,
     };
     const capture = captureConfig(merged.capture, children.map((c) => c.value.name));
     if (capture) config.capture = capture;

@@ -19,7 +19,10 @@ import {
   parseRotate, ROTATE_MAX_FILES, ROTATE_MAX_MB, SNAPLEN_MAX, type CaptureFormat, type CaptureRotate, type LogLevel,
 } from './values.js';
 
-export const RUN_DEFAULTS: { readonly log: LogLevel; readonly busyPollUs: number } = { log: 'normal', busyPollUs: 0 };
+export const RUN_DEFAULTS: { readonly log: LogLevel; readonly busyPollUs: number; readonly maxGroups: number } =
+  { log: 'normal', busyPollUs: 0, maxGroups: 1024 };
+/** The most exact multicast groups a child may hold (a u16, as the option's range) */
+export const MAX_GROUPS_LIMIT = 65535;
 export const CAPTURE_DEFAULTS: { readonly port: string; readonly format: CaptureFormat; readonly snaplen: number } =
   { port: 'all', format: 'pcapng', snaplen: SNAPLEN_MAX };
 
@@ -48,7 +51,7 @@ interface Slot<T> {
   get(d: RunDraft): Said<T> | undefined;
   set(d: RunDraft, s: Said<T>): void;
 }
-const top = <K extends 'parent' | 'control' | 'metrics' | 'log' | 'busyPollUs'>(k: K): Slot<NonNullable<RunDraft[K]>['value']> =>
+const top = <K extends 'parent' | 'control' | 'metrics' | 'log' | 'busyPollUs' | 'maxGroups'>(k: K): Slot<NonNullable<RunDraft[K]>['value']> =>
   ({ get: (d) => d[k], set: (d, s) => { (d as Record<K, unknown>)[k] = s; } });
 const cap = <K extends keyof CaptureDraft>(k: K): Slot<NonNullable<CaptureDraft[K]>['value']> =>
   ({ get: (d) => d.capture[k], set: (d, s) => { (d.capture as Record<K, unknown>)[k] = s; } });
@@ -170,6 +173,13 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     help: `busy-poll the parent socket for N microseconds (0-${BUSY_POLL_MAX_US}, default 0 = off)`,
     text: (t) => parseDecimal(t, 0, BUSY_POLL_MAX_US, 'busy-poll time in µs'), json: asInteger(0, BUSY_POLL_MAX_US),
     slot: top('busyPollUs'),
+  }),
+  setting({
+    flag: '--max-groups', arg: 'N', key: 'maxGroups', default: String(RUN_DEFAULTS.maxGroups),
+    help: `exact multicast groups per child (0-${MAX_GROUPS_LIMIT}, default ${RUN_DEFAULTS.maxGroups}); above it the\n` +
+      'child is all-multicast',
+    text: (t) => parseDecimal(t, 0, MAX_GROUPS_LIMIT, 'groups per child'), json: asInteger(0, MAX_GROUPS_LIMIT),
+    slot: top('maxGroups'),
   }),
 ];
 

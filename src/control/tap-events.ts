@@ -10,7 +10,7 @@
 import { Mode } from '../core/constants.js';
 import { checkUp } from '../core/rules.js';
 import { dropChild, moveMac, recheckDupMacs } from './child-changes.js';
-import { syncMemberships } from './group-memberships.js';
+import { applyGroupDiff, effectiveAllmulti, onGroupEvent, syncMemberships } from './group-memberships.js';
 import type { LinkState, TapEvent } from './host.js';
 import type { ChildRt, PortState } from './port-state.js';
 
@@ -24,8 +24,12 @@ export function onTapEvent(p: PortState, rt: ChildRt, ev: TapEvent): void {
   if (ev.type === 'moved') {
     rt.netns = ev.netns;
     p.log.info(`child ${rt.name}: TAP moved to ${ev.netns}; still forwarding`);
+    // Its IP-level groups were the old namespace's, whose leaves it will never hear: the new namespace's dev_mcast
+    // read (which follows the move) decides.
+    applyGroupDiff(p, rt, rt.groups.forgetIp());
     return;
   }
+  if (ev.type !== 'state') { onGroupEvent(p, rt, ev); return; }
   followLink(p, rt, ev.link);
   syncMemberships(p, rt);
 }
@@ -41,7 +45,8 @@ function followLink(p: PortState, rt: ChildRt, l: LinkState): void {
     p.mutate('setMtu', s, Math.min(l.mtu, p.parent.mtu));
   }
   if (l.promisc !== (t.promisc[s] === 1)) p.mutate('setPromisc', s, l.promisc);
-  if (l.allmulti !== (t.allmulti[s] === 1)) p.mutate('setAllmulti', s, l.allmulti);
+  rt.ownAllmulti = l.allmulti;
+  if (effectiveAllmulti(rt) !== (t.allmulti[s] === 1)) p.mutate('setAllmulti', s, effectiveAllmulti(rt));
   const inTable = t.up[s] === 1;
   if (l.up && !inTable && rt.state !== 'dup-mac') {
     const busy = checkUp(t, s);

@@ -49,8 +49,11 @@ export function membershipChanges(held: Memberships, want: Memberships): Members
     if (!was && is) adds.push({ kind, add: true });
   };
   const macs = (kind: 'unicast' | 'multicast', was: readonly number[], is: readonly number[]): void => {
-    for (const mac of new Set(was)) if (!is.includes(mac)) drops.push({ kind, add: false, mac });
-    for (const mac of new Set(is)) if (!was.includes(mac)) adds.push({ kind, add: true, mac });
+    // Set differences: a list of a thousand groups against another must not cost a million comparisons.
+    const a = new Set(was);
+    const b = new Set(is);
+    for (const mac of a) if (!b.has(mac)) drops.push({ kind, add: false, mac });
+    for (const mac of b) if (!a.has(mac)) adds.push({ kind, add: true, mac });
   };
   flag('promisc', held.promisc, want.promisc);
   macs('unicast', held.unicast, want.unicast);

@@ -298,6 +298,14 @@ export class PortTable implements PortTableApi {
     this.groups.leave(i, group, this.up[i] === 1);
   }
 
+  /** A difference of the child's multicast list: leaves, then joins (one message to the worker, not one per group) */
+  changeGroups(i: number, leave: readonly number[], join: readonly number[]): void {
+    this.child(i);
+    const up = this.up[i] === 1;
+    for (const g of leave) this.groups.leave(i, g, up);
+    for (const g of join) this.groups.join(i, g, up);
+  }
+
   /** The child's multicast list, ascending */
   groupsOf(i: number): number[] {
     return this.groups.listOf(i);

@@ -33,6 +33,17 @@ function apply(table: PortTable, engine: EngineApi, s: BatchState, m: ToWorker):
   }
 }
 
+/** Removes from the batch the frames of ports marked in `gone`, keeping the others in order. */
+function dropDetached(rx: Rx, gone: Uint8Array): void {
+  let k = 0;
+  for (let i = 0; i < rx.count; i++) {
+    if (gone[rx.port[i]] === 1) continue;
+    rx.port[k] = rx.port[i]; rx.region[k] = rx.region[i]; rx.at[k] = rx.at[i]; rx.len[k] = rx.len[i];
+    k++;
+  }
+  rx.count = k;
+}
+
 function run(): void {
   let engine: EngineApi;
   try {
@@ -58,22 +69,36 @@ function run(): void {
   };
   const rx = new Rx(init.batch);
   let seen = 0;
+  // Ports detached by the changes applied after a poll: their frames already in the batch are not forwarded (the
+  // child is gone, or its slot already names another child).
+  const detached = new Uint8Array(table.maxChildren + 1);
+  let anyDetached = false;
+  const applyPosted = (): void => {
+    const posted = Atomics.load(ctl, CTL.POSTED);
+    if (posted === seen) return;
+    for (let m = receiveMessageOnPort(init.port); m !== undefined; m = receiveMessageOnPort(init.port)) {
+      const msg = m.message as ToWorker;
+      if (msg.op === 'detach' && msg.port >= 0 && msg.port < detached.length) { detached[msg.port] = 1; anyDetached = true; }
+      try { apply(table, engine, s, msg); } catch (e) {
+        post({ type: 'error', message: `applying ${(m.message as ToWorker).op}: ${(e as Error).message}` });
+      }
+    }
+    seen = posted;
+    Atomics.store(ctl, CTL.APPLIED, posted);
+    Atomics.notify(ctl, CTL.APPLIED);
+  };
   post({ type: 'ready', ifindex: engine.parentIfindex });
   try {
     while (Atomics.load(ctl, CTL.STOP) === 0) {
-      const posted = Atomics.load(ctl, CTL.POSTED);
-      if (posted !== seen) {
-        for (let m = receiveMessageOnPort(init.port); m !== undefined; m = receiveMessageOnPort(init.port)) {
-          try { apply(table, engine, s, m.message as ToWorker); } catch (e) {
-            post({ type: 'error', message: `applying ${(m.message as ToWorker).op}: ${(e as Error).message}` });
-          }
-        }
-        seen = posted;
-        Atomics.store(ctl, CTL.APPLIED, posted);
-        Atomics.notify(ctl, CTL.APPLIED);
-      }
+      applyPosted();
+      // Detached before this poll: the engine no longer reads those ports, so nothing of theirs can be in it.
+      if (anyDetached) { detached.fill(0); anyDetached = false; }
       // While floods wait, poll without sleeping: the batch after this one drains more of them
       if (engine.poll(rx, flood.count > 0 ? 0 : IDLE_WAIT_MS) > 0 || flood.count > 0) {
+        // A change posted while poll() waited (a child set up a moment before its first frame) applies to this
+        // batch: the batch after the post, as the kernel's change applies to the next frame.
+        applyPosted();
+        if (anyDetached) { dropDetached(rx, detached); detached.fill(0); anyDetached = false; }
         // One timestamp per batch (as passt's pcap does): a clock read per frame would cost more than the capture.
         const tsNs = s.capture === null ? 0 : Math.round((performance.timeOrigin + performance.now()) * 1e6);
         forwardBatch(s, rx, engine, tsNs);

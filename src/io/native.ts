@@ -91,7 +91,20 @@ export interface NativeAddon {
   readInNetns(nsfd: number, path: string): string | number;
   /** SO_PEERCRED of an accepted AF_UNIX socket → the peer's uid | -errno */
   peerUid(fd: number): number;
+  /** Calls cb(status) on the main loop whenever fd is readable (libuv poll, unref'd) → handle | -errno */
+  fdWatch(fd: number, cb: (status: number) => void): FdWatchHandle | number;
+  /** Stops a watch; call before closing its fd → 0 */
+  fdUnwatch(h: FdWatchHandle): number;
+  /** NETLINK_ADD_MEMBERSHIP: joins netlink group `group` (any number, also above 31) → 0 | -errno */
+  nlJoin(fd: number, group: number): number;
+  /** Opens `path` from a thread inside namespace nsfd (-1: here) → fd | -errno */
+  openInNetns(nsfd: number, path: string): number;
+  /** pread from offset 0 until EOF or buf is full → bytes (buf.length: maybe more) | -errno */
+  preadAll(fd: number, buf: Uint8Array): number;
 }
+
+/** An opaque native poll handle (fdWatch) */
+export type FdWatchHandle = { readonly __fdWatch: unique symbol };
 
 const ADDON_FILE = 'umacvlan.node';
 

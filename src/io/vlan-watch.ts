@@ -2,7 +2,7 @@
 // of every namespace with an id here (NETLINK_LISTEN_ALL_NSID, so an upper moved away is still followed), and a dump
 // of this namespace's links with their IFLA_LINKINFO.
 
-import { loadAddon } from './native.js';
+import { loadAddon, type FdWatchHandle } from './native.js';
 import { IfaceError } from './errors.js';
 import {
   RTMGRP_LINK, RTMGRP_NSID, buildGetLinkDump, parseMessages, parseVlanLinks, type NsidEvent, type VlanLinkEvent,
@@ -23,12 +23,18 @@ export class VlanLinkSocket {
   private readonly fd: number;
   private readonly buf = new Uint8Array(RECV_BUF);
   private readonly meta = new Int32Array(1);
+  private readonly watch: FdWatchHandle;
   private closed = false;
 
-  constructor() {
-    const fd = loadAddon().nlOpen(-1, RTMGRP_LINK | RTMGRP_NSID, true);
+  /** `readable` runs from the event loop whenever a datagram is queued (no timer): it should drain with recv(). */
+  constructor(readable: () => void) {
+    const addon = loadAddon();
+    const fd = addon.nlOpen(-1, RTMGRP_LINK | RTMGRP_NSID, true);
     if (fd < 0) throw new IfaceError('rtnetlink', 'socket(NETLINK_ROUTE, LISTEN_ALL_NSID)', -fd);
+    const h = addon.fdWatch(fd, () => { if (!this.closed) readable(); });
+    if (typeof h === 'number') { addon.closeFd(fd); throw new IfaceError('rtnetlink', 'uv_poll_start', -h); }
     this.fd = fd;
+    this.watch = h;
   }
 
   /** Hands the next datagram's events over, without waiting: false when none was queued. ENOBUFS (events lost:
@@ -45,7 +51,10 @@ export class VlanLinkSocket {
   }
 
   close(): void {
-    if (!this.closed) { this.closed = true; loadAddon().closeFd(this.fd); }
+    if (this.closed) return;
+    this.closed = true;
+    loadAddon().fdUnwatch(this.watch);
+    loadAddon().closeFd(this.fd);
   }
 }
 

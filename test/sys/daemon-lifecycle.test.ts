@@ -217,7 +217,7 @@ describe.skipIf(!root)('daemon lifecycle (root)', () => {
   test("an MTU raised above the parent's from inside: frames over the parent's MTU + 18 are dropped and counted", async () => {
     sb.exec(ns.a, `ip link set ${tap.a} mtu 9000`);
     expect(sb.exec(ns.a, `ip link show ${tap.a}`)).toContain('mtu 9000');
-    await sleep(500); // the TAP's link event is read on a 50 ms timer
+    await sleep(500); // the TAP's link event is read when it arrives; leave the loaded machine time to deliver it
     const over0 = port(tap.a)!.counters.drop_oversize ?? 0;
     expectOnly(await deliver(child('a'), EXT, MAC.a, [outside(), child('b')], 1600), []);
     expect(port(tap.a)!.counters.drop_oversize - over0).toBe(N);

@@ -35,21 +35,22 @@ describe('run', () => {
       ],
       log: 'normal',
       busyPollUs: 0,
+      maxGroups: 1024,
     });
     expect(runConfig('--parent', 'eth0', '--child', 't:02:00:00:00:00:09:passthru:nopromisc').children[0].flags).toBe(Flag.NOPROMISC);
   });
 
   test('run with no --child is valid', () => {
-    expect(runConfig('--parent', 'eth0')).toEqual({ parent: 'eth0', children: [], log: 'normal', busyPollUs: 0 });
+    expect(runConfig('--parent', 'eth0')).toEqual({ parent: 'eth0', children: [], log: 'normal', busyPollUs: 0, maxGroups: 1024 });
   });
 
   test('--opt=value and --opt value are the same', () => {
     const a = runConfig('--parent', 'eth0', '--child', 'a:auto:vepa', '--netns', 'a=ns1', '--capture', 'x.pcapng',
       '--capture-port', 'a', '--capture-filter', 'udp port 53', '--capture-format', 'pcap', '--capture-snaplen', '96',
-      '--capture-rotate', '10:4', '--control', '/tmp/u.sock', '--metrics', '0.0.0.0:9100', '--busy-poll-us', '50', '--quiet');
+      '--capture-rotate', '10:4', '--control', '/tmp/u.sock', '--metrics', '0.0.0.0:9100', '--busy-poll-us', '50', '--max-groups', '7', '--quiet');
     const b = runConfig('--parent=eth0', '--child=a:auto:vepa', '--netns=a=ns1', '--capture=x.pcapng',
       '--capture-port=a', '--capture-filter=udp port 53', '--capture-format=pcap', '--capture-snaplen=96',
-      '--capture-rotate=10:4', '--control=/tmp/u.sock', '--metrics=0.0.0.0:9100', '--busy-poll-us=50', '--quiet');
+      '--capture-rotate=10:4', '--control=/tmp/u.sock', '--metrics=0.0.0.0:9100', '--busy-poll-us=50', '--max-groups=7', '--quiet');
     expect(a).toEqual(b);
     expect(a).toEqual({
       parent: 'eth0',
@@ -59,6 +60,7 @@ describe('run', () => {
       metrics: { host: '0.0.0.0', port: 9100 },
       log: 'quiet',
       busyPollUs: 50,
+      maxGroups: 7,
     });
   });
 

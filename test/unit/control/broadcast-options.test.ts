@@ -65,7 +65,7 @@ describe('through the daemon (fake host)', () => {
 
   async function start(kids: ChildConfig[]) {
     let dp: FakeDatapath | undefined;
-    const d = await Daemon.start({ parent: 'p0', children: kids, log: 'normal', busyPollUs: 0 }, new FakeHost(), new MemoryLog(),
+    const d = await Daemon.start({ parent: 'p0', children: kids, log: 'normal', busyPollUs: 0, maxGroups: 1024 }, new FakeHost(), new MemoryLog(),
       (t: PortTable, o: DatapathOptions) => (dp = new FakeDatapath(t, o)));
     running.push(d);
     return { d, inSync: () => expect(dp!.replica.snapshot()).toEqual(d.table.snapshot()) };

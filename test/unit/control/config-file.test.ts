@@ -58,6 +58,7 @@ describe('the JSON form', () => {
       metrics: '[::1]:9464',
       log: 'verbose',
       busyPollUs: 50,
+      maxGroups: 64,
     });
     expect(c).toEqual({
       parent: 'eth0',
@@ -71,12 +72,13 @@ describe('the JSON form', () => {
       metrics: { host: '::1', port: 9464 },
       log: 'verbose',
       busyPollUs: 50,
+      maxGroups: 64,
     } satisfies RunConfig);
   });
 
   test('defaults: capture port all, pcapng, 262144; log normal; no busy poll', () => {
     expect(runOk([], { parent: 'eth0', capture: { file: '-' } })).toEqual({
-      parent: 'eth0', children: [], capture: { file: '-', port: 'all', format: 'pcapng', snaplen: 262144 }, log: 'normal', busyPollUs: 0,
+      parent: 'eth0', children: [], capture: { file: '-', port: 'all', format: 'pcapng', snaplen: 262144 }, log: 'normal', busyPollUs: 0, maxGroups: 1024,
     });
   });
 
@@ -140,6 +142,7 @@ describe('rejections name the key path', () => {
     [{ metrics: '[::g]:80' }, 'config metrics: bad IPv6 address "::g"'],
     [{ log: 'debug' }, 'config log: bad log level "debug"'],
     [{ busyPollUs: -1 }, 'config busyPollUs: -1 is out of range (0–1000000)'],
+    [{ maxGroups: 65536 }, 'config maxGroups: 65536 is out of range (0–65535)'],
     [{ $schema: 1 }, 'config $schema: expected a string'],
   ];
   test.each(cases)('%j', (value, start) => {
@@ -295,7 +298,7 @@ describe('reading the file', () => {
     expect(readConfigText(p)).toBe('{"parent": "eth0"}');
     const b = put('bom.json', '\ufeff{"parent": "eth0"}');
     const r = parseCommand(['run', '--config', b]);
-    expect(r).toEqual({ kind: 'run', config: { parent: 'eth0', children: [], log: 'normal', busyPollUs: 0 } });
+    expect(r).toEqual({ kind: 'run', config: { parent: 'eth0', children: [], log: 'normal', busyPollUs: 0, maxGroups: 1024 } });
   });
   test('missing, a directory, too large, not UTF-8: one line with the file name', () => {
     const cases: [string, RegExp][] = [

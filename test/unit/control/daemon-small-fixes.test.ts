@@ -17,7 +17,7 @@ afterEach(async () => { for (const d of running.splice(0)) await d.stop(); });
 async function start(children: ChildConfig[], host = new FakeHost()) {
   const log = new MemoryLog();
   let dp: FakeDatapath | undefined;
-  const d = await Daemon.start({ parent: 'p0', children, log: 'normal', busyPollUs: 0 }, host, log, (t, o) => (dp = new FakeDatapath(t, o)));
+  const d = await Daemon.start({ parent: 'p0', children, log: 'normal', busyPollUs: 0, maxGroups: 1024 }, host, log, (t, o) => (dp = new FakeDatapath(t, o)));
   running.push(d);
   return { d, host, dp: dp!, log };
 }
@@ -40,7 +40,7 @@ describe('start-up: READY=1 inside the start-up', () => {
     const host = new FakeHost();
     host.notify = () => { throw Object.assign(new Error('/run/stale.sock: sendto(NOTIFY_SOCKET): ECONNREFUSED'), { code: 'ECONNREFUSED' }); };
     let dp: FakeDatapath | undefined;
-    const err = await Daemon.start({ parent: 'p0', children: [child('c1', A)], log: 'normal', busyPollUs: 0 }, host,
+    const err = await Daemon.start({ parent: 'p0', children: [child('c1', A)], log: 'normal', busyPollUs: 0, maxGroups: 1024 }, host,
       new MemoryLog(), (t, o) => (dp = new FakeDatapath(t, o))).then(() => null, (e: unknown) => e);
     expect(err).toBeInstanceOf(DaemonError);
     expect((err as Error).message).toMatch(/ECONNREFUSED/);

@@ -7,7 +7,6 @@ import { Daemon, DaemonError } from '../../../src/control/daemon.js';
 import { EXIT } from '../../../src/control/help.js';
 import { exitOf } from '../../../src/errors/catalog.js';
 import type { ChildConfig } from '../../../src/control/child-spec.js';
-import { GROUP_POLL_MS } from '../../../src/control/group-memberships.js';
 import { Flag, Mode } from '../../../src/core/constants.js';
 import type { DatapathOptions } from '../../../src/datapath/handle.js';
 import type { PortTable } from '../../../src/core/port-table.js';
@@ -24,7 +23,7 @@ function child(name: string, over: Partial<ChildConfig> = {}): ChildConfig {
 
 type Cfg = Parameters<typeof Daemon.start>[0];
 function config(children: ChildConfig[], parent = 'p0'): Cfg {
-  return { parent, children, log: 'normal', busyPollUs: 0 };
+  return { parent, children, log: 'normal', busyPollUs: 0, maxGroups: 1024 };
 }
 
 interface Rig { d: Daemon; host: FakeHost; dp: FakeDatapath; log: MemoryLog }
@@ -306,24 +305,5 @@ describe('parent events', () => {
     const r = await start([child('c1')]);
     r.host.deleteParent();
     await expect(r.d.ended).resolves.toBe(EXIT.PARENT_GONE);
-  });
-});
-
-describe('groups', () => {
-  test('a group joined inside the child is polled into the table and the parent memberships, and left again', async () => {
-    vi.useFakeTimers();
-    const r = await start([child('c1')]);
-    const tap = r.host.taps.get('c1')!;
-    r.dp.take();
-    tap.groupList = [G];
-    vi.advanceTimersByTime(GROUP_POLL_MS);
-    expect(r.d.table.groupsOf(1)).toEqual([G]);
-    expect(memberships(r.dp.take())).toEqual([`+multicast ${G.toString(16)}`]);
-    vi.advanceTimersByTime(GROUP_POLL_MS);
-    expect(r.dp.take()).toEqual([]);
-    tap.groupList = [];
-    vi.advanceTimersByTime(GROUP_POLL_MS);
-    expect(memberships(r.dp.take())).toEqual([`-multicast ${G.toString(16)}`]);
-    inSync(r);
   });
 });

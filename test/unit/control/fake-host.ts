@@ -19,7 +19,8 @@ export class FakeTap implements ChildTap {
   readonly calls: string[] = [];
   closed = false;
   carrier = false;
-  groupList: number[] = [];
+  /** the last groupReads(limit, slow) */
+  reads = { limit: -1, slow: false };
   private cb: ((ev: TapEvent) => void) | null = null;
   link: LinkState;
 
@@ -32,7 +33,7 @@ export class FakeTap implements ChildTap {
   setMac(mac: number): void { this.calls.push(`mac ${mac}`); this.link = { ...this.link, mac }; }
   setMtu(mtu: number): void { this.calls.push(`mtu ${mtu}`); this.link = { ...this.link, mtu }; }
   state(): LinkState { return this.link; }
-  groups(): number[] { return this.groupList; }
+  groupReads(limit: number, slow: boolean): void { this.reads = { limit, slow }; }
   watch(cb: (ev: TapEvent) => void): () => void {
     this.cb = cb;
     // As the Linux TAP does: the state once at the start, so nothing before the watch is missed.

@@ -99,7 +99,7 @@ describe('the daemon follows the parent\'s VLAN uppers', () => {
     host.vlanDump = [upper({ ifindex: 20 })];
     const log = new MemoryLog();
     let dp: FakeDatapath | undefined;
-    const d = await Daemon.start({ parent: 'p0', children: [], log: 'normal', busyPollUs: 0 }, host, log, (t, o) => (dp = new FakeDatapath(t, o)));
+    const d = await Daemon.start({ parent: 'p0', children: [], log: 'normal', busyPollUs: 0, maxGroups: 1024 }, host, log, (t, o) => (dp = new FakeDatapath(t, o)));
     running.push(d);
     expect(dp!.replica.vlan.list()).toEqual([{ proto: VLAN_PROTO.Q, vid: 100 }]);
     host.vlanEvent({ type: 'link', link: upper({ ifindex: 21, vlan: { proto: VLAN_PROTO.AD, vid: 7 } }) });

@@ -41,7 +41,7 @@ function hostWithout(root: boolean): Host {
   };
 }
 
-const config = (control: string): RunConfig => ({ parent: 'umvnope0', children: [], control, log: 'quiet', busyPollUs: 0 });
+const config = (control: string): RunConfig => ({ parent: 'umvnope0', children: [], control, log: 'quiet', busyPollUs: 0, maxGroups: 1024 });
 
 describe('run', () => {
   test('not root: the status of UMV_ERR_NOT_ROOT, 3', async () => {
