@@ -12,6 +12,7 @@
         "native/uring.cc",
         "native/netns.cc",
         "native/tap.cc",
+        "native/tap-identity.cc",
         "native/link.cc",
         "native/sys.cc",
         "native/bpf.cc"

@@ -6,6 +6,7 @@
 
 namespace umv {
 void InitTap(Napi::Env env, Napi::Object exports);
+void InitTapIdentity(Napi::Env env, Napi::Object exports);
 void InitLink(Napi::Env env, Napi::Object exports);
 void InitSys(Napi::Env env, Napi::Object exports);
 }  // namespace umv
@@ -13,6 +14,7 @@ void InitSys(Napi::Env env, Napi::Object exports);
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   umv::Engine::Init(env, exports);
   umv::InitTap(env, exports);
+  umv::InitTapIdentity(env, exports);
   umv::InitLink(env, exports);
   umv::InitSys(env, exports);
   InitBpf(env, exports);

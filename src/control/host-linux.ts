@@ -3,7 +3,7 @@
 // blocking on a short timer: Node cannot watch a netlink fd, and a timer read of queued kernel messages costs
 // nothing when there are none.
 
-import { fstatSync } from 'node:fs';
+import { fstatSync, readdirSync, statSync } from 'node:fs';
 import { IfaceError } from '../io/errors.js';
 import { hasLink, ifindex, linkInfo, setMtu, setUp, type NsOpt } from '../io/link.js';
 import { openTap, closeTap, inTapNetns, tapIfname, setTapCarrier, setTapMac, type Tap } from '../io/tap.js';
@@ -11,7 +11,9 @@ import { LinkWatcher, dumpLinks, type LinkEvent } from '../io/rtnetlink.js';
 import { IFF } from '../io/rtnetlink-codec.js';
 import { readDevMcast, type McastEntry } from '../io/dev-mcast.js';
 import { sdNotify } from '../io/notify.js';
-import type { ChildTap, Host, LinkState, ParentEvent, TapEvent } from './host.js';
+import { netnsPath } from '../io/netns.js';
+import { attachTap, markTap, tapLinks, unpersistTap } from '../io/tap-persist.js';
+import type { ChildTap, Host, LinkState, NetnsIdentity, ParentEvent, TapEvent, TapMark } from './host.js';
 
 const WATCH_MS = 50;
 
@@ -155,6 +157,12 @@ class LinuxChildTap implements ChildTap {
     }
   }
 
+  persist(alias: string): void {
+    this.inNs((ns) => markTap({ ...this.io, name: this.currentName() }, alias, ns.netnsFd));
+  }
+
+  unpersist(): void { unpersistTap(this.io); }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -186,6 +194,34 @@ export class LinuxHost implements Host {
       try { cb({ type: 'state', link: linkFromNetlink(m.ifname) }); } catch { /* gone: the DELLINK follows */ }
     });
     return () => w.close();
+  }
+
+  netnsIdentity(netns: string): NetnsIdentity | null {
+    try {
+      const st = statSync(netnsPath(netns));
+      return { dev: st.dev, ino: st.ino };
+    } catch { return null; }
+  }
+
+  findNetns(id: NetnsIdentity): string | null {
+    let pids: string[];
+    try { pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n)); } catch { return null; }
+    for (const pid of pids) {
+      const path = `/proc/${pid}/ns/net`;
+      try {
+        const st = statSync(path);
+        if (st.dev === id.dev && st.ino === id.ino) return path;
+      } catch { /* exited meanwhile, or not ours to see */ }
+    }
+    return null;
+  }
+
+  links(netns?: string): TapMark[] {
+    return tapLinks(netns === undefined ? {} : { netns }).map((l) => ({ name: l.name, alias: l.alias, tap: l.tun && l.tap, owner: l.owner }));
+  }
+
+  attachTap(name: string, netns?: string): ChildTap {
+    return new LinuxChildTap(attachTap(name, netns));
   }
 
   notify(text: string): void {

@@ -40,6 +40,26 @@ export interface ChildTap {
   watch(cb: (ev: TapEvent) => void): () => void;
   /** Closing the fd removes a non-persistent TAP */
   close(): void;
+  /** Persistent, owner root, interface alias `alias`: it outlives the daemon and is known again by the mark */
+  persist(alias: string): void;
+  /** No longer persistent: close() then removes it */
+  unpersist(): void;
+}
+
+/** A namespace's identity (stat of its nsfs file): a path may be reused, the pair is not. */
+export interface NetnsIdentity {
+  dev: number;
+  ino: number;
+}
+
+/** A link of a namespace as far as telling a daemon's TAP from another matters. */
+export interface TapMark {
+  name: string;
+  alias: string;
+  /** a TAP device (not TUN, not another kind) */
+  tap: boolean;
+  /** the TUNSETOWNER uid, -1 when none */
+  owner: number;
 }
 
 export interface Host {
@@ -50,6 +70,14 @@ export interface Host {
   /** Creates the TAP, in `netns` (a name under /run/netns or an absolute path) when given, down */
   openTap(name: string, mac: number, mtu: number, netns?: string): ChildTap;
   watchParent(ifindex: number, cb: (ev: ParentEvent) => void): () => void;
+  /** The namespace's identity, or null when the path no longer opens one */
+  netnsIdentity(netns: string): NetnsIdentity | null;
+  /** A path (/proc/PID/ns/net) to the namespace of that identity, if any process still has it; null: gone */
+  findNetns(id: NetnsIdentity): string | null;
+  /** Every link of the namespace (the daemon's own when absent), with its alias and TAP owner */
+  links(netns?: string): TapMark[];
+  /** Opens the existing persistent TAP `name` again, without IFF_TUN_EXCL, from a thread in its namespace */
+  attachTap(name: string, netns?: string): ChildTap;
   /** sd_notify; a no-op without NOTIFY_SOCKET */
   notify(text: string): void;
 }
