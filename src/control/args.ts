@@ -12,7 +12,7 @@
 // client-commands.ts. `--help` anywhere before `--` wins over everything else on the line, so a user can always ask.
 
 import type { ChildConfig } from './child-config.js';
-import { parseAdd, parseCapture, parseDel, parseSet, parseShow, parseTrace, type SetChange } from './client-commands.js';
+import { parseAdd, parseCapture, parseDel, parseSet, parseShow, parseStop, parseTrace, type SetChange } from './client-commands.js';
 import { loadConfigFile, readConfigText } from './config-file.js';
 import { COMMAND_NAMES, type HelpTopic } from './help.js';
 import { scan, unexpected, type DaemonTarget } from './argv-scan.js';
@@ -33,7 +33,8 @@ export type Command =
   | { kind: 'set'; target: DaemonTarget; name: string; change: SetChange }
   | { kind: 'trace'; target: DaemonTarget; in: string; dst: number; src?: number; vlan?: number; len?: number }
   | { kind: 'capture-start'; target: DaemonTarget; capture: CaptureConfig }
-  | { kind: 'capture-stop'; target: DaemonTarget };
+  | { kind: 'capture-stop'; target: DaemonTarget }
+  | { kind: 'stop'; target: DaemonTarget; removeChildren: boolean };
 
 export type ReadConfig = (path: string) => string | UsageError;
 
@@ -66,6 +67,7 @@ export function parseCommand(argv: readonly string[], read: ReadConfig = readCon
       case 'set': return parseSet(rest);
       case 'trace': return parseTrace(rest);
       case 'capture': return parseCapture(rest);
+      case 'stop': return parseStop(rest);
     }
   });
 }

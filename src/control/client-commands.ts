@@ -131,6 +131,13 @@ export function parseTrace(args: readonly string[]): Command {
   return cmd;
 }
 
+export function parseStop(args: readonly string[]): Command {
+  let removeChildren = false;
+  const s = clientScan('stop', args, () => { removeChildren = true; }); // --remove-children is its only other option
+  atMost('stop', s.pos, 0, ' (stop takes no arguments)');
+  return { kind: 'stop', target: s.target, removeChildren };
+}
+
 export function parseCapture(args: readonly string[]): Command {
   const d = emptyDraft();
   const s = clientScan('capture', args, (o) => CAPTURE_OPTIONS.find((c) => c.flag === o.name)!.fromFlag(d, o.value!));

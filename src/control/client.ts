@@ -21,7 +21,8 @@ function showTable(ports: PortView[]): string {
   const lines: string[] = [];
   for (const p of ports) {
     const c = p.counters;
-    lines.push(`${p.name}: ${p.mode} ${p.mac} mtu ${p.mtu} state ${p.state}${p.flags.length ? ' ' + p.flags.join(' ') : ''}${p.netns ? ` netns ${p.netns}` : ''}`);
+    lines.push(`${p.name}: ${p.mode} ${p.mac} mtu ${p.mtu} state ${p.state}${p.flags.length ? ' ' + p.flags.join(' ') : ''}${p.netns ? ` netns ${p.netns}` : ''}${p.adopted ? ' adopted' : ''}`);
+    if (p.restartGapMs !== undefined) lines.push(`    restart: forwarding gap at most ${p.restartGapMs} ms`);
     if (p.macaddr.length) lines.push(`    macaddr ${p.macaddr.join(',')}`);
     lines.push(`    RX: packets ${c.rx_packets} bytes ${c.rx_bytes} multicast ${c.rx_multicast} errors ${c.rx_errors} dropped ${c.rx_dropped}`);
     lines.push(`    TX: packets ${c.tx_packets} bytes ${c.tx_bytes} dropped ${c.tx_dropped}`);

@@ -29,6 +29,8 @@ export interface ChildRt {
   unwatch: (() => void) | null;
   /** the MTU the child's own netdev has (may exceed the parent's, which the table then caps) */
   ownMtu: number;
+  /** taken back from a previous daemon (--persist), for show */
+  adopted?: boolean;
 }
 
 export class PortState {

@@ -28,6 +28,10 @@ export interface PortView {
   io?: PortIoView;
   /** the parent only */
   ring?: RingView;
+  /** a child taken back from a previous daemon (--persist) */
+  adopted?: true;
+  /** the parent, after a restart that adopted children: an upper bound of the time without forwarding */
+  restartGapMs?: number;
 }
 
 export function portViews(d: Daemon, only?: string): PortView[] {
@@ -42,6 +46,7 @@ export function portViews(d: Daemon, only?: string): PortView[] {
         state: t.parentUp ? (t.parentCarrier ? 'up' : 'no-carrier') : 'down', mtu: t.mtu[0], flags: [], netns: null, macaddr: [],
         counters: r.counters,
       });
+      if (d.restartGapMs !== null) views[views.length - 1].restartGapMs = d.restartGapMs;
       continue;
     }
     const rt = d.children.get(r.name)!;
@@ -57,6 +62,7 @@ export function portViews(d: Daemon, only?: string): PortView[] {
       mtu: gone ? 0 : t.mtu[s], flags, netns: rt.netns,
       macaddr: gone ? [] : t.sourceList(s).map(formatMac), counters: r.counters,
     });
+    if (rt.adopted) views[views.length - 1].adopted = true;
   }
   return views;
 }
@@ -96,6 +102,8 @@ function withVlanTag(f: Uint8Array, vid: number): Uint8Array {
 export interface ExtraHandlers {
   captureStart?: (c: Extract<Command, { kind: 'capture-start' }>) => Promise<Answer> | Answer;
   captureStop?: () => Promise<Answer> | Answer;
+  /** ends the daemon after this answer (run.ts); removeChildren: its kept children and state file go too */
+  stop?: (removeChildren: boolean) => Answer;
 }
 
 export async function handleRequest(d: Daemon, req: Record<string, unknown>, extra: ExtraHandlers = {}): Promise<Answer> {
@@ -154,6 +162,8 @@ export async function handleRequest(d: Daemon, req: Record<string, unknown>, ext
         return extra.captureStart ? await extra.captureStart(cmd) : { ok: false, error: 'the daemon is starting: capture is not ready yet', code: 'UMV_ERR_STARTING' };
       case 'capture-stop':
         return extra.captureStop ? await extra.captureStop() : { ok: false, error: 'no capture is running', code: 'UMV_ERR_CAPTURE' };
+      case 'stop':
+        return extra.stop ? extra.stop(cmd.removeChildren) : { ok: false, error: 'the daemon is starting', code: 'UMV_ERR_STARTING' };
       default:
         return { ok: false, error: `${cmd.kind}: not a control-socket command`, code: 'UMV_ERR_REQUEST' };
     }

@@ -36,13 +36,13 @@ export interface RunConfig {
   log: LogLevel;
   busyPollUs: number;
   /** children outlive the daemon (state-file.ts) */
-  persist: boolean;
+  persist?: boolean;
   /** the state file; absent = beside the default control socket */
   state?: string;
   /** children of the state file to delete at this start instead of adopting them */
-  forget: string[];
+  forget?: string[];
   /** delete every child of the state file, and the file, at this start */
-  forgetAll: boolean;
+  forgetAll?: boolean;
 }
 
 export interface CaptureDraft {
@@ -92,10 +92,11 @@ export function buildRunConfig(flags: RunDraft, file: RunDraft | null): RunConfi
       children: children.map((c) => c.value),
       log: merged.log?.value ?? RUN_DEFAULTS.log,
       busyPollUs: merged.busyPollUs?.value ?? RUN_DEFAULTS.busyPollUs,
-      persist: merged.persist?.value ?? false,
-      forget: flags.forget.map((f) => f.value),
-      forgetAll: flags.forgetAll !== undefined,
     };
+    // Set only when given: a configuration without persistence reads as it always did.
+    if (merged.persist?.value) config.persist = true;
+    if (flags.forget.length) config.forget = flags.forget.map((f) => f.value);
+    if (flags.forgetAll) config.forgetAll = true;
     if (flags.forget.length && !config.persist) throw blame(flags.forget[0], 'needs --persist (it acts on the state file)');
     if (flags.forgetAll && flags.forget.length) throw blame(flags.forget[0], 'cannot be combined with --forget-all');
     if (merged.state) config.state = merged.state.value;
