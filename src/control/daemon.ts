@@ -55,6 +55,9 @@ export class Daemon {
   private store: Persistence | null = null;
   /** at stop, delete the children (and the state file) even under --persist: the parent went, or stop --remove-children */
   removeOnStop = false;
+  /** until every configured child is up: the state file is written once, after, so a start that fails midway
+   *  leaves the previous one as it was */
+  private booting = true;
   /** resolves with the exit code when the daemon must end on its own (parent deleted, datapath failure) */
   readonly ended: Promise<number>;
   private endWith!: (code: number) => void;
@@ -97,11 +100,15 @@ export class Daemon {
         for (const c of cfg.children) d.addChild(c);
       }
       await p.datapath.settled();
+      d.booting = false;
       if (d.store) {
         d.store.startHeartbeat(p);
         if (d.store.gapMs !== null) log.info(`forwarding gap across the restart: at most ${d.restartGapMs} ms`);
       }
     } catch (e) {
+      // A start that failed must not rewrite the state file with the part it got through: the next start reads it.
+      d.store?.stopHeartbeat();
+      d.store = null;
       await d.stop();
       if (e instanceof DaemonError) throw e;
       throw new DaemonError(describeError(e));
@@ -118,7 +125,7 @@ export class Daemon {
     const rt = addChild(this.ports, c, (child, ev) => onTapEvent(this.ports, child, ev), existing);
     if (this.store) {
       if (existing) { rt.adopted = true; this.store.record(rt); } else this.store.mark(rt);
-      this.store.save(this.ports);
+      if (!this.booting) this.store.save(this.ports);
     }
     for (const l of this.portListeners) l.added(rt.slot, rt.name);
     return rt;
