@@ -9,6 +9,7 @@
 // The state file lives in the test's own temporary directory.
 
 import { describe, test, expect, beforeAll, afterAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -179,4 +180,35 @@ describe.skipIf(!root)('restart: children outlive the daemon (root)', () => {
     await sleep(300);
     expect(linkIn(a.ns, a.name)).toBe('');
   }, 60_000);
+});
+
+// The shipped template unit, verified by systemd's own checker where it is installed (test/sys/install-tools.sh
+// installs it). PID 1 here is not systemd and `verify` refuses a unit whose ExecStart binary is missing, so a copy
+// whose ExecStart path alone points at an executable this test writes is verified, and checked to differ from the
+// shipped unit in that path only.
+const analyze = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find((p) => existsSync(p));
+describe.skipIf(!analyze)('umacvlan@.service', () => {
+  test('systemd-analyze verify accepts it; the copy differs in the ExecStart path only', () => {
+    const unitDir = mkdtempSync(join(tmpdir(), 'umr-unit-'));
+    try {
+      const shipped = readFileSync(new URL('../../systemd/umacvlan@.service', import.meta.url), 'utf8');
+      const exe = join(unitDir, 'umacvlan');
+      writeFileSync(exe, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+      const copy = shipped.replace('ExecStart=/usr/local/bin/umacvlan ', `ExecStart=${exe} `);
+      const diff = shipped.split('\n').map((l, i) => [l, copy.split('\n')[i]]).filter(([x, y]) => x !== y);
+      expect(diff).toEqual([[
+        'ExecStart=/usr/local/bin/umacvlan run --parent %i --config /etc/umacvlan/%i.json --persist',
+        `ExecStart=${exe} run --parent %i --config /etc/umacvlan/%i.json --persist`,
+      ]]);
+      expect(shipped).toMatch(/^Type=notify$/m);
+      expect(shipped).toMatch(/^Restart=always$/m);
+      const unit = join(unitDir, 'umacvlan@eth1.service');
+      writeFileSync(unit, copy);
+      const r = spawnSync(analyze!, ['verify', unit], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+      expect(`${r.stdout}${r.stderr}`).not.toMatch(/umacvlan@eth1\.service:\d+/);
+    } finally {
+      rmSync(unitDir, { recursive: true, force: true });
+    }
+  });
 });
