@@ -165,6 +165,32 @@ describe.skipIf(!root)('restart: children outlive the daemon (root)', () => {
     expect(ports.find((p) => p.name === b.name)?.adopted).toBeUndefined();
   }, 60_000);
 
+  test('while the daemon was down: a /proc/PID/ns/net namespace whose process exited, then the parent made again', async () => {
+    // A namespace held only by a process, named by its /proc path: it dies with the process, and its TAP with it.
+    const holder = sb.spawn(null, ['unshare', '--net', 'sleep', '60']);
+    await sleep(300);
+    const c = `${sb.prefix}c`;
+    const withC = [...args(), '--child', `${c}:${macText(testMac(0x10, 0x42))}:bridge`, '--netns', `${c}=/proc/${holder.pid}/ns/net`];
+    await d!.stop();
+    d = await startDaemon(sb, lab.dp, withC);
+    expect(show().some((p) => p.name === c)).toBe(true);
+    await d.stop();
+    holder.kill('SIGKILL');
+    await sb.wait(holder, 5000);
+    d = await startDaemon(sb, lab.dp, withC);
+    expect(d.stderr()).toContain(`child ${c}: its namespace /proc/${holder.pid}/ns/net no longer exists; its entry is dropped`);
+    expect(show().map((p) => p.name)).toEqual([lab.p0, a.name, b.name]);
+    await d.stop();
+
+    const instance = (JSON.parse(readFileSync(state, 'utf8')) as { instance: string }).instance;
+    sb.run(lab.dp, ['ip', 'link', 'del', lab.p0]);
+    sb.addVeth(lab.ext, 'e', lab.dp, 'p');
+    d = await startDaemon(sb, lab.dp, args());
+    expect(d.stderr()).toMatch(new RegExp(`parent ${lab.p0} was deleted and made again while the daemon was down`));
+    expect(show().filter((p) => p.adopted)).toEqual([]);
+    expect((JSON.parse(readFileSync(state, 'utf8')) as { instance: string }).instance).not.toBe(instance);
+  }, 60_000);
+
   test('stop --remove-children deletes the children and the state file; without --persist a SIGKILL takes them', async () => {
     const r = d!.cli(['stop', '--remove-children']);
     expect(r.code, r.stderr).toBe(0);
