@@ -137,6 +137,17 @@ describe('--persist over the fake host', () => {
     expect(d.children.get('a')!.adopted).toBeUndefined();
   });
 
+  test('the parent deleted while running: exit 4, the children and the state file removed', async () => {
+    const r = rig();
+    const d = await r.start([child('a')]);
+    r.host.deleteParent();
+    expect(await d.ended).toBe(4);
+    await r.stop(d);
+    expect(r.host.taps.get('a')!.calls.slice(-2)).toEqual(['unpersist', 'close']);
+    expect(r.host.taps.get('a')!.exists).toBe(false);
+    expect(existsSync(r.state)).toBe(false);
+  });
+
   test('a state file without --persist is refused; --forget-all removes the children and the file', async () => {
     const r = rig();
     await r.stop(await r.start([child('a')]));
