@@ -4,7 +4,9 @@
 //                [--capture FILE [--capture-port P] [--capture-filter EXPR] [--capture-format F]
 //                 [--capture-snaplen N] [--capture-rotate SIZE_MB:FILES]]
 //                [--control PATH] [--metrics ADDR:PORT] [--verbose | --quiet] [--busy-poll-us N]
+//                [--persist [--state PATH] [--forget NAME]...] [--forget-all]
 //   umacvlan show [NAME] [--json] | add CHILD | del NAME | set NAME CHANGE... | trace ... | capture start FILE | stop
+//   umacvlan stop [--remove-children]
 //   (clients also take --parent NAME or --control PATH to find the daemon)
 //   umacvlan --version | --help | CMD --help
 //
@@ -43,7 +45,7 @@ export type ReadConfig = (path: string) => string | UsageError;
  * `read` reads the --config file; tests pass their own.
  */
 export function parseCommand(argv: readonly string[], read: ReadConfig = readConfigText): Command | UsageError {
-  if (argv.length === 0) return new UsageError('umacvlan', 'no command (run, show, add, del, set, trace, capture; see --help)');
+  if (argv.length === 0) return new UsageError('umacvlan', 'no command (run, show, add, del, set, trace, capture, stop; see --help)');
   const [first, ...rest] = argv;
   if (first === '--help') return { kind: 'help' };
   if (first === '--version') {
@@ -51,10 +53,10 @@ export function parseCommand(argv: readonly string[], read: ReadConfig = readCon
   }
   const cmd = COMMAND_NAMES.find((c) => c === first);
   if (cmd === undefined) {
-    if (first === '') return new UsageError('umacvlan', 'empty command (run, show, add, del, set, trace, capture)');
+    if (first === '') return new UsageError('umacvlan', 'empty command (run, show, add, del, set, trace, capture, stop)');
     return first.startsWith('-')
       ? new UsageError(clip(first), 'unknown option (the command comes first: umacvlan run ..., see --help)')
-      : new UsageError(clip(first), 'unknown command (run, show, add, del, set, trace, capture; see --help)');
+      : new UsageError(clip(first), 'unknown command (run, show, add, del, set, trace, capture, stop; see --help)');
   }
   const end = rest.indexOf('--');
   if ((end < 0 ? rest : rest.slice(0, end)).includes('--help')) return { kind: 'help', topic: cmd };

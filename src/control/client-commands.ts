@@ -1,4 +1,4 @@
-// client-commands.ts — the commands a client sends to a running daemon: show, add, del, set, trace, capture.
+// client-commands.ts — the commands a client sends to a running daemon: show, add, del, set, trace, capture, stop.
 // Each reads its words and options and throws the UsageError of the first bad one (args.ts catches it).
 
 import type { ModeBit } from '../core/constants.js';
