@@ -124,9 +124,8 @@ export class Persistence {
     this.record(rt);
   }
 
-  /** Records where a child's TAP was placed (adopted ones keep their entry's). */
+  /** Records where a child's TAP is: for an adopted one, where it was found (a /proc path when its own went). */
   record(rt: ChildRt): void {
-    if (this.refs.has(rt.name) && this.adopted.has(rt.name)) return;
     const id = rt.netns ? this.host.netnsIdentity(rt.netns) : null;
     this.refs.set(rt.name, rt.netns && id ? { path: rt.netns, ...id } : null);
   }
