@@ -13,6 +13,7 @@
         "native/netns.cc",
         "native/tap.cc",
         "native/tap-identity.cc",
+        "native/netns-pin.cc",
         "native/link.cc",
         "native/sys.cc",
         "native/bpf.cc"

@@ -7,6 +7,7 @@
 namespace umv {
 void InitTap(Napi::Env env, Napi::Object exports);
 void InitTapIdentity(Napi::Env env, Napi::Object exports);
+void InitNetnsPin(Napi::Env env, Napi::Object exports);
 void InitLink(Napi::Env env, Napi::Object exports);
 void InitSys(Napi::Env env, Napi::Object exports);
 }  // namespace umv
@@ -15,6 +16,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   umv::Engine::Init(env, exports);
   umv::InitTap(env, exports);
   umv::InitTapIdentity(env, exports);
+  umv::InitNetnsPin(env, exports);
   umv::InitLink(env, exports);
   umv::InitSys(env, exports);
   InitBpf(env, exports);

@@ -12,7 +12,7 @@ import { IFF } from '../io/rtnetlink-codec.js';
 import { readDevMcast, type McastEntry } from '../io/dev-mcast.js';
 import { sdNotify } from '../io/notify.js';
 import { netnsPath } from '../io/netns.js';
-import { attachTap, markTap, tapLinks, unpersistTap } from '../io/tap-persist.js';
+import { attachTap, markTap, pinNetns, tapLinks, unpersistTap, unpinNetns } from '../io/tap-persist.js';
 import type { ChildTap, Host, LinkState, NetnsIdentity, ParentEvent, TapEvent, TapMark } from './host.js';
 
 const WATCH_MS = 50;
@@ -219,6 +219,9 @@ export class LinuxHost implements Host {
   links(netns?: string): TapMark[] {
     return tapLinks(netns === undefined ? {} : { netns }).map((l) => ({ name: l.name, alias: l.alias, tap: l.tun && l.tap, owner: l.owner }));
   }
+
+  pinNetns(src: string, at: string): void { pinNetns(src, at); }
+  unpinNetns(at: string): void { unpinNetns(at); }
 
   attachTap(name: string, netns?: string): ChildTap {
     return new LinuxChildTap(attachTap(name, netns));

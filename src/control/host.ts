@@ -76,6 +76,10 @@ export interface Host {
   findNetns(id: NetnsIdentity): string | null;
   /** Every link of the namespace (the daemon's own when absent), with its alias and TAP owner */
   links(netns?: string): TapMark[];
+  /** Keeps the namespace at `src` alive with a bind mount at the file `at` (as `ip netns add` does) */
+  pinNetns(src: string, at: string): void;
+  /** Undoes pinNetns: the mount detached, the file removed */
+  unpinNetns(at: string): void;
   /** Opens the existing persistent TAP `name` again, without IFF_TUN_EXCL, from a thread in its namespace */
   attachTap(name: string, netns?: string): ChildTap;
   /** sd_notify; a no-op without NOTIFY_SOCKET */

@@ -7,6 +7,8 @@
 // never taken over. The namespace is opened by its recorded path and checked by device and inode; a path that no
 // longer leads there is looked for among /proc/*/ns/net.
 
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { formatMac } from '../wire/ethernet.js';
 import type { ChildConfig } from './child-config.js';
 import type { RunConfig } from './config-file.js';
@@ -37,16 +39,49 @@ export class Persistence {
   private readonly extras = new Map<string, Record<string, unknown>>();
   private timer: NodeJS.Timeout | null = null;
   private failed = false;
+  /** where /proc/PID/ns/net namespaces are pinned while a child lives in them: netns/<inode> beside the state file */
+  private readonly pinDir: string;
   /** children taken back from a previous daemon */
   readonly adopted = new Set<string>();
   /** an upper bound of the time without forwarding across the restart (from the last heartbeat), when one was */
   gapMs: number | null = null;
 
   private constructor(readonly path: string, readonly state: DaemonState, private readonly host: Host, private readonly log: Log) {
+    this.pinDir = join(dirname(path), 'netns');
     for (const c of state.children) {
       this.refs.set(c.name, c.netns);
       this.extras.set(c.name, c.extra);
     }
+  }
+
+  /**
+   * A namespace named by a process's /proc path ends with that process, and a kept TAP with it: while a child lives
+   * there it is bind-mounted at netns/<inode>, and that path is what the state file records.
+   */
+  private pinned(netns: string, id: { dev: number; ino: number }): NetnsRef {
+    if (!/^\/proc\/[^/]+\/ns\/net$/.test(netns)) return { path: netns, ...id };
+    const at = join(this.pinDir, String(id.ino));
+    if (![...this.refs.values()].some((r) => r?.path === at)) {
+      mkdirSync(this.pinDir, { recursive: true, mode: 0o700 });
+      try { this.host.pinNetns(netns, at); } catch (e) {
+        this.log.warn(`namespace ${netns}: cannot pin it at ${at} (${(e as Error).message}); it ends with its process`);
+        return { path: netns, ...id };
+      }
+    }
+    return { path: at, ...id };
+  }
+
+  /** Releases the pins no child records any more. */
+  private unpinUnused(before: ReadonlySet<string>): void {
+    const used = new Set([...this.refs.values()].map((r) => r?.path));
+    for (const at of before) {
+      if (used.has(at)) continue;
+      try { this.host.unpinNetns(at); } catch (e) { this.log.warn(`namespace pin ${at}: ${(e as Error).message}`); }
+    }
+  }
+
+  private pins(): Set<string> {
+    return new Set([...this.refs.values()].flatMap((r) => (r && r.path.startsWith(`${this.pinDir}/`) ? [r.path] : [])));
   }
 
   /**
@@ -62,13 +97,13 @@ export class Persistence {
     }
     if (state && cfg.forgetAll) {
       log.info(`--forget-all: deleting the ${state.children.length} kept children and ${path}`);
-      removeKept(host, log, state, state.children);
+      removeKept(host, log, state, state.children, join(dirname(path), 'netns'));
       removeState(path);
       state = null;
     } else if (state && state.parent.ifindex !== parent.ifindex) {
       log.warn(`parent ${cfg.parent} was deleted and made again while the daemon was down (ifindex ${state.parent.ifindex} → ` +
         `${parent.ifindex}): its children went with it, as the kernel's would; deleting them and ${path}`);
-      removeKept(host, log, state, state.children);
+      removeKept(host, log, state, state.children, join(dirname(path), 'netns'));
       removeState(path);
       state = null;
     }
@@ -81,6 +116,7 @@ export class Persistence {
     for (const w of plan.warnings) log.warn(w);
     removeKept(host, log, state, plan.forgotten);
     const store = new Persistence(path, state, host, log);
+    for (const f of plan.forgotten) store.forget(f.name);
     return { store, plan: plan.children };
   }
 
@@ -94,7 +130,7 @@ export class Persistence {
     const where = locate(this.host, s.netns);
     if (!where) {
       this.log.warn(`child ${s.name}: its namespace ${s.netns!.path} no longer exists; its entry is dropped`);
-      this.refs.delete(s.name);
+      this.forget(s.name);
       return null;
     }
     const cfg: ChildConfig = { ...pc.cfg };
@@ -127,12 +163,14 @@ export class Persistence {
   /** Records where a child's TAP is: for an adopted one, where it was found (a /proc path when its own went). */
   record(rt: ChildRt): void {
     const id = rt.netns ? this.host.netnsIdentity(rt.netns) : null;
-    this.refs.set(rt.name, rt.netns && id ? { path: rt.netns, ...id } : null);
+    this.refs.set(rt.name, rt.netns && id ? this.pinned(rt.netns, id) : null);
   }
 
   forget(name: string): void {
+    const before = this.pins();
     this.refs.delete(name);
     this.extras.delete(name);
+    this.unpinUnused(before);
   }
 
   /** Writes the state as it is now: every child that still has its TAP, read from the table. */
@@ -174,12 +212,20 @@ export class Persistence {
     this.timer = null;
   }
 
-  /** The children will be deleted: the file goes with them. */
-  removeFile(): void { removeState(this.path); }
+  /** The children will be deleted: the file and the namespace pins go with them. */
+  removeFile(): void {
+    const before = this.pins();
+    this.refs.clear();
+    this.unpinUnused(before);
+    removeState(this.path);
+  }
 }
 
-/** Deletes the marked TAPs of `entries` wherever they still are (attach, not persistent, close). */
-function removeKept(host: Host, log: Log, state: DaemonState, entries: readonly StateChild[]): void {
+/**
+ * Deletes the marked TAPs of `entries` wherever they still are (attach, not persistent, close). With `pinDir`
+ * (every entry goes: the state is dropped), their namespace pins go too.
+ */
+function removeKept(host: Host, log: Log, state: DaemonState, entries: readonly StateChild[], pinDir?: string): void {
   for (const s of entries) {
     const where = locate(host, s.netns);
     if (!where) continue;
@@ -194,5 +240,11 @@ function removeKept(host: Host, log: Log, state: DaemonState, entries: readonly 
     } catch (e) {
       log.warn(`child ${s.name}: cannot delete ${mine.name}: ${(e as Error).message}`);
     }
+  }
+  if (!pinDir) return;
+  // After the TAPs: the pin is what keeps their namespace reachable until then.
+  const pins = new Set(entries.flatMap((s) => (s.netns?.path.startsWith(`${pinDir}/`) ? [s.netns.path] : [])));
+  for (const at of pins) {
+    try { host.unpinNetns(at); } catch (e) { log.warn(`namespace pin ${at}: ${(e as Error).message}`); }
   }
 }

@@ -76,6 +76,10 @@ export interface NativeAddon {
   tapLinks(nsfd: number): TapLinkId[] | number;
   /** IFLA_IFALIAS of link ifindex in namespace nsfd → 0 | -errno */
   linkSetAlias(nsfd: number, ifindex: number, alias: string): number;
+  /** bind-mounts namespace file src onto dst (created) → 0 | -errno */
+  nsPin(src: string, dst: string): number;
+  /** detaches the bind mount at dst and removes the file → 0 | -errno */
+  nsUnpin(dst: string): number;
   /** TUNSETOFFLOAD with TUN_F_* bits → 0 | -errno (-EINVAL: a bit the kernel does not know) */
   tapSetOffload(fd: number, flags: number): number;
   tapSetCarrier(fd: number, on: boolean): number;

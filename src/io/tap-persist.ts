@@ -28,6 +28,15 @@ export function tapLinks(opts: NsOpt = {}): TapLinkId[] {
   return r;
 }
 
+/** Keeps the namespace at `src` alive with a bind mount at `dst` (its directory made 0700 by the caller). */
+export function pinNetns(src: string, dst: string): void {
+  check(loadAddon().nsPin(src, dst), src, `bind mount at ${dst}`);
+}
+
+export function unpinNetns(dst: string): void {
+  check(loadAddon().nsUnpin(dst), dst, 'umount');
+}
+
 /** Opens the existing persistent TAP `name` again (no IFF_TUN_EXCL), down to nothing: its MAC, MTU and UP state stay
  *  as they are; carrier off until the caller knows the parent's. */
 export function attachTap(name: string, netns?: string): Tap {

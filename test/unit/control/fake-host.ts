@@ -102,6 +102,14 @@ export class FakeHost implements Host {
     const others = [...this.foreign].filter(([k]) => k.startsWith(`${netns ?? ''}/`)).map(([, m]) => m);
     return [...mine, ...others];
   }
+  /** bind mounts: the file → the namespace path it pins */
+  readonly pins = new Map<string, string>();
+  pinNetns(src: string, at: string): void {
+    this.pins.set(at, src);
+    const id = this.namespaces.get(src) ?? this.procNs.get(src);
+    if (id) this.namespaces.set(at, id);
+  }
+  unpinNetns(at: string): void { this.pins.delete(at); this.namespaces.delete(at); }
   attachTap(name: string, netns?: string): ChildTap {
     const t = [...this.taps.values()].find((x) => x.name === name && x.netns === netns && x.exists);
     if (!t) throw Object.assign(new Error(`${name}: TUNSETIFF: ENODEV`), { code: 'ENODEV' });

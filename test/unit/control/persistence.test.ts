@@ -117,6 +117,26 @@ describe('--persist over the fake host', () => {
     expect(r.host.taps.get('a')!.netns).toBe('/proc/77/ns/net');
   });
 
+  test('a /proc/PID/ns/net namespace is pinned beside the state file while a child lives there; adopted after its process exits', async () => {
+    const r = rig();
+    r.host.procNs.set('/proc/77/ns/net', { dev: 4, ino: 1003 });
+    r.host.namespaces.set('/proc/77/ns/net', { dev: 4, ino: 1003 });
+    await r.stop(await r.start([child('a', { netns: '/proc/77/ns/net' }), child('b', { netns: '/proc/77/ns/net' })]));
+    expect([...r.host.pins]).toEqual([[expect.stringMatching(/netns\/1003$/), '/proc/77/ns/net']]);
+    expect(r.file().children[0].netns).toEqual({ path: [...r.host.pins.keys()][0], dev: 4, ino: 1003 });
+    r.host.procNs.clear();
+    r.host.namespaces.delete('/proc/77/ns/net');           // the process exited: only the pin holds it
+    // The fake keeps a TAP's namespace as a path: the pinned one is the same namespace, reached by the pin now.
+    r.host.taps.get('a')!.netns = [...r.host.pins.keys()][0];
+    r.host.taps.get('b')!.netns = [...r.host.pins.keys()][0];
+    const d = await r.start([]);
+    expect([...d.children.values()].map((c) => c.adopted)).toEqual([true, true]);
+    await d.delChild('a');
+    expect(r.host.pins.size).toBe(1);                      // b still lives there
+    await d.delChild('b');
+    expect(r.host.pins.size).toBe(0);
+  });
+
   test('a link of the kept name that umacvlan did not make is not adopted', async () => {
     const r = rig();
     await r.stop(await r.start([child('a')]));
