@@ -27,8 +27,10 @@ export const HEARTBEAT_MS = 1000;
 /** Where a kept entry's namespace is now: `ns` undefined is the daemon's own; null: it no longer exists. */
 function locate(host: Host, ref: NetnsRef | null): { ns: string | undefined } | null {
   if (ref === null) return { ns: undefined };
-  const id = host.netnsIdentity(ref.path);
-  if (id && id.dev === ref.dev && id.ino === ref.ino) return { ns: ref.path };
+  for (const path of [ref.path, ...(ref.pin ? [ref.pin] : [])]) {
+    const id = host.netnsIdentity(path);
+    if (id && id.dev === ref.dev && id.ino === ref.ino) return { ns: path };
+  }
   const found = host.findNetns(ref);
   return found === null ? null : { ns: found };
 }
@@ -56,24 +58,24 @@ export class Persistence {
 
   /**
    * A namespace named by a process's /proc path ends with that process, and a kept TAP with it: while a child lives
-   * there it is bind-mounted at netns/<inode>, and that path is what the state file records.
+   * there it is bind-mounted at netns/<inode>, recorded as the entry's `pin`.
    */
   private pinned(netns: string, id: { dev: number; ino: number }): NetnsRef {
     if (!/^\/proc\/[^/]+\/ns\/net$/.test(netns)) return { path: netns, ...id };
     const at = join(this.pinDir, String(id.ino));
-    if (![...this.refs.values()].some((r) => r?.path === at)) {
+    if (![...this.refs.values()].some((r) => r?.pin === at)) {
       mkdirSync(this.pinDir, { recursive: true, mode: 0o700 });
       try { this.host.pinNetns(netns, at); } catch (e) {
         this.log.warn(`namespace ${netns}: cannot pin it at ${at} (${(e as Error).message}); it ends with its process`);
         return { path: netns, ...id };
       }
     }
-    return { path: at, ...id };
+    return { path: netns, ...id, pin: at };
   }
 
   /** Releases the pins no child records any more. */
   private unpinUnused(before: ReadonlySet<string>): void {
-    const used = new Set([...this.refs.values()].map((r) => r?.path));
+    const used = new Set([...this.refs.values()].map((r) => r?.pin));
     for (const at of before) {
       if (used.has(at)) continue;
       try { this.host.unpinNetns(at); } catch (e) { this.log.warn(`namespace pin ${at}: ${(e as Error).message}`); }
@@ -81,7 +83,7 @@ export class Persistence {
   }
 
   private pins(): Set<string> {
-    return new Set([...this.refs.values()].flatMap((r) => (r && r.path.startsWith(`${this.pinDir}/`) ? [r.path] : [])));
+    return new Set([...this.refs.values()].flatMap((r) => (r?.pin ? [r.pin] : [])));
   }
 
   /**
@@ -97,13 +99,13 @@ export class Persistence {
     }
     if (state && cfg.forgetAll) {
       log.info(`--forget-all: deleting the ${state.children.length} kept children and ${path}`);
-      removeKept(host, log, state, state.children, join(dirname(path), 'netns'));
+      removeKept(host, log, state, state.children, true);
       removeState(path);
       state = null;
     } else if (state && state.parent.ifindex !== parent.ifindex) {
       log.warn(`parent ${cfg.parent} was deleted and made again while the daemon was down (ifindex ${state.parent.ifindex} → ` +
         `${parent.ifindex}): its children went with it, as the kernel's would; deleting them and ${path}`);
-      removeKept(host, log, state, state.children, join(dirname(path), 'netns'));
+      removeKept(host, log, state, state.children, true);
       removeState(path);
       state = null;
     }
@@ -160,9 +162,12 @@ export class Persistence {
     this.record(rt);
   }
 
-  /** Records where a child's TAP is: for an adopted one, where it was found (a /proc path when its own went). */
+  /** Records where a child's TAP is: the namespace path it was given, its identity, and its pin if it needs one. */
   record(rt: ChildRt): void {
     const id = rt.netns ? this.host.netnsIdentity(rt.netns) : null;
+    // The same namespace as recorded (adopted through its pin or a /proc path): the entry keeps its given path and pin.
+    const had = this.refs.get(rt.name);
+    if (had && id && had.dev === id.dev && had.ino === id.ino) return;
     this.refs.set(rt.name, rt.netns && id ? this.pinned(rt.netns, id) : null);
   }
 
@@ -222,10 +227,10 @@ export class Persistence {
 }
 
 /**
- * Deletes the marked TAPs of `entries` wherever they still are (attach, not persistent, close). With `pinDir`
+ * Deletes the marked TAPs of `entries` wherever they still are (attach, not persistent, close). With `unpin`
  * (every entry goes: the state is dropped), their namespace pins go too.
  */
-function removeKept(host: Host, log: Log, state: DaemonState, entries: readonly StateChild[], pinDir?: string): void {
+function removeKept(host: Host, log: Log, state: DaemonState, entries: readonly StateChild[], unpin = false): void {
   for (const s of entries) {
     const where = locate(host, s.netns);
     if (!where) continue;
@@ -241,9 +246,9 @@ function removeKept(host: Host, log: Log, state: DaemonState, entries: readonly 
       log.warn(`child ${s.name}: cannot delete ${mine.name}: ${(e as Error).message}`);
     }
   }
-  if (!pinDir) return;
+  if (!unpin) return;
   // After the TAPs: the pin is what keeps their namespace reachable until then.
-  const pins = new Set(entries.flatMap((s) => (s.netns?.path.startsWith(`${pinDir}/`) ? [s.netns.path] : [])));
+  const pins = new Set(entries.flatMap((s) => (s.netns?.pin ? [s.netns.pin] : [])));
   for (const at of pins) {
     try { host.unpinNetns(at); } catch (e) { log.warn(`namespace pin ${at}: ${(e as Error).message}`); }
   }

@@ -23,6 +23,8 @@ export interface NetnsRef {
   path: string;
   dev: number;
   ino: number;
+  /** a bind mount keeping a /proc/PID/ns/net namespace alive while a child lives there (persistence.ts) */
+  pin?: string;
 }
 
 export interface StateChild {
@@ -85,10 +87,12 @@ function readChild(v: unknown, at: string, fail: (what: string) => DaemonError):
   if (!list.every((x): x is number => typeof x === 'number')) throw fail(`${at}.macaddr holds a bad MAC`);
   let ns: NetnsRef | null = null;
   if (netns !== null) {
-    if (!isObj(netns) || typeof netns.path !== 'string' || !isUint(netns.dev) || !isUint(netns.ino)) {
-      throw fail(`${at}.netns is not null or {path, dev, ino}`);
+    if (!isObj(netns) || typeof netns.path !== 'string' || !isUint(netns.dev) || !isUint(netns.ino)
+      || (netns.pin !== undefined && typeof netns.pin !== 'string')) {
+      throw fail(`${at}.netns is not null or {path, dev, ino[, pin]}`);
     }
     ns = { path: netns.path, dev: netns.dev, ino: netns.ino };
+    if (typeof netns.pin === 'string') ns.pin = netns.pin;
   }
   return { name, mac: m, mode: md, flags, mtu, macaddr: list, netns: ns, extra: rest(v, CHILD_KEYS) };
 }

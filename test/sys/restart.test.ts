@@ -181,7 +181,9 @@ describe.skipIf(!root)('restart: children outlive the daemon (root)', () => {
   }, 60_000);
 
   test('while the daemon was down: a /proc/PID/ns/net namespace whose process exited, then the parent made again', async () => {
-    // A namespace held only by a process, named by its /proc path: it dies with the process, and its TAP with it.
+    // A namespace held only by a process, named by its /proc path. The daemon pins it with a bind mount, but
+    // `ip netns exec` gives the daemon a mount namespace of its own, which ends with it: here the pin goes with the
+    // daemon, so the namespace dies with its process, its TAP with it, and the entry is dropped.
     const holder = sb.spawn(null, ['unshare', '--net', 'sleep', '60']);
     await sleep(300);
     const c = `${sb.prefix}c`;

@@ -123,7 +123,7 @@ describe('--persist over the fake host', () => {
     r.host.namespaces.set('/proc/77/ns/net', { dev: 4, ino: 1003 });
     await r.stop(await r.start([child('a', { netns: '/proc/77/ns/net' }), child('b', { netns: '/proc/77/ns/net' })]));
     expect([...r.host.pins]).toEqual([[expect.stringMatching(/netns\/1003$/), '/proc/77/ns/net']]);
-    expect(r.file().children[0].netns).toEqual({ path: [...r.host.pins.keys()][0], dev: 4, ino: 1003 });
+    expect(r.file().children[0].netns).toEqual({ path: '/proc/77/ns/net', dev: 4, ino: 1003, pin: [...r.host.pins.keys()][0] });
     r.host.procNs.clear();
     r.host.namespaces.delete('/proc/77/ns/net');           // the process exited: only the pin holds it
     // The fake keeps a TAP's namespace as a path: the pinned one is the same namespace, reached by the pin now.
