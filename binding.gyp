@@ -12,6 +12,8 @@
         "native/uring.cc",
         "native/netns.cc",
         "native/tap.cc",
+        "native/tap-identity.cc",
+        "native/netns-pin.cc",
         "native/link.cc",
         "native/sys.cc",
         "native/peer-cred.cc",

@@ -6,6 +6,8 @@
 
 namespace umv {
 void InitTap(Napi::Env env, Napi::Object exports);
+void InitTapIdentity(Napi::Env env, Napi::Object exports);
+void InitNetnsPin(Napi::Env env, Napi::Object exports);
 void InitLink(Napi::Env env, Napi::Object exports);
 void InitSys(Napi::Env env, Napi::Object exports);
 void InitPeerCred(Napi::Env env, Napi::Object exports);
@@ -15,6 +17,8 @@ void InitWatch(Napi::Env env, Napi::Object exports);
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   umv::Engine::Init(env, exports);
   umv::InitTap(env, exports);
+  umv::InitTapIdentity(env, exports);
+  umv::InitNetnsPin(env, exports);
   umv::InitLink(env, exports);
   umv::InitSys(env, exports);
   umv::InitPeerCred(env, exports);

@@ -18,12 +18,15 @@
 
 namespace umv {
 
-// tapOpen(name, nsfd, vnetHdr) → fd | -errno. IFF_TUN_EXCL: a name already in use is EBUSY instead of silently
-// attaching to a persistent TAP of that name. Not persistent: closing the fd removes the device.
+// tapOpen(name, nsfd, vnetHdr, attach) → fd | -errno. Without attach, IFF_TUN_EXCL: a name already in use is EBUSY
+// instead of silently attaching to a persistent TAP of that name. With attach, the existing (persistent) TAP of that
+// name is opened again: how a restarted daemon takes back its children. Not persistent until tapSetPersist: closing
+// the fd removes the device.
 static Napi::Value TapOpen(const Napi::CallbackInfo& info) {
   std::string name = ArgString(info, 0);
   int nsfd = ArgInt(info, 1, -1);
   bool vnet = ArgBool(info, 2);
+  bool attach = ArgBool(info, 3);
   if (name.empty() || name.size() >= IFNAMSIZ) return Num(info.Env(), -EINVAL);
   int rc = InNetns(nsfd, [&]() -> int {
     int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -31,7 +34,7 @@ static Napi::Value TapOpen(const Napi::CallbackInfo& info) {
     ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
     strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL | (vnet ? IFF_VNET_HDR : 0);
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (attach ? 0 : IFF_TUN_EXCL) | (vnet ? IFF_VNET_HDR : 0);
     if (ioctl(fd, TUNSETIFF, &ifr) < 0) { int e = errno; close(fd); return -e; }
     return fd;
   });
@@ -42,6 +45,18 @@ static Napi::Value TapOpen(const Napi::CallbackInfo& info) {
 static Napi::Value TapSetOffload(const Napi::CallbackInfo& info) {
   unsigned long flags = static_cast<unsigned long>(ArgInt(info, 1, 0));
   return Num(info.Env(), ioctl(ArgInt(info, 0, -1), TUNSETOFFLOAD, flags) < 0 ? -errno : 0);
+}
+
+// tapSetPersist(fd, on) → 0 | -errno. A persistent TAP outlives its fds: the child outlives the daemon.
+static Napi::Value TapSetPersist(const Napi::CallbackInfo& info) {
+  unsigned long on = ArgBool(info, 1) ? 1 : 0;
+  return Num(info.Env(), ioctl(ArgInt(info, 0, -1), TUNSETPERSIST, on) < 0 ? -errno : 0);
+}
+
+// tapSetOwner(fd, uid) → 0 | -errno. Only this uid (and CAP_NET_ADMIN) may attach to the persistent TAP.
+static Napi::Value TapSetOwner(const Napi::CallbackInfo& info) {
+  unsigned long uid = static_cast<unsigned long>(ArgInt(info, 1, 0));
+  return Num(info.Env(), ioctl(ArgInt(info, 0, -1), TUNSETOWNER, uid) < 0 ? -errno : 0);
 }
 
 // tapSetCarrier(fd, on) → 0 | -errno
@@ -77,6 +92,8 @@ static Napi::Value TapIfname(const Napi::CallbackInfo& info) {
 void InitTap(Napi::Env env, Napi::Object exports) {
   exports.Set("tapOpen", Napi::Function::New<TapOpen>(env, "tapOpen"));
   exports.Set("tapSetOffload", Napi::Function::New<TapSetOffload>(env, "tapSetOffload"));
+  exports.Set("tapSetPersist", Napi::Function::New<TapSetPersist>(env, "tapSetPersist"));
+  exports.Set("tapSetOwner", Napi::Function::New<TapSetOwner>(env, "tapSetOwner"));
   exports.Set("tapSetCarrier", Napi::Function::New<TapSetCarrier>(env, "tapSetCarrier"));
   exports.Set("tapSetMac", Napi::Function::New<TapSetMac>(env, "tapSetMac"));
   exports.Set("tapNetnsFd", Napi::Function::New<TapNetnsFd>(env, "tapNetnsFd"));

@@ -4,7 +4,9 @@
 //                [--capture FILE [--capture-port P] [--capture-filter EXPR] [--capture-format F]
 //                 [--capture-snaplen N] [--capture-rotate SIZE_MB:FILES]]
 //                [--control PATH] [--metrics ADDR:PORT] [--verbose | --quiet] [--busy-poll-us N]
+//                [--persist [--state PATH] [--forget NAME]...] [--forget-all]
 //   umacvlan show [NAME] [--json] | add CHILD | del NAME | set NAME CHANGE... | trace ... | capture start FILE | stop
+//   umacvlan stop [--remove-children]
 //   (clients also take --parent NAME or --control PATH to find the daemon)
 //   umacvlan --version | --help | CMD --help
 //
@@ -12,7 +14,7 @@
 // client-commands.ts. `--help` anywhere before `--` wins over everything else on the line, so a user can always ask.
 
 import type { ChildConfig } from './child-config.js';
-import { parseAdd, parseCapture, parseDel, parseSet, parseShow, parseTrace, type SetChange } from './client-commands.js';
+import { parseAdd, parseCapture, parseDel, parseSet, parseShow, parseStop, parseTrace, type SetChange } from './client-commands.js';
 import { loadConfigFile, readConfigText } from './config-file.js';
 import { COMMAND_NAMES, type HelpTopic } from './help.js';
 import { scan, unexpected, type DaemonTarget } from './argv-scan.js';
@@ -33,7 +35,8 @@ export type Command =
   | { kind: 'set'; target: DaemonTarget; name: string; change: SetChange }
   | { kind: 'trace'; target: DaemonTarget; in: string; dst: number; src?: number; vlan?: number; len?: number }
   | { kind: 'capture-start'; target: DaemonTarget; capture: CaptureConfig }
-  | { kind: 'capture-stop'; target: DaemonTarget };
+  | { kind: 'capture-stop'; target: DaemonTarget }
+  | { kind: 'stop'; target: DaemonTarget; removeChildren: boolean };
 
 export type ReadConfig = (path: string) => string | UsageError;
 
@@ -42,7 +45,7 @@ export type ReadConfig = (path: string) => string | UsageError;
  * `read` reads the --config file; tests pass their own.
  */
 export function parseCommand(argv: readonly string[], read: ReadConfig = readConfigText): Command | UsageError {
-  if (argv.length === 0) return new UsageError('umacvlan', 'no command (run, show, add, del, set, trace, capture; see --help)');
+  if (argv.length === 0) return new UsageError('umacvlan', 'no command (run, show, add, del, set, trace, capture, stop; see --help)');
   const [first, ...rest] = argv;
   if (first === '--help') return { kind: 'help' };
   if (first === '--version') {
@@ -50,10 +53,10 @@ export function parseCommand(argv: readonly string[], read: ReadConfig = readCon
   }
   const cmd = COMMAND_NAMES.find((c) => c === first);
   if (cmd === undefined) {
-    if (first === '') return new UsageError('umacvlan', 'empty command (run, show, add, del, set, trace, capture)');
+    if (first === '') return new UsageError('umacvlan', 'empty command (run, show, add, del, set, trace, capture, stop)');
     return first.startsWith('-')
       ? new UsageError(clip(first), 'unknown option (the command comes first: umacvlan run ..., see --help)')
-      : new UsageError(clip(first), 'unknown command (run, show, add, del, set, trace, capture; see --help)');
+      : new UsageError(clip(first), 'unknown command (run, show, add, del, set, trace, capture, stop; see --help)');
   }
   const end = rest.indexOf('--');
   if ((end < 0 ? rest : rest.slice(0, end)).includes('--help')) return { kind: 'help', topic: cmd };
@@ -66,6 +69,7 @@ export function parseCommand(argv: readonly string[], read: ReadConfig = readCon
       case 'set': return parseSet(rest);
       case 'trace': return parseTrace(rest);
       case 'capture': return parseCapture(rest);
+      case 'stop': return parseStop(rest);
     }
   });
 }

@@ -49,6 +49,7 @@ const SPECS: Record<HelpTopic, ReadonlyMap<string, OptSpec>> = {
   set: new Map(TARGET),
   trace: new Map([...TARGET, ['--in', V], ['--dst', V], ['--src', V], ['--vlan', V], ['--len', V]]),
   capture: new Map([...TARGET, ...CAPTURE_OPTIONS.map(specOf)]),
+  stop: new Map([...TARGET, ['--remove-children', F]]),
 };
 
 /** The options and positional words of `cmd`'s arguments; throws the UsageError of the first bad token. */

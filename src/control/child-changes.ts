@@ -15,8 +15,12 @@ import type { ChildRt, PortState } from './port-state.js';
 /** A changelink request plus the two changes `ip link set` makes outside it */
 export type SetRequest = ChangeRequest & { mac?: number; mtu?: number };
 
-/** Creates a child: checks the kernel's rules, creates, configures, moves and brings up its TAP, then watches it. */
-export function addChild(p: PortState, c: ChildConfig, onTapEvent: (rt: ChildRt, ev: TapEvent) => void): ChildRt {
+/**
+ * Creates a child: checks the kernel's rules, creates, configures, moves and brings up its TAP, then watches it.
+ * With `existing` (a kept TAP a restarted daemon adopts) nothing is made or brought up: the watch's first report
+ * brings the table in line with the TAP as it is now, as any change from inside would be.
+ */
+export function addChild(p: PortState, c: ChildConfig, onTapEvent: (rt: ChildRt, ev: TapEvent) => void, existing?: ChildTap): ChildRt {
   if (p.children.has(c.name) && p.children.get(c.name)!.state !== 'gone') {
     throw new DaemonError(`child ${c.name}: a child of that name exists`, 'UMV_ERR_DUP_NAME');
   }
@@ -28,7 +32,7 @@ export function addChild(p: PortState, c: ChildConfig, onTapEvent: (rt: ChildRt,
   const bad = checkAdd(t, { mac, mode: c.mode, flags: c.flags, mtu: c.mtu, bcQueueLen: c.bcQueueLen, sourceOp: c.mode === Mode.SOURCE && sources ? 'set' : undefined, sourceMacs: sources });
   if (bad) throw ruleFailure(c.name, bad);
   const spec = withDefaults(t, { mac, mode: c.mode, flags: c.flags, mtu: c.mtu, bcQueueLen: c.bcQueueLen });
-  if (c.netns && p.host.linkExistsIn(c.netns, c.name)) {
+  if (!existing && c.netns && p.host.linkExistsIn(c.netns, c.name)) {
     throw new DaemonError(`child ${c.name}: namespace ${c.netns} already has a link named ${c.name}`, 'UMV_ERR_TAP');
   }
   p.mutate('addChild', slot, spec);
@@ -36,11 +40,12 @@ export function addChild(p: PortState, c: ChildConfig, onTapEvent: (rt: ChildRt,
   const busy = checkUp(t, slot);
   if (busy) {
     p.mutate('removeChild', slot);
+    existing?.close();
     throw ruleFailure(c.name, busy);
   }
   let tap: ChildTap;
   try {
-    tap = p.host.openTap(c.name, spec.mac, spec.mtu, c.netns);
+    tap = existing ?? p.host.openTap(c.name, spec.mac, spec.mtu, c.netns);
   } catch (e) {
     p.mutate('removeChild', slot);
     throw new DaemonError(`child ${c.name}: ${describeError(e)}`, 'UMV_ERR_TAP');
@@ -49,7 +54,7 @@ export function addChild(p: PortState, c: ChildConfig, onTapEvent: (rt: ChildRt,
   clearRow(p.counters, slot);
   try {
     tap.setCarrier(p.parent.up && p.parent.carrier);
-    tap.setUp(true);
+    if (!existing) tap.setUp(true);
   } catch (e) {
     void dropChild(p, rt);
     p.children.delete(c.name);
@@ -63,7 +68,7 @@ export function addChild(p: PortState, c: ChildConfig, onTapEvent: (rt: ChildRt,
   p.post({ op: 'attach', port: slot, fd: tap.fd });
   tap.groupReads(rt.groups.max, false);
   rt.unwatch = tap.watch((ev) => onTapEvent(rt, ev));
-  p.log.info(`child ${c.name}: ${MODE_NAMES[spec.mode]} ${formatMac(spec.mac)} mtu ${spec.mtu}${c.netns ? ` in ${c.netns}` : ''}`);
+  p.log.info(`child ${c.name}:${existing ? ' adopted,' : ''} ${MODE_NAMES[spec.mode]} ${formatMac(spec.mac)} mtu ${spec.mtu}${c.netns ? ` in ${c.netns}` : ''}`);
   return rt;
 }
 

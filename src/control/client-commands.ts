@@ -1,4 +1,4 @@
-// client-commands.ts — the commands a client sends to a running daemon: show, add, del, set, trace, capture.
+// client-commands.ts — the commands a client sends to a running daemon: show, add, del, set, trace, capture, stop.
 // Each reads its words and options and throws the UsageError of the first bad one (args.ts catches it).
 
 import type { ModeBit } from '../core/constants.js';
@@ -133,6 +133,13 @@ export function parseTrace(args: readonly string[]): Command {
   if (got.vlan !== undefined) cmd.vlan = got.vlan;
   if (got.len !== undefined) cmd.len = got.len;
   return cmd;
+}
+
+export function parseStop(args: readonly string[]): Command {
+  let removeChildren = false;
+  const s = clientScan('stop', args, () => { removeChildren = true; }); // --remove-children is its only other option
+  atMost('stop', s.pos, 0, ' (stop takes no arguments)');
+  return { kind: 'stop', target: s.target, removeChildren };
 }
 
 export function parseCapture(args: readonly string[]): Command {

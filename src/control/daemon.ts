@@ -28,6 +28,8 @@ import { onParentState } from './parent-events.js';
 import { PortState, type ChildRt } from './port-state.js';
 import { onTapEvent } from './tap-events.js';
 import { watchVlanUppers } from './vlan-uppers.js';
+import { Persistence } from './persistence.js';
+import type { ChildTap } from './host.js';
 
 export { DaemonError } from './daemon-error.js';
 export type { SetRequest } from './child-changes.js';
@@ -50,6 +52,13 @@ export class Daemon {
   private unwatchParent: (() => void) | null = null;
   private unwatchVlans: (() => void) | null = null;
   private stopping = false;
+  /** the state file and the kept children of a --persist daemon (persistence.ts) */
+  private store: Persistence | null = null;
+  /** at stop, delete the children (and the state file) even under --persist: the parent went, or stop --remove-children */
+  removeOnStop = false;
+  /** until every configured child is up: the state file is written once, after, so a start that fails midway
+   *  leaves the previous one as it was */
+  private booting = true;
   /** resolves with the exit code when the daemon must end on its own (parent deleted, datapath failure) */
   readonly ended: Promise<number>;
   private endWith!: (code: number) => void;
@@ -72,8 +81,10 @@ export class Daemon {
       const why = (e as { code?: string }).code === 'ENODEV' ? 'no such interface' : describeError(e);
       throw new DaemonError(`parent ${cfg.parent}: ${why}`, 'UMV_ERR_NO_PARENT');
     }
+    const restart = Persistence.open(cfg, host, log, parent);
     const d = new Daemon(cfg, host, log, parent);
     const p = d.ports;
+    d.store = restart?.store ?? null;
     try {
       // Watch first, then read again: a change between the first read and the watch (a carrier arriving just
       // after `ip link set up`) would otherwise never be seen.
@@ -87,11 +98,23 @@ export class Daemon {
         onExit: () => { log.warn('the datapath worker stopped unexpectedly; exiting'); d.endWith(Exit.FAILURE); },
       });
       await p.datapath.ready;
-      for (const c of cfg.children) d.addChild(c);
+      if (restart) {
+        for (const pc of restart.plan) restart.store.start(pc, (c, existing) => d.addChild(c, existing));
+      } else {
+        for (const c of cfg.children) d.addChild(c);
+      }
       await p.datapath.settled();
+      d.booting = false;
+      if (d.store) {
+        d.store.startHeartbeat(p);
+        if (d.store.gapMs !== null) log.info(`forwarding gap across the restart: at most ${d.restartGapMs} ms`);
+      }
       // Inside the try: a NOTIFY_SOCKET that fails (stale, gone) must stop what was started, not leave it running.
       host.notify('READY=1');
     } catch (e) {
+      // A start that failed must not rewrite the state file with the part it got through: the next start reads it.
+      d.store?.stopHeartbeat();
+      d.store = null;
       await d.stop();
       if (e instanceof DaemonError) throw e;
       throw new DaemonError(describeError(e));
@@ -101,20 +124,35 @@ export class Daemon {
 
   // ---- children (child-changes.ts) ----
 
-  addChild(c: ChildConfig): ChildRt {
-    const rt = addChild(this.ports, c, (child, ev) => onTapEvent(this.ports, child, ev));
+  addChild(c: ChildConfig, existing?: ChildTap): ChildRt {
+    const rt = addChild(this.ports, c, (child, ev) => onTapEvent(this.ports, child, ev), existing);
+    if (this.store) {
+      if (existing) { rt.adopted = true; this.store.record(rt); } else this.store.mark(rt);
+      if (!this.booting) this.store.save(this.ports);
+    }
     for (const l of this.portListeners) l.added(rt.slot, rt.name);
     return rt;
   }
 
   async delChild(name: string): Promise<void> {
+    // A kept TAP outlives its fd: it must stop being persistent for the close to delete it.
+    if (this.store) { try { this.children.get(name)?.tap?.unpersist(); } catch { /* gone already */ } }
     // Listeners hear of the removal before an add of the same name, which may take the same slot, can follow.
     const { rt, closed } = delChild(this.ports, name);
+    this.store?.forget(name);
+    this.store?.save(this.ports);
     for (const l of this.portListeners) l.removed(rt.slot, name);
     await closed;
   }
 
-  setChild(name: string, req: SetRequest): void { setChild(this.ports, name, req); }
+  setChild(name: string, req: SetRequest): void {
+    setChild(this.ports, name, req);
+    this.store?.save(this.ports);
+  }
+
+  /** Children this daemon took back from a previous one (--persist) are marked adopted; this bounds their gap. */
+  get restartGapMs(): number | null { return this.store?.gapMs ?? null; }
+  get persistent(): boolean { return this.store !== null; }
 
   liveChild(name: string): ChildRt { return liveChild(this.ports, name); }
 
@@ -124,6 +162,7 @@ export class Daemon {
     if (this.stopping) return;
     if (ev.type === 'gone') {
       this.log.warn(`parent ${this.cfg.parent} was deleted; removing every child, as the kernel does`);
+      this.removeOnStop = true;
       this.endWith(Exit.PARENT_GONE);
       return;
     }
@@ -162,13 +201,25 @@ export class Daemon {
     this.stopping = true;
     this.unwatchParent?.();
     this.unwatchVlans?.();
+    const store = this.store;
+    const remove = this.removeOnStop;
+    store?.stopHeartbeat();
+    // The last heartbeat is the last moment forwarding ran: written before the worker stops.
+    if (store && !remove) store.save(this.ports, true);
     const dp = this.ports.datapath;
     if (dp) await dp.stop();
     this.ports.datapath = null;
     for (const rt of this.children.values()) {
       rt.unwatch?.();
+      if (rt.tap && store) {
+        // Kept children lose carrier, as kernel children whose parent is down; removed ones stop being persistent.
+        try { if (remove) rt.tap.unpersist(); else rt.tap.setCarrier(false); } catch { /* gone */ }
+      }
       if (rt.tap) { try { rt.tap.close(); } catch { /* gone */ } }
       rt.tap = null;
+    }
+    if (store && remove) {
+      try { store.removeFile(); } catch (e) { this.log.warn(`state file ${store.path}: ${(e as Error).message}`); }
     }
   }
 }

@@ -6,7 +6,7 @@ import { MTU_MIN } from '../core/rules.js';
 import { CHILD_OPTIONS, FLAG_OPTIONS } from './child-config.js';
 import { CAPTURE_OPTIONS, RUN_OPTIONS, type RunOption } from './run-options.js';
 
-export const COMMAND_NAMES = ['run', 'show', 'add', 'del', 'set', 'trace', 'capture'] as const;
+export const COMMAND_NAMES = ['run', 'show', 'add', 'del', 'set', 'trace', 'capture', 'stop'] as const;
 export type HelpTopic = (typeof COMMAND_NAMES)[number];
 
 import { EXIT } from '../errors/catalog.js';
@@ -69,6 +69,7 @@ Usage:
   umacvlan set NAME CHANGE                  change a child (mode, mac, mtu, nodst, nopromisc, macaddr, bcqueuelen, bclim)
   umacvlan trace --in PORT --dst MAC [...]  where would such a frame go, and why (nothing is sent)
   umacvlan capture start FILE [...] | stop  capture on a running daemon
+  umacvlan stop [--remove-children]         stop a running daemon (--persist: its children stay unless removed)
   umacvlan --version
   umacvlan --help | umacvlan COMMAND --help
 
@@ -81,7 +82,8 @@ ${EXIT_TEXT}`,
 
 Runs the daemon: binds the parent, creates one TAP per child, forwards under the kernel's macvlan rules, and
 prints "ready" on stderr (and READY=1 to systemd when NOTIFY_SOCKET is set) once every TAP is up.
-SIGINT or SIGTERM stops it and removes its TAPs. Without --child it starts with no children (add them later).
+SIGINT or SIGTERM stops it and removes its TAPs (with --persist they stay, and the next start adopts them).
+Without --child it starts with no children (add them later).
 
 ${optionTable(RUN_OPTIONS, 26)}
 
@@ -162,6 +164,16 @@ ${EXIT_TEXT}`,
 Starts or stops a capture on a running daemon. FILE is written by the daemon (a bare name goes to its
 ./captures/); the standard output ("-") is only for run --capture.
 ${CAPTURE_OPTS}
+
+${FIND_TEXT}
+
+${EXIT_TEXT}`,
+
+  stop:
+`Usage: umacvlan stop [--remove-children] [--parent NAME | --control PATH]
+
+Asks a running daemon to stop, as SIGTERM does. A --persist daemon leaves its children (they lose carrier until
+the next start adopts them); with --remove-children it deletes them and its state file.
 
 ${FIND_TEXT}
 

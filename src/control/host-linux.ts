@@ -2,6 +2,7 @@
 // the daemon's namespace for the parent, one per namespace the TAPs live in: ns-watch.ts), each read when the event
 // loop sees it readable, never on a timer.
 
+import { fstatSync, readdirSync, statSync } from 'node:fs';
 import { IfaceError } from '../io/errors.js';
 import { hasLink, ifindex, linkInfo, setMtu, setUp, type NsOpt } from '../io/link.js';
 import { openTap, closeTap, inTapNetns, tapIfname, setTapCarrier, setTapMac, type Tap } from '../io/tap.js';
@@ -10,7 +11,9 @@ import { EventSocket } from '../io/event-socket.js';
 import { IFF } from '../io/rtnetlink-codec.js';
 import { sdNotify } from '../io/notify.js';
 import { VlanLinkSocket, dumpVlanLinks } from '../io/vlan-watch.js';
-import type { ChildTap, Host, LinkState, ParentEvent, TapEvent, VlanWatchEvent } from './host.js';
+import { netnsPath } from '../io/netns.js';
+import { attachTap, markTap, pinNetns, tapLinks, unpersistTap, unpinNetns } from '../io/tap-persist.js';
+import type { ChildTap, Host, LinkState, NetnsIdentity, ParentEvent, TapEvent, TapMark, VlanWatchEvent } from './host.js';
 import { nsInode, watchInNs, type NsMember } from './ns-watch.js';
 
 function linkIn(ns: NsOpt, name: string): LinkState {
@@ -131,6 +134,12 @@ class LinuxChildTap implements ChildTap {
     }
   }
 
+  persist(alias: string): void {
+    this.inNs((ns) => markTap({ ...this.io, name: this.currentName() }, alias, ns.netnsFd));
+  }
+
+  unpersist(): void { unpersistTap(this.io); }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -187,6 +196,37 @@ export class LinuxHost implements Host {
     const nl = new VlanLinkSocket(drain);
     cb({ type: 'dump', links: dumpVlanLinks() });
     return () => nl.close();
+  }
+
+  netnsIdentity(netns: string): NetnsIdentity | null {
+    try {
+      const st = statSync(netnsPath(netns));
+      return { dev: st.dev, ino: st.ino };
+    } catch { return null; }
+  }
+
+  findNetns(id: NetnsIdentity): string | null {
+    let pids: string[];
+    try { pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n)); } catch { return null; }
+    for (const pid of pids) {
+      const path = `/proc/${pid}/ns/net`;
+      try {
+        const st = statSync(path);
+        if (st.dev === id.dev && st.ino === id.ino) return path;
+      } catch { /* exited meanwhile, or not ours to see */ }
+    }
+    return null;
+  }
+
+  links(netns?: string): TapMark[] {
+    return tapLinks(netns === undefined ? {} : { netns }).map((l) => ({ name: l.name, alias: l.alias, tap: l.tun && l.tap, owner: l.owner }));
+  }
+
+  pinNetns(src: string, at: string): void { pinNetns(src, at); }
+  unpinNetns(at: string): void { unpinNetns(at); }
+
+  attachTap(name: string, netns?: string): ChildTap {
+    return new LinuxChildTap(attachTap(name, netns));
   }
 
   notify(text: string): void {

@@ -73,6 +73,26 @@ export interface ChildTap {
   watch(cb: (ev: TapEvent) => void): () => void;
   /** Closing the fd removes a non-persistent TAP */
   close(): void;
+  /** Persistent, owner root, interface alias `alias`: it outlives the daemon and is known again by the mark */
+  persist(alias: string): void;
+  /** No longer persistent: close() then removes it */
+  unpersist(): void;
+}
+
+/** A namespace's identity (stat of its nsfs file): a path may be reused, the pair is not. */
+export interface NetnsIdentity {
+  dev: number;
+  ino: number;
+}
+
+/** A link of a namespace as far as telling a daemon's TAP from another matters. */
+export interface TapMark {
+  name: string;
+  alias: string;
+  /** a TAP device (not TUN, not another kind) */
+  tap: boolean;
+  /** the TUNSETOWNER uid, -1 when none */
+  owner: number;
 }
 
 export interface Host {
@@ -86,6 +106,18 @@ export interface Host {
   /** Link messages for finding the parent's VLAN uppers, here and in every namespace with an id here; the first
    *  event is a dump of the daemon's namespace. Returns a stop function. */
   watchVlanUppers(cb: (ev: VlanWatchEvent) => void): () => void;
+  /** The namespace's identity, or null when the path no longer opens one */
+  netnsIdentity(netns: string): NetnsIdentity | null;
+  /** A path (/proc/PID/ns/net) to the namespace of that identity, if any process still has it; null: gone */
+  findNetns(id: NetnsIdentity): string | null;
+  /** Every link of the namespace (the daemon's own when absent), with its alias and TAP owner */
+  links(netns?: string): TapMark[];
+  /** Keeps the namespace at `src` alive with a bind mount at the file `at` (as `ip netns add` does) */
+  pinNetns(src: string, at: string): void;
+  /** Undoes pinNetns: the mount detached, the file removed */
+  unpinNetns(at: string): void;
+  /** Opens the existing persistent TAP `name` again, without IFF_TUN_EXCL, from a thread in its namespace */
+  attachTap(name: string, netns?: string): ChildTap;
   /** sd_notify; a no-op without NOTIFY_SOCKET */
   notify(text: string): void;
 }

@@ -34,6 +34,8 @@ export interface ChildRt {
   groups: ChildGroups;
   /** the child's own IFF_ALLMULTI (the table's allmulti is this or the cap: group-memberships.ts) */
   ownAllmulti: boolean;
+  /** taken back from a previous daemon (--persist), for show */
+  adopted?: boolean;
 }
 
 export class PortState {

@@ -33,6 +33,10 @@ export interface PortView {
   /** the broadcast queue (forwarding.md §3.4): on a child what it asked for; on the parent the port's length, what
    *  the data path holds at most of it, and the port's bclim */
   broadcast?: { bcqueuelen: number; held?: number; bclim?: number };
+  /** a child taken back from a previous daemon (--persist) */
+  adopted?: true;
+  /** the parent, after a restart that adopted children: an upper bound of the time without forwarding */
+  restartGapMs?: number;
   /** a child's multicast state: its exact groups with the source that first reported each, or over the cap */
   groups?: GroupsView;
 }
@@ -56,6 +60,7 @@ export function portViews(d: Daemon, only?: string): PortView[] {
         counters: r.counters,
         broadcast: { bcqueuelen: t.bcQueueLimit, held: Math.min(t.bcQueueLimit, FLOOD_QUEUE_MAX), bclim: t.bcCutoff },
       });
+      if (d.restartGapMs !== null) views[views.length - 1].restartGapMs = d.restartGapMs;
       continue;
     }
     const rt = d.children.get(r.name)!;
@@ -78,6 +83,7 @@ export function portViews(d: Daemon, only?: string): PortView[] {
         entries: gone ? [] : rt.groups.entries().map((e) => ({ mac: formatMac(e.mac), source: e.source })),
       },
     });
+    if (rt.adopted) views[views.length - 1].adopted = true;
   }
   return views;
 }
@@ -119,6 +125,8 @@ function withVlanTag(f: Uint8Array, vid: number): Uint8Array {
 export interface ExtraHandlers {
   captureStart?: (c: Extract<Command, { kind: 'capture-start' }>) => Promise<Answer> | Answer;
   captureStop?: () => Promise<Answer> | Answer;
+  /** ends the daemon after this answer (run.ts); removeChildren: its kept children and state file go too */
+  stop?: (removeChildren: boolean) => Answer;
 }
 
 export async function handleRequest(d: Daemon, req: Record<string, unknown>, extra: ExtraHandlers = {}): Promise<Answer> {
@@ -180,6 +188,8 @@ export async function handleRequest(d: Daemon, req: Record<string, unknown>, ext
       }
       case 'capture-stop':
         return extra.captureStop ? await extra.captureStop() : { ok: false, error: 'no capture is running', code: 'UMV_ERR_CAPTURE' };
+      case 'stop':
+        return extra.stop ? extra.stop(cmd.removeChildren) : { ok: false, error: 'the daemon is starting', code: 'UMV_ERR_STARTING' };
       default:
         return { ok: false, error: `${cmd.kind}: not a control-socket command`, code: 'UMV_ERR_REQUEST' };
     }

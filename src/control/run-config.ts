@@ -37,6 +37,14 @@ export interface RunConfig {
   busyPollUs: number;
   /** exact multicast groups per child; above it the child is all-multicast */
   maxGroups: number;
+  /** children outlive the daemon (state-file.ts) */
+  persist?: boolean;
+  /** the state file; absent = beside the default control socket */
+  state?: string;
+  /** children of the state file to delete at this start instead of adopting them */
+  forget?: string[];
+  /** delete every child of the state file, and the file, at this start */
+  forgetAll?: boolean;
 }
 
 export interface CaptureDraft {
@@ -59,9 +67,14 @@ export interface RunDraft {
   log?: Said<LogLevel>;
   busyPollUs?: Said<number>;
   maxGroups?: Said<number>;
+  persist?: Said<boolean>;
+  state?: Said<string>;
+  /** flags only: they act once, at this start */
+  forget: Said<string>[];
+  forgetAll?: Said<boolean>;
 }
 
-export const emptyDraft = (): RunDraft => ({ children: [], netns: [], capture: {} });
+export const emptyDraft = (): RunDraft => ({ children: [], netns: [], capture: {}, forget: [] });
 
 /**
  * Merges the command line with the config file (if any), applies defaults and checks the configuration as a whole.
@@ -84,6 +97,13 @@ export function buildRunConfig(flags: RunDraft, file: RunDraft | null): RunConfi
       busyPollUs: merged.busyPollUs?.value ?? RUN_DEFAULTS.busyPollUs,
       maxGroups: merged.maxGroups?.value ?? RUN_DEFAULTS.maxGroups,
     };
+    // Set only when given: a configuration without persistence reads as it always did.
+    if (merged.persist?.value) config.persist = true;
+    if (flags.forget.length) config.forget = flags.forget.map((f) => f.value);
+    if (flags.forgetAll) config.forgetAll = true;
+    if (flags.forget.length && !config.persist) throw blame(flags.forget[0], 'needs --persist (it acts on the state file)');
+    if (flags.forgetAll && flags.forget.length) throw blame(flags.forget[0], 'cannot be combined with --forget-all');
+    if (merged.state) config.state = merged.state.value;
     const capture = captureConfig(merged.capture, children.map((c) => c.value.name));
     if (capture) config.capture = capture;
     if (merged.control) config.control = merged.control.value;

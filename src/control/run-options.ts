@@ -9,7 +9,7 @@
 import { parseChild } from './child-spec.js';
 import type { ChildConfig } from './child-config.js';
 import { fieldsOf, type Fields } from './json-fields.js';
-import { asInteger, asParsed, asString, type Json } from './json-strict.js';
+import { asBoolean, asInteger, asParsed, asString, type Json } from './json-strict.js';
 import type { CaptureDraft, RunDraft } from './run-config.js';
 import { blame, type Said } from './said.js';
 import { at, clip, must, problem, UsageError, type Problem } from './usage-error.js';
@@ -51,7 +51,7 @@ interface Slot<T> {
   get(d: RunDraft): Said<T> | undefined;
   set(d: RunDraft, s: Said<T>): void;
 }
-const top = <K extends 'parent' | 'control' | 'metrics' | 'log' | 'busyPollUs' | 'maxGroups'>(k: K): Slot<NonNullable<RunDraft[K]>['value']> =>
+const top = <K extends 'parent' | 'control' | 'metrics' | 'log' | 'busyPollUs' | 'maxGroups' | 'persist' | 'state'>(k: K): Slot<NonNullable<RunDraft[K]>['value']> =>
   ({ get: (d) => d[k], set: (d, s) => { (d as Record<K, unknown>)[k] = s; } });
 const cap = <K extends keyof CaptureDraft>(k: K): Slot<NonNullable<CaptureDraft[K]>['value']> =>
   ({ get: (d) => d.capture[k], set: (d, s) => { (d.capture as Record<K, unknown>)[k] = s; } });
@@ -181,7 +181,34 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     text: (t) => parseDecimal(t, 0, MAX_GROUPS_LIMIT, 'groups per child'), json: asInteger(0, MAX_GROUPS_LIMIT),
     slot: top('maxGroups'),
   }),
+  ...persistOptions(),
 ];
+
+/** Children that outlive the daemon: the state file, and the two one-time flags that drop what it holds. */
+function persistOptions(): RunOption[] {
+  return [
+    setting<boolean>({
+      flag: '--persist', key: 'persist', default: 'false',
+      help: 'children outlive the daemon: persistent TAPs and a state file; a restart adopts them',
+      text: () => true, json: asBoolean, slot: top('persist'),
+    }),
+    setting({
+      flag: '--state', arg: 'PATH', key: 'state',
+      help: 'the state file of --persist (default: beside the control socket, .state)',
+      text: checked(controlPathProblem), json: asString(controlPathProblem), slot: top('state'),
+    }),
+    {
+      flag: '--forget', arg: 'NAME', repeat: true,
+      help: 'with --persist: delete child NAME kept in the state file instead of adopting it; repeat for more',
+      fromFlag: (d, text) => { d.forget.push({ value: at(checked(childNameProblem)(text), '--forget', text), field: '--forget', text, from: 'flag' }); },
+    },
+    {
+      flag: '--forget-all',
+      help: 'delete every child the state file holds, and the file, before starting',
+      fromFlag: (d) => { d.forgetAll = { value: true, field: '--forget-all', text: '', from: 'flag' }; },
+    },
+  ];
+}
 
 /** The --capture-* options: of `run`, and of `capture start`, which shares their rows. */
 function captureOptions(): RunOption[] {

@@ -79,6 +79,12 @@ export async function runMain(cfg: RunConfig, host: Host): Promise<number> {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     void d.ended.then(resolve);
+    extra.stop = (removeChildren) => {
+      d.removeOnStop ||= removeChildren;
+      // Answered first: the client hears before the socket closes.
+      setImmediate(() => resolve(EXIT.OK));
+      return { ok: true, message: removeChildren ? 'stopping; removing the children' : 'stopping' };
+    };
   });
   await shutdown();
   return code;

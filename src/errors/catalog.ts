@@ -83,6 +83,12 @@ export const CATALOG = {
   UMV_ERR_CAPTURE_UNSAFE: { errno: null, exit: EXIT.USAGE, meaning: 'the capture path is a symlink, a non-regular file, another user\'s, hard-linked, or in an unsafe directory' },
   UMV_ERR_CAPTURE_WRITE: { errno: null, exit: null, meaning: 'a write failed after the start: logged, its frames counted as dropped; the daemon goes on' },
   UMV_ERR_NO_LIBPCAP: { errno: null, exit: EXIT.USAGE, meaning: '--capture-filter without libpcap.so.0.8 on the machine (apt-get install libpcap0.8)' },
+  // ---- persistence (a --persist daemon's state file and the children it adopts) ----
+  UMV_ERR_STATE_EXISTS: { errno: null, exit: EXIT.FAILURE, meaning: 'run without --persist finds a state file: children of a persistent daemon are there (use --persist, or --forget-all)' },
+  UMV_ERR_STATE_CORRUPT: { errno: null, exit: EXIT.FAILURE, meaning: 'the state file cannot be read, is truncated or is not a valid state: nothing is adopted' },
+  UMV_ERR_STATE_VERSION: { errno: null, exit: EXIT.FAILURE, meaning: 'the state file has a higher version than this daemon knows' },
+  UMV_ERR_STATE_MODE: { errno: 'EINVAL', exit: EXIT.FAILURE, meaning: 'the run configuration changes a kept child\'s mode to or from passthru' },
+  UMV_ERR_FOREIGN_TAP: { errno: null, exit: EXIT.FAILURE, meaning: 'a link with a kept child\'s name is not the TAP umacvlan made (another alias or owner): not adopted' },
 } as const satisfies Record<`UMV_ERR_${string}`, ErrorInfo>;
 
 /** Every code umacvlan reports: a UsageError's, a RuleError's, a CaptureError's, a DaemonError's, an answer's. */

@@ -48,12 +48,39 @@ export interface NativeEngine {
   close(): number;
 }
 
+/** A link as tapLinks() reads it: what marks a TAP as a daemon's own across a restart. */
+export interface TapLinkId {
+  ifindex: number;
+  name: string;
+  alias: string;
+  /** a tun/tap device */
+  tun: boolean;
+  /** IFF_TAP (not IFF_TUN) */
+  tap: boolean;
+  /** TUNSETOWNER's uid, -1 when none */
+  owner: number;
+  persist: boolean;
+}
+
 export interface NativeAddon {
   Engine: new () => NativeEngine;
 
   /** TAP (IFF_TAP|IFF_NO_PI|IFF_TUN_EXCL, + IFF_VNET_HDR), non-blocking, in namespace nsfd → fd | -errno
-   *  (-EBUSY: the name is taken). Not persistent: closing the fd removes the device. */
-  tapOpen(name: string, nsfd: number, vnetHdr: boolean): number;
+   *  (-EBUSY: the name is taken). Not persistent: closing the fd removes the device. With `attach`, no
+   *  IFF_TUN_EXCL: the existing persistent TAP of that name is opened again. */
+  tapOpen(name: string, nsfd: number, vnetHdr: boolean, attach?: boolean): number;
+  /** TUNSETPERSIST → 0 | -errno */
+  tapSetPersist(fd: number, on: boolean): number;
+  /** TUNSETOWNER → 0 | -errno */
+  tapSetOwner(fd: number, uid: number): number;
+  /** Every link of namespace nsfd (-1: here) with its alias and tun identity (owner -1: none) → links | -errno */
+  tapLinks(nsfd: number): TapLinkId[] | number;
+  /** IFLA_IFALIAS of link ifindex in namespace nsfd → 0 | -errno */
+  linkSetAlias(nsfd: number, ifindex: number, alias: string): number;
+  /** bind-mounts namespace file src onto dst (created) → 0 | -errno */
+  nsPin(src: string, dst: string): number;
+  /** detaches the bind mount at dst and removes the file → 0 | -errno */
+  nsUnpin(dst: string): number;
   /** TUNSETOFFLOAD with TUN_F_* bits → 0 | -errno (-EINVAL: a bit the kernel does not know) */
   tapSetOffload(fd: number, flags: number): number;
   tapSetCarrier(fd: number, on: boolean): number;

@@ -20,6 +20,8 @@ export interface TapOptions {
   carrier?: boolean;
   /** bring it up (default true) */
   up?: boolean;
+  /** open the existing persistent TAP of this name again instead of making a new one (io/tap-persist.ts) */
+  attach?: boolean;
 }
 
 export interface Tap {
@@ -43,7 +45,7 @@ const OFFLOAD_SETS = [
 export function openTap(name: string, opts: TapOptions = {}): Tap {
   const addon = loadAddon();
   const vnet = opts.vnetHdr ?? true;
-  const fd = withNetns(opts.netns, (nsfd) => addon.tapOpen(name, nsfd, vnet));
+  const fd = withNetns(opts.netns, (nsfd) => addon.tapOpen(name, nsfd, vnet, opts.attach ?? false));
   if (fd < 0) throw new IfaceError(name, 'TUNSETIFF', -fd);
   try {
     if (opts.mac !== undefined) check(addon.tapSetMac(fd, opts.mac), name, 'SIOCSIFHWADDR');

@@ -201,6 +201,8 @@ const configArb = fc.record({
   metrics: gb([':9100', '127.0.0.1:9100', '0.0.0.0:1', '[::1]:80'], [':0', ':65536', '1.2.3:80', 'localhost:80', 9100]),
   log: gb(['quiet', 'normal', 'verbose'], ['debug']),
   busyPollUs: gb([0, 1000000], [1000001, -1, 2.5]),
+  persist: gb([true, false], ['yes', 1]),
+  state: gb(['/tmp/x.state'], ['', 1]),
   $schema: gb(['x'], [1]),
   extra: fc.constant(1),
 }, { requiredKeys: [] }).chain((c) => fc.integer({ min: 0, max: 19 }).map((n) => {

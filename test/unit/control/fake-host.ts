@@ -4,7 +4,7 @@
 
 import { engineStatsBytes } from '../../../src/datapath/engine-stats.js';
 import { Log } from '../../../src/control/log.js';
-import type { ChildTap, Host, LinkState, ParentEvent, TapEvent, VlanLink, VlanWatchEvent } from '../../../src/control/host.js';
+import type { ChildTap, Host, LinkState, NetnsIdentity, ParentEvent, TapEvent, TapMark, VlanLink, VlanWatchEvent } from '../../../src/control/host.js';
 import type { DatapathOptions, DatapathSink } from '../../../src/datapath/handle.js';
 import { applyTableOp, type ToWorker } from '../../../src/datapath/messages.js';
 import { PortTable } from '../../../src/core/port-table.js';
@@ -41,6 +41,14 @@ export class FakeTap implements ChildTap {
     return () => { this.cb = null; };
   }
   close(): void { this.calls.push('close'); this.closed = true; }
+  /** persistent, owner root, its alias: as TUNSETPERSIST, TUNSETOWNER and IFLA_IFALIAS leave it */
+  persistent = false;
+  alias = '';
+  owner = -1;
+  persist(alias: string): void { this.calls.push(`persist ${alias}`); this.persistent = true; this.owner = 0; this.alias = alias; }
+  unpersist(): void { this.calls.push('unpersist'); this.persistent = false; }
+  /** exists as a device: open, or closed but persistent */
+  get exists(): boolean { return !this.closed || this.persistent; }
 
   get watched(): boolean { return this.cb !== null; }
   /** Something outside changed the TAP: its new link state arrives as an event. */
@@ -62,6 +70,11 @@ export class FakeHost implements Host {
   private parentCb: ((ev: ParentEvent) => void) | null = null;
   private vlanCb: ((ev: VlanWatchEvent) => void) | null = null;
   private nextFd = 10;
+  /** namespaces by path, and the /proc paths that still lead to one whose path went */
+  readonly namespaces = new Map<string, NetnsIdentity>();
+  readonly procNs = new Map<string, NetnsIdentity>();
+  /** links that are not the daemon's: as 'netns/name' (netns '' for the daemon's own) → their mark */
+  readonly foreign = new Map<string, TapMark>();
 
   constructor(parentName = 'p0') { this.parent = link(parentName); }
 
@@ -87,6 +100,32 @@ export class FakeHost implements Host {
     return () => { this.vlanCb = null; };
   }
   notify(text: string): void { this.notes.push(text); }
+  netnsIdentity(netns: string): NetnsIdentity | null { return this.namespaces.get(netns) ?? null; }
+  findNetns(id: NetnsIdentity): string | null {
+    for (const [path, v] of this.procNs) if (v.dev === id.dev && v.ino === id.ino) return path;
+    return null;
+  }
+  links(netns?: string): TapMark[] {
+    const mine = [...this.taps.values()].filter((t) => t.exists && t.netns === netns)
+      .map((t) => ({ name: t.name, alias: t.alias, tap: true, owner: t.owner }));
+    const others = [...this.foreign].filter(([k]) => k.startsWith(`${netns ?? ''}/`)).map(([, m]) => m);
+    return [...mine, ...others];
+  }
+  /** bind mounts: the file → the namespace path it pins */
+  readonly pins = new Map<string, string>();
+  pinNetns(src: string, at: string): void {
+    this.pins.set(at, src);
+    const id = this.namespaces.get(src) ?? this.procNs.get(src);
+    if (id) this.namespaces.set(at, id);
+  }
+  unpinNetns(at: string): void { this.pins.delete(at); this.namespaces.delete(at); }
+  attachTap(name: string, netns?: string): ChildTap {
+    const t = [...this.taps.values()].find((x) => x.name === name && x.netns === netns && x.exists);
+    if (!t) throw Object.assign(new Error(`${name}: TUNSETIFF: ENODEV`), { code: 'ENODEV' });
+    t.calls.push('attach');
+    t.closed = false;
+    return t;
+  }
 
   get vlansWatched(): boolean { return this.vlanCb !== null; }
   /** A link message reached the VLAN-upper watch */
