@@ -152,8 +152,8 @@ export function writeState(path: string, s: DaemonState): void {
   const tmp = `${path}.tmp-${process.pid}`;
   // A fresh file, never one planted at the name (no symlink followed, nothing truncated): a stale one of ours goes.
   rmSync(tmp, { force: true });
-  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_CLOEXEC } = constants;
-  const fd = openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600);
+  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
+  const fd = openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
   try {
     writeSync(fd, stateText(s));
     fsyncSync(fd);
