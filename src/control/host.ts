@@ -1,6 +1,8 @@
 // What the daemon asks of the operating system, as one interface: the Linux implementation (host-linux.ts) goes
 // through src/io/; tests hand in a fake (test/unit/control/fake-host.ts). Everything here is control path.
 
+import type { VlanLinkFrom } from '../io/vlan-watch.js';
+
 export interface LinkState {
   ifindex: number;
   name: string;
@@ -29,22 +31,9 @@ export type TapEvent =
 
 export type ParentEvent = { type: 'state'; link: LinkState } | { type: 'gone' };
 
-/** A link message as the VLAN-upper watch sees it (io/rtnetlink-codec.ts VlanLinkEvent, plus where it came from) */
-export interface VlanLink {
-  type: 'new' | 'del';
-  /** the namespace the message came from, by its id here; -1: the daemon's own */
-  nsid: number;
-  ifindex: number;
-  /** IFLA_LINK, -1 when absent */
-  link: number;
-  /** IFLA_LINK_NETNSID (an id as seen from the message's namespace); null: the lower is in that same namespace */
-  linkNetnsid: number | null;
-  /** IFLA_NEW_NETNSID / IFLA_NEW_IFINDEX on a DELLINK: moved there, not deleted */
-  newNetnsid: number | null;
-  newIfindex: number | null;
-  /** kind "vlan": the tag it terminates */
-  vlan: { proto: number; vid: number } | null;
-}
+/** A link message as the VLAN-upper watch sees it: the codec's event plus the namespace it came from, by its id here
+ *  (-1: the daemon's own). A type only: the Host interface names what it hands over, io/ says how it is read. */
+export type VlanLink = VlanLinkFrom;
 
 export type VlanWatchEvent =
   | { type: 'link'; link: VlanLink }
