@@ -55,11 +55,14 @@ export function startProbe<T>(sb: Sandbox, ns: string, args: readonly string[], 
   return { proc, done: jsonOf<T>(sb, proc, timeoutMs, `daemon_probe ${args[0]}`) };
 }
 
+/** A listening stream receiver; `done` resolves with its counts when it ends (after `seconds`). */
 export async function streamReceiver(sb: Sandbox, ns: string, addr: string, seconds: number):
-  Promise<Promise<{ received: number; longest_gap_ms: number }>> {
+  Promise<{ done: Promise<{ received: number; longest_gap_ms: number }> }> {
   const p = sb.spawn(ns, ['python3', PROBE, 'stream', 'recv', addr, String(STREAM_PORT), String(seconds)]);
+  // wrapped: an async function returning the promise itself would wait for the receiver to end
+  const done = jsonOf<{ received: number; longest_gap_ms: number }>(sb, p, (seconds + 10) * 1000, 'stream recv');
   await listening(p, 'stream recv');
-  return jsonOf(sb, p, (seconds + 10) * 1000, 'stream recv');
+  return { done };
 }
 
 /** TCP receiver's rate (bit/s) of one bounded iperf3 transfer. */

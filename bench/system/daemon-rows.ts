@@ -68,7 +68,7 @@ export async function restartGap(sb: Sandbox, lab: DaemonLab): Promise<Values> {
   await lab.restart();
   const readyMs = performance.now() - t0;
   const sent = (await tx.done).sent;
-  const r = await rx;
+  const r = await rx.done;
   return { sent, lost: sent - r.received, rate: RATE, longestGapMs: r.longest_gap_ms, termToReadyMs: Math.round(readyMs) };
 }
 
