@@ -1,12 +1,19 @@
 // The daemon rows: what happens to forwarding when a child or the outside misbehaves, how fast a change inside a
 // child takes effect, what the daemon costs idle, and the gap of a restart. Each returns its measured values per
 // implementation; daemon-main.ts judges them against the targets.
+import type { ChildProcess } from 'node:child_process';
 import type { Sandbox } from '../../support/sandbox.js';
 import { sleep } from '../../support/time.js';
 import type { DaemonLab } from './daemon-lab.js';
 import {
   cpuShare, echoServer, rssMb, startProbe, startRtt, streamReceiver, tcpRate, STREAM_PORT,
 } from './daemon-probes.js';
+
+/** Ends an echo server this row started (by its own handle), so the next row can bind the port. */
+async function stopServer(sb: Sandbox, srv: ChildProcess): Promise<void> {
+  srv.kill('SIGTERM');
+  await sb.wait(srv, 3000);
+}
 
 export type Values = Record<string, number | string>;
 
@@ -46,13 +53,14 @@ export async function eventLatency(sb: Sandbox, lab: DaemonLab, c: Counts): Prom
 /** Kid 2 floods broadcasts; kid 1's RTT to the outside, without and with the flood. */
 export async function floodingChild(sb: Sandbox, lab: DaemonLab, c: Counts): Promise<Values> {
   const [q, f] = lab.kids;
-  await echoServer(sb, lab.ext, c.floodSeconds * 3 + 30);
+  const srv = await echoServer(sb, lab.ext, c.floodSeconds * 3 + 30);
   await startRtt(sb, q.ns, lab.extIp, 20, 5);
   const quiet = await startRtt(sb, q.ns, lab.extIp, c.pings, c.floodSeconds);
   const flood = startProbe<{ sent: number }>(sb, f.ns, ['flood', f.name, f.mac, String(c.floodSeconds + 1), '20000000'], (c.floodSeconds + 30) * 1000);
   await sleep(500);
   const loud = await startRtt(sb, q.ns, lab.extIp, c.pings, c.floodSeconds);
   const sent = (await flood.done).sent;
+  await stopServer(sb, srv);
   return { quietP99Us: quiet.p99Us, floodP99Us: loud.p99Us, ratio: loud.p99Us / quiet.p99Us, floodP50Us: loud.p50Us,
     floodLost: loud.lost, floodFramesSent: sent };
 }
@@ -75,7 +83,7 @@ export async function restartGap(sb: Sandbox, lab: DaemonLab): Promise<Values> {
 /** Kid 2 joins `groups` groups while kid 1 pings the outside; the daemon's memory and its CPU once settled. */
 export async function groupFlood(sb: Sandbox, lab: DaemonLab, c: Counts): Promise<Values> {
   const [a, j] = lab.kids;
-  await echoServer(sb, lab.ext, 240);
+  const srv = await echoServer(sb, lab.ext, 240);
   await startRtt(sb, a.ns, lab.extIp, 20, 5);
   const pid = lab.daemon?.proc.pid;
   let rssPeak = 0;
@@ -101,6 +109,7 @@ export async function groupFlood(sb: Sandbox, lab: DaemonLab, c: Counts): Promis
     v.rssPeakMb = Math.max(rssPeak, rssMb(pid));
     v.show = lab.cli(['show', j.name]).split('\n').find((l) => l.includes('groups'))?.trim() ?? '';
   }
+  await stopServer(sb, srv);
   return v;
 }
 
