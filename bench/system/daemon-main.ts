@@ -56,7 +56,8 @@ async function main(): Promise<number> {
   };
   const finish = (partial: boolean): void => {
     machine.loadavgEnd = load();
-    const report = { partial, machine, counts, rows: measured.map(judge), commands };
+    const command = ['npm run bench:daemon', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
+    const report = { partial, command, machine, counts, rows: measured.map(judge), commands };
     writeFileSync(`${out}.json`, JSON.stringify(report, null, 2) + '\n');
     writeFileSync(`${out}.md`, markdown(report));
     console.log(markdown(report));

@@ -34,7 +34,7 @@ export function judge(m: Measured): Judged {
 
 const fmt = (v: number | string): string => typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)) : v;
 
-export function markdown(r: { partial: boolean; machine: Record<string, string | number>; counts: object; rows: Judged[] }): string {
+export function markdown(r: { partial: boolean; command: string; machine: Record<string, string | number>; counts: object; rows: Judged[] }): string {
   const m = r.machine;
   const lines = [
     `# Daemon rows: umacvlan beside the kernel's macvlan${r.partial ? ' (PARTIAL: interrupted)' : ''}`,
@@ -42,7 +42,7 @@ export function markdown(r: { partial: boolean; machine: Record<string, string |
     `Machine: ${m.cores} cores, ${m.cpu}, Linux ${m.kernel}, Node ${m.node}, commit ${m.commit}. ` +
       `Load average at start ${m.loadavgStart}, at end ${m.loadavgEnd ?? '?'}` +
       (Number(String(m.loadavgStart).split(' ')[0]) > 0.5 * Number(m.cores) ? ' — **a loaded machine**: other work shared the cores.' : '.'),
-    `Counts: \`${JSON.stringify(r.counts)}\`.`,
+    `Command: \`${r.command}\`. Counts: \`${JSON.stringify(r.counts)}\`.`,
     '',
     '| row | implementation | target | value | verdict |',
     '|---|---|---|---|---|',
