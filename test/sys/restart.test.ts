@@ -99,7 +99,7 @@ describe.skipIf(!root)('restart: children outlive the daemon (root)', () => {
     expect(d!.cli(['show']).stdout).toMatch(/forwarding gap at most \d+ ms/);
   }, 60_000);
 
-  test('SIGTERM (an upgrade) leaves the children without carrier; the next start adopts them: the gap, measured', async () => {
+  test('SIGTERM (an upgrade) leaves the children without carrier; the next start adopts them; some frames are lost', async () => {
     // A paced UDP stream a→b across the stop and the start: what is lost, at this rate, is the time without delivery.
     const RATE = 1000;
     const rx = await startReceiver(sb, b.ns, b.ip, 5301, 30);
@@ -113,9 +113,7 @@ describe.skipIf(!root)('restart: children outlive the daemon (root)', () => {
     await sleep(300);
     const received = got(await rx.stop(), 1, 0);
     const lost = sent - received;
-    // The bench row (README, "Persistence"): printed, not asserted — timings depend on the machine.
-    console.log(`restart gap (SIGTERM, then the same command): ${sent} sent at ${RATE}/s, ${lost} lost, ` +
-      `~${Math.round((lost / RATE) * 1000)} ms without delivery; show's bound ${show()[0].restartGapMs} ms`);
+    // How long the gap is, is timing: measured by the bench (`npm run bench:daemon`, row restart), not here.
     expect(received).toBeGreaterThan(0);
     expect(lost).toBeGreaterThan(0);
     expect(show().filter((p) => p.adopted).length).toBe(2);
