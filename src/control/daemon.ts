@@ -125,7 +125,13 @@ export class Daemon {
   // ---- children (child-changes.ts) ----
 
   addChild(c: ChildConfig, existing?: ChildTap): ChildRt {
-    const rt = addChild(this.ports, c, (child, ev) => onTapEvent(this.ports, child, ev), existing);
+    const rt = addChild(this.ports, c, (child, ev) => {
+      onTapEvent(this.ports, child, ev);
+      if (ev.type === 'moved' && ev.id && this.store && child.state !== 'gone') {
+        this.store.moved(child, ev.id);
+        this.store.save(this.ports);
+      }
+    }, existing);
     if (this.store) {
       if (existing) { rt.adopted = true; this.store.record(rt); } else this.store.mark(rt);
       if (!this.booting) this.store.save(this.ports);

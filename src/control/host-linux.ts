@@ -119,13 +119,14 @@ class LinuxChildTap implements ChildTap {
     }
     // RTM_DELLINK: deleted, or moved to another namespace (the fd still works then).
     let ino = -1;
-    try { ino = this.inNs((ns) => nsInode(ns.netnsFd)); } catch { ino = -1; }
+    let dev = -1;
+    try { ({ ino, dev } = this.inNs((ns) => fstatSync(ns.netnsFd))); } catch { ino = -1; }
     if (ino < 0 || ino === this.nsIno) { cb({ type: 'gone' }); return; }
     this.part();
     try {
       this.ifindex = this.inNs((ns) => ifindex(this.currentName(), ns));
       this.join(cb);
-      cb({ type: 'moved', netns: `netns inode ${this.nsIno}` });
+      cb({ type: 'moved', netns: `netns inode ${this.nsIno}`, id: { dev, ino } });
       // Events in the new namespace before the watch there began (e.g. `ip link set up` right after the move)
       // were never seen: report the state once, as watch() does at its start.
       cb({ type: 'state', link: this.state() });
@@ -206,6 +207,16 @@ export class LinuxHost implements Host {
   }
 
   findNetns(id: NetnsIdentity): string | null {
+    // A named namespace first: its path lasts as long as the namespace, a process's does not.
+    try {
+      for (const name of readdirSync('/run/netns')) {
+        const path = `/run/netns/${name}`;
+        try {
+          const st = statSync(path);
+          if (st.dev === id.dev && st.ino === id.ino) return path;
+        } catch { /* removed meanwhile */ }
+      }
+    } catch { /* no named namespaces */ }
     let pids: string[];
     try { pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n)); } catch { return null; }
     for (const pid of pids) {

@@ -19,7 +19,8 @@ export interface LinkState {
 export type TapEvent =
   | { type: 'state'; link: LinkState }
   /** the TAP now lives in another namespace (its fd still works) */
-  | { type: 'moved'; netns: string }
+  /** `id`: the namespace it went to, when it can be read (a --persist daemon records where the TAP now is) */
+  | { type: 'moved'; netns: string; id?: NetnsIdentity }
   /** the TAP was deleted: its fd is dead */
   | { type: 'gone' }
   /** an IP-level multicast group joined or left on it (rtnetlink), with the link-layer group it maps to */

@@ -13,7 +13,7 @@ import { formatMac } from '../wire/ethernet.js';
 import type { ChildConfig } from './child-config.js';
 import type { RunConfig } from './config-file.js';
 import { DaemonError } from './daemon-error.js';
-import type { ChildTap, Host, LinkState } from './host.js';
+import type { ChildTap, Host, LinkState, NetnsIdentity } from './host.js';
 import type { Log } from './log.js';
 import type { ChildRt, PortState } from './port-state.js';
 import { planRestart, type PlannedChild } from './restart-plan.js';
@@ -169,6 +169,19 @@ export class Persistence {
     const had = this.refs.get(rt.name);
     if (had && id && had.dev === id.dev && had.ino === id.ino) return;
     this.refs.set(rt.name, rt.netns && id ? this.pinned(rt.netns, id) : null);
+  }
+
+  /** A TAP moved to another namespace from outside: the state file follows it there, so a restart looks for it where
+   *  it is. A namespace no path leads to is logged; the entry then keeps the old one. */
+  moved(rt: ChildRt, id: NetnsIdentity): void {
+    const path = this.host.findNetns(id);
+    if (path === null) {
+      this.log.warn(`child ${rt.name}: moved to a namespace no path leads to (inode ${id.ino}); a restart looks for it where it was`);
+      return;
+    }
+    const before = this.pins();
+    this.refs.set(rt.name, this.pinned(path, id));
+    this.unpinUnused(before);
   }
 
   forget(name: string): void {

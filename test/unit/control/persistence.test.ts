@@ -117,6 +117,17 @@ describe('--persist over the fake host', () => {
     expect(r.host.taps.get('a')!.netns).toBe('/proc/77/ns/net');
   });
 
+  test('a TAP moved from outside while running: the state file follows it; a namespace no path leads to keeps the old entry', async () => {
+    const r = rig();
+    r.host.procNs.set('/proc/88/ns/net', { dev: 4, ino: 1003 });
+    await r.start([child('a', { netns: 'na' })]);
+    r.host.taps.get('a')!.emit({ type: 'moved', netns: 'netns inode 1003', id: { dev: 4, ino: 1003 } });
+    expect(r.file().children[0].netns).toMatchObject({ path: '/proc/88/ns/net', dev: 4, ino: 1003 });
+    r.host.taps.get('a')!.emit({ type: 'moved', netns: 'netns inode 1004', id: { dev: 4, ino: 1004 } });
+    expect(r.file().children[0].netns).toMatchObject({ path: '/proc/88/ns/net', ino: 1003 });
+    expect(r.log.lines).toContain('warn: child a: moved to a namespace no path leads to (inode 1004); a restart looks for it where it was');
+  });
+
   test('a /proc/PID/ns/net namespace is pinned beside the state file while a child lives there; adopted after its process exits', async () => {
     const r = rig();
     r.host.procNs.set('/proc/77/ns/net', { dev: 4, ino: 1003 });
