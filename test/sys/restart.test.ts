@@ -18,7 +18,7 @@ import { startDaemon, type RunningDaemon } from '../../support/daemon.js';
 import { CLI } from '../../support/paths.js';
 import { macText, testMac } from '../../support/addresses.js';
 import { udpEchoServer, udpPing } from '../../support/echo.js';
-import { sleep } from '../../support/time.js';
+import { sleep, until } from '../../support/time.js';
 import { makeLab, type Kid, type Lab } from '../support/lab.js';
 import { got, startReceiver, startStream } from '../support/udp-flows.js';
 
@@ -76,7 +76,11 @@ describe.skipIf(!root)('restart: children outlive the daemon (root)', () => {
 
     const srvB = sb.spawn(b.ns, ['iperf3', '-s', '-1', '-B', b.ip]);
     const srvX = sb.spawn(lab.ext, ['iperf3', '-s', '-1', '-B', lab.extIp]);
-    await sleep(500);
+    // Both servers listening before a client connects (a refused connect is not retried): a fixed pause was a flake
+    // on a loaded machine.
+    const listening = (ns: string, ip: string) => (): boolean => sb.run(ns, ['ss', '-Hltn']).includes(`${ip}:5201`);
+    expect(await until(listening(b.ns, b.ip), 10_000)).toBe(true);
+    expect(await until(listening(lab.ext, lab.extIp), 10_000)).toBe(true);
     const toB = sb.spawn(a.ns, ['iperf3', '-c', b.ip, '-t', '8', '-J', '--connect-timeout', '3000']);
     const toX = sb.spawn(b.ns, ['iperf3', '-c', lab.extIp, '-t', '8', '-J', '--connect-timeout', '3000']);
     await sleep(2000);
