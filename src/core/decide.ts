@@ -38,13 +38,18 @@ const ORIGIN_ONLY_MODES = Mode.PRIVATE | Mode.PASSTHRU | Mode.SOURCE;
 const DST = ETH.DST;
 const SRC = ETH.SRC;
 
-export function decide(t: PortTable, from: number, b: Uint8Array, at: number, len: number, gso: boolean,
-  v: VerdictApi): number {
+/** A verdict with nothing decided yet: no copies, no reason, nothing for the host, nothing queued. */
+function clearVerdict(v: VerdictApi): void {
   v.n = 0;
   v.reason = Drop.NONE;
   v.toHost = false;
   v.parentRxDropped = false;
   v.queued = false;
+}
+
+export function decide(t: PortTable, from: number, b: Uint8Array, at: number, len: number, gso: boolean,
+  v: VerdictApi): number {
+  clearVerdict(v);
   if (len < ETH.HLEN) {
     v.reason = Drop.RUNT;
     return 0;
@@ -198,11 +203,7 @@ function multicastRx(t: PortTable, b: Uint8Array, at: number, v: VerdictApi): nu
  */
 export function floodQueued(t: PortTable, b: Uint8Array, at: number, origin: number, mask: number, made: number,
   v: VerdictApi): number {
-  v.n = 0;
-  v.reason = Drop.NONE;
-  v.toHost = false;
-  v.parentRxDropped = false;
-  v.queued = false;
+  clearVerdict(v);
   if (etherType(b, at) !== ETHERTYPE_PAUSE) {
     const dHi = macHiAt(b, at + DST);
     const dLo = macLoAt(b, at + DST);
