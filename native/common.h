@@ -3,6 +3,7 @@
 #pragma once
 #include <napi.h>
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -55,6 +56,19 @@ inline int WaitReadable(int fd, int timeoutMs) {
   int rc;
   do rc = poll(&p, 1, timeoutMs); while (rc < 0 && errno == EINTR);
   return rc < 0 ? -errno : rc;
+}
+
+// The header recvmsg fills for one datagram: the sender's address into `from`, ancillary data into `ctl`.
+template <typename Addr, size_t N>
+inline msghdr RecvHeader(Addr& from, iovec& iov, char (&ctl)[N]) {
+  msghdr mh{};
+  mh.msg_name = &from;
+  mh.msg_namelen = sizeof from;
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = ctl;
+  mh.msg_controllen = N;
+  return mh;
 }
 
 }  // namespace umv

@@ -74,14 +74,7 @@ static Napi::Value RecvInto(const Napi::CallbackInfo& info) {
     sockaddr_nl from;
     iovec iov = {d, n};
     alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))];
-    msghdr mh;
-    memset(&mh, 0, sizeof mh);
-    mh.msg_name = &from;
-    mh.msg_namelen = sizeof from;
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = ctl;
-    mh.msg_controllen = sizeof ctl;
+    msghdr mh = RecvHeader(from, iov, ctl);
     ssize_t rc;
     do rc = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC); while (rc < 0 && errno == EINTR);
     if (rc < 0) return Num(info.Env(), -errno);

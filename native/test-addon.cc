@@ -64,14 +64,7 @@ static Napi::Value PacketRecv(const Napi::CallbackInfo& info) {
     iovec iov = {d + 4, n - 4};
     sockaddr_ll from;
     alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(tpacket_auxdata))];
-    msghdr mh;
-    memset(&mh, 0, sizeof mh);
-    mh.msg_name = &from;
-    mh.msg_namelen = sizeof from;
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = ctl;
-    mh.msg_controllen = sizeof ctl;
+    msghdr mh = RecvHeader(from, iov, ctl);
     ssize_t rc = recvmsg(fd, &mh, MSG_DONTWAIT);
     if (rc < 0) {
       if (errno == EINTR) continue;
