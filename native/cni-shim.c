@@ -27,6 +27,8 @@
 #define MAX_ANSWER (4 * 1024 * 1024)
 #define SUPPORTED "[\"0.3.0\",\"0.3.1\",\"0.4.0\",\"1.0.0\",\"1.1.0\"]"
 #define DEFAULT_VERSION "1.1.0"
+/* src/control/cni-request.ts MAX_CNI_REQUEST_BYTES: the daemon reads no larger request */
+#define MAX_REQUEST (1024 * 1024 + 64 * 1024)
 
 static const char *const ENV_KEYS[] = { "CNI_COMMAND", "CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME", "CNI_ARGS", "CNI_PATH" };
 
@@ -213,6 +215,7 @@ int main(void) {
   size_t n;
   char *req = build_request(config, len, &n);
   if (!req || n == (size_t)-1) shim_fail(v, 11, "out of memory", NULL);
+  if (n > MAX_REQUEST) shim_fail(v, 7, "the network configuration is larger than 1 MiB once escaped for the daemon", NULL);
   int fd = connect_to(sock);
   int status = fd < 0 ? -1 : ask(fd, req, n, v);
   if (status >= 0) return status;
