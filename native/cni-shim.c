@@ -149,7 +149,8 @@ static int ask(int fd, const char *req, size_t n, const char *version) {
     if (w <= 0) return -1;
     off += (size_t)w;
   }
-  shutdown(fd, SHUT_WR);
+  /* no shutdown(SHUT_WR): the newline ends the request, and the daemon's socket (allowHalfOpen off) would close its
+   * side on our FIN before a slow answer (an ADD running IPAM) is written */
   char *ans = malloc(MAX_ANSWER + 1);
   size_t k = 0;
   if (!ans) shim_fail(version, 11, "out of memory", NULL);

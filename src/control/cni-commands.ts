@@ -10,7 +10,7 @@ import type { CniEnv } from '../cni/cni-env.js';
 import { checkMtu, type NetConf } from '../cni/netconf.js';
 import { macvlanResult, type Result } from '../cni/result.js';
 import { cniHandle } from '../cni/identity.js';
-import { Flag, MODE_NAMES } from '../core/constants.js';
+import { Flag, MODE_NAMES, type ModeBit } from '../core/constants.js';
 import { formatMac } from '../wire/ethernet.js';
 import type { ChildConfig } from './child-config.js';
 import { clearTombstone, tombstoneDir } from './cni-tombstones.js';
@@ -20,7 +20,7 @@ import type { CniCall } from './cni-request.js';
 import type { Daemon } from './daemon.js';
 import type { CniSys } from './netns-config.js';
 import { parseMode } from './values.js';
-import { compareAttachment } from './cni-check.js';
+import { checkAgainst } from '../cni/check.js';
 
 export interface CniContext { sys: CniSys; ipam: IpamContext; controlPath: string }
 
@@ -99,11 +99,11 @@ export async function cniCheck(d: Daemon, ctx: CniContext, call: CniCall, env: C
   const idx = ctx.sys.linkIndex(env.netns, env.ifname);
   if (idx < 0) throw new CniError(CNI_CODE.INTERNAL, `failed to lookup ${JSON.stringify(env.ifname)} in ${env.netns}`);
   const link = rt.tap.state();
-  const why = compareAttachment(conf.prevResult!, {
-    ifname: env.ifname, sandbox: env.netns, mac: formatMac(link.mac), mode: MODE_NAMES[d.table.mode[rt.slot] as keyof typeof MODE_NAMES],
-    wantMode: conf.mode, addresses: ctx.sys.addresses(env.netns, idx), routes: ctx.sys.routes(env.netns, idx),
-  });
-  if (why) throw new CniError(CNI_CODE.INTERNAL, why);
+  if (!conf.prevResult) throw new CniError(CNI_CODE.INVALID_CONFIG, 'CHECK needs a prevResult');
+  checkAgainst(conf.prevResult, {
+    ifname: env.ifname, mac: formatMac(link.mac), mode: MODE_NAMES[d.table.mode[rt.slot] as ModeBit],
+    addrs: ctx.sys.addresses(env.netns, idx), routes: ctx.sys.routes(env.netns, idx),
+  }, { sandbox: env.netns, mode: conf.mode });
 }
 
 export async function cniGc(d: Daemon, ctx: CniContext, call: CniCall, conf: NetConf): Promise<void> {

@@ -160,7 +160,8 @@ export class Daemon {
     const rt = this.children.get(name);
     if (!rt?.cfg.cni) return;
     rt.cfg.cni = { ...rt.cfg.cni, ips: [...ips] };
-    this.book.set('cni', name, ips);
+    // the book holds addresses; the attachment keeps them with their prefix, as IPAM gave them
+    this.book.set('cni', name, ips.map((ip) => ip.split('/')[0]));
     this.store?.save(this.ports);
   }
 

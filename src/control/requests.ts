@@ -15,6 +15,7 @@ import type { Daemon, SetRequest } from './daemon.js';
 import { withEngineStats, type PortIoView, type RingView } from './engine-stats.js';
 import { FLOOD_QUEUE_MAX } from '../datapath/flood-queue.js';
 import { serveCni, type CniContext } from './cni-handler.js';
+import type { CniAttachment } from './cni-attachment.js';
 
 export interface PortView {
   name: string;
@@ -40,6 +41,8 @@ export interface PortView {
   restartGapMs?: number;
   /** a child's multicast state: its exact groups with the source that first reported each, or over the cap */
   groups?: GroupsView;
+  /** a CNI child: the attachment it serves and its IPAM result's IPs */
+  cni?: CniAttachment;
 }
 
 export interface GroupsView {
@@ -85,6 +88,7 @@ export function portViews(d: Daemon, only?: string): PortView[] {
       },
     });
     if (rt.adopted) views[views.length - 1].adopted = true;
+    if (rt.cfg.cni) views[views.length - 1].cni = rt.cfg.cni;
   }
   return views;
 }
