@@ -21,6 +21,12 @@ import { scan, unexpected, type DaemonTarget } from './argv-scan.js';
 import { buildRunConfig, emptyDraft, type CaptureConfig, type RunConfig } from './run-config.js';
 import { runOption } from './run-options.js';
 import { clip, must, quote, refusing, UsageError } from './usage-error.js';
+import { parseCniArgs } from './cni-install.js';
+
+const cniInstall = (args: readonly string[]): Command | UsageError => {
+  const r = parseCniArgs(args);
+  return r instanceof UsageError ? r : { kind: 'cni-install', dir: r.dir };
+};
 
 export type { DaemonTarget } from './argv-scan.js';
 export type { SetChange } from './client-commands.js';
@@ -36,7 +42,8 @@ export type Command =
   | { kind: 'trace'; target: DaemonTarget; in: string; dst: number; src?: number; vlan?: number; len?: number }
   | { kind: 'capture-start'; target: DaemonTarget; capture: CaptureConfig }
   | { kind: 'capture-stop'; target: DaemonTarget }
-  | { kind: 'stop'; target: DaemonTarget; removeChildren: boolean };
+  | { kind: 'stop'; target: DaemonTarget; removeChildren: boolean }
+  | { kind: 'cni-install'; dir: string };
 
 export type ReadConfig = (path: string) => string | UsageError;
 
@@ -70,6 +77,7 @@ export function parseCommand(argv: readonly string[], read: ReadConfig = readCon
       case 'trace': return parseTrace(rest);
       case 'capture': return parseCapture(rest);
       case 'stop': return parseStop(rest);
+      case 'cni': return must(cniInstall(rest));
     }
   });
 }

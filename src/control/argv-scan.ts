@@ -47,6 +47,7 @@ const SPECS: Record<HelpTopic, ReadonlyMap<string, OptSpec>> = {
   add: new Map(TARGET),
   del: new Map(TARGET),
   set: new Map(TARGET),
+  cni: new Map([['--dir', V]]),
   trace: new Map([...TARGET, ['--in', V], ['--dst', V], ['--src', V], ['--vlan', V], ['--len', V]]),
   capture: new Map([...TARGET, ...CAPTURE_OPTIONS.map(specOf)]),
   stop: new Map([...TARGET, ['--remove-children', F]]),

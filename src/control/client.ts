@@ -60,7 +60,7 @@ function print(cmd: Command, a: Answer & { ok: true }): void {
   }
 }
 
-export async function clientMain(cmd: Exclude<Command, { kind: 'run' | 'help' | 'version' }>, argv: readonly string[]): Promise<number> {
+export async function clientMain(cmd: Exclude<Command, { kind: 'run' | 'help' | 'version' | 'cni-install' }>, argv: readonly string[]): Promise<number> {
   let path: string;
   try { path = await findDaemon(cmd.target); } catch (e) {
     process.stderr.write(`umacvlan: ${(e as Error).message}\n`);

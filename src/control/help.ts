@@ -6,7 +6,7 @@ import { MTU_MIN } from '../core/rules.js';
 import { CHILD_OPTIONS, FLAG_OPTIONS } from './child-config.js';
 import { CAPTURE_OPTIONS, RUN_OPTIONS, type RunOption } from './run-options.js';
 
-export const COMMAND_NAMES = ['run', 'show', 'add', 'del', 'set', 'trace', 'capture', 'stop'] as const;
+export const COMMAND_NAMES = ['run', 'show', 'add', 'del', 'set', 'trace', 'capture', 'stop', 'cni'] as const;
 export type HelpTopic = (typeof COMMAND_NAMES)[number];
 
 import { EXIT } from '../errors/catalog.js';
@@ -70,6 +70,7 @@ Usage:
   umacvlan trace --in PORT --dst MAC [...]  where would such a frame go, and why (nothing is sent)
   umacvlan capture start FILE [...] | stop  capture on a running daemon
   umacvlan stop [--remove-children]         stop a running daemon (--persist: its children stay unless removed)
+  umacvlan cni install [--dir DIR]          write the CNI plugin "umacvlan" into DIR (default /opt/cni/bin)
   umacvlan --version
   umacvlan --help | umacvlan COMMAND --help
 
@@ -166,6 +167,17 @@ Starts or stops a capture on a running daemon. FILE is written by the daemon (a 
 ${CAPTURE_OPTS}
 
 ${FIND_TEXT}
+
+${EXIT_TEXT}`,
+
+  cni:
+`Usage: umacvlan cni install [--dir DIR]
+
+Writes the umacvlan CNI plugin (a static executable, built at npm ci) as DIR/umacvlan, atomically and mode 0755,
+and prints its path; DIR defaults to /opt/cni/bin. Container runtimes run it for a network whose config has
+"type": "umacvlan": it hands each call to the daemon of the config's "master" (or of the default route's interface)
+over its control socket, or to the socket the optional "control" key names. No daemon answering: error 11, except
+DEL, which it completes itself (the link in CNI_NETNS, the IPAM plugin's DEL) and STATUS, which answers 50.
 
 ${EXIT_TEXT}`,
 
