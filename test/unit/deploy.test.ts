@@ -157,7 +157,7 @@ describe('deploy/kubernetes: the DaemonSet', () => {
       expect(vols.get(m!.name)?.hostPath?.path, path).toBe(host);
       expect(m!.mountPropagation, path).toBe(propagation);
     }
-    expect(vols.get(mounts.get('/dev/net/tun')!.name).hostPath.type).toBe('CharDevice');
+    expect(vols.get(mounts.get('/dev/net/tun')!.name)?.hostPath.type).toBe('CharDevice');
     for (const c of [...init, ...main]) {
       for (const m of c.volumeMounts as Obj[]) expect(vols.has(m.name), `${c.name}: ${m.name}`).toBe(true);
     }
