@@ -4,10 +4,10 @@
 // 1.0.0 — Debian's plugin speaks up to 1.0.0), and the same reachability table: in bridge mode two containers reach
 // each other and the host outside; in private mode only the host outside.
 //
-//   d: the node (master m, veth to x; the umacvlan daemon runs here)   x: the host outside, 198.18.8.254
+//   sd: the node (master sm, veth to sx; the umacvlan daemon runs here)   sx: the host outside, 198.18.8.254
 //   c1, c2: the containers' namespaces                                   addresses from host-local, 198.18.8.10-99
 //
-// Both plugins run in d's namespace, as a runtime on the node runs them.
+// Both plugins run in sd's namespace, as a runtime on the node runs them.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -67,12 +67,12 @@ describe.skipIf(!isRoot() || !existsSync(MACVLAN) || !existsSync(HOST_LOCAL))('C
   beforeAll(() => {
     sb = createSandbox('ucs');
     dir = mkdtempSync(join(tmpdir(), 'ucs-'));
-    dns = sb.addNs('d');
-    xns = sb.addNs('x');
+    dns = sb.addNs('sd');
+    xns = sb.addNs('sx');
     c1 = sb.addNs('c1');
     c2 = sb.addNs('c2');
     let x: string;
-    [m, x] = sb.addVeth(dns, 'm', xns, 'x');
+    [m, x] = sb.addVeth(dns, 'sm', xns, 'sx');
     sb.run(xns, ['ip', 'addr', 'add', `${OUTSIDE}/24`, 'dev', x]);
     for (const ns of [xns, c1, c2]) udpEchoServer(sb, ns, '0.0.0.0', 120, ECHO_PORT);
     const inst = runCli(null, ['cni', 'install', '--dir', dir]);
