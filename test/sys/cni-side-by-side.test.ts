@@ -46,12 +46,13 @@ describe.skipIf(!isRoot() || !existsSync(MACVLAN) || !existsSync(HOST_LOCAL))('C
     cniVersion: version, name: 'ucsnet', type: impl, master: m, mode,
     ipam: { type: 'host-local', ranges: [[{ subnet: '198.18.8.0/24', rangeStart: '198.18.8.10', rangeEnd: '198.18.8.99' }]], dataDir: join(dir, 'ipam') },
   });
-  const cni = (impl: Impl, command: string, cfg: Json, ns: string, id: string): { code: number; json: Json | null; out: string } => {
+  const cni = (impl: Impl, command: string, cfg: Json | string, ns: string, id: string, env: Record<string, string | undefined> = {}):
+  { code: number; json: Json | null; out: string } => {
     const r = spawnSync('ip', ['netns', 'exec', dns, plugin(impl)], {
-      input: JSON.stringify(cfg), encoding: 'utf8', timeout: 30_000,
+      input: typeof cfg === 'string' ? cfg : JSON.stringify(cfg), encoding: 'utf8', timeout: 30_000,
       env: {
         PATH: process.env.PATH, CNI_COMMAND: command, CNI_CONTAINERID: `${sb.prefix}${id}`, CNI_NETNS: `/run/netns/${ns}`,
-        CNI_IFNAME: 'eth0', CNI_PATH: '/usr/lib/cni',
+        CNI_IFNAME: 'eth0', CNI_PATH: '/usr/lib/cni', ...env,
       },
     });
     let json: Json | null = null;
@@ -74,6 +75,7 @@ describe.skipIf(!isRoot() || !existsSync(MACVLAN) || !existsSync(HOST_LOCAL))('C
     let x: string;
     [m, x] = sb.addVeth(dns, 'sm', xns, 'sx');
     sb.run(xns, ['ip', 'addr', 'add', `${OUTSIDE}/24`, 'dev', x]);
+    sb.run(dns, ['ip', 'route', 'add', 'default', 'via', OUTSIDE, 'dev', m, 'onlink']); // a node has one
     for (const ns of [xns, c1, c2]) udpEchoServer(sb, ns, '0.0.0.0', 120, ECHO_PORT);
     const inst = runCli(null, ['cni', 'install', '--dir', dir]);
     expect(inst.code, inst.stderr).toBe(0);
@@ -89,6 +91,22 @@ describe.skipIf(!isRoot() || !existsSync(MACVLAN) || !existsSync(HOST_LOCAL))('C
 
   /** Each implementation's answers, filled by the tests below in order: macvlan's first, then umacvlan's. */
   const shapes: Record<Impl, Record<string, unknown>> = { macvlan: {}, umacvlan: {} };
+  const errors: Record<Impl, Record<string, number>> = { macvlan: {}, umacvlan: {} };
+
+  /** Bad requests, each answered by both: the code each gives (0: it succeeded, and was undone). */
+  const ERROR_CASES: Array<[string, (impl: Impl) => { command?: string; cfg: Json | string; env?: Record<string, string | undefined> }]> = [
+    ['mtu above the master\'s', (i) => ({ cfg: { ...conf(i, 'bridge', '1.0.0'), mtu: 9000 } })],
+    ['unknown mode', (i) => ({ cfg: conf(i, 'Bridge', '1.0.0') })],
+    ['a key of the wrong type', (i) => ({ cfg: { ...conf(i, 'bridge', '1.0.0'), mtu: '1500' } })],
+    ['not JSON', () => ({ cfg: '{"cniVersion":' })],
+    ['no network name', (i) => ({ cfg: { ...conf(i, 'bridge', '1.0.0'), name: '' } })],
+    ['cniVersion 0.2.0', (i) => ({ cfg: conf(i, 'bridge', '0.2.0') })],
+    ['CHECK at 0.3.1', (i) => ({ command: 'CHECK', cfg: { ...conf(i, 'bridge', '0.3.1'), prevResult: { cniVersion: '0.3.1' } } })],
+    ['CNI_IFNAME missing', (i) => ({ cfg: conf(i, 'bridge', '1.0.0'), env: { CNI_IFNAME: undefined } })],
+    ['an unknown CNI_ARGS key', (i) => ({ cfg: conf(i, 'bridge', '1.0.0'), env: { CNI_ARGS: 'FOO=1' } })],
+    ['linkInContainer: true', (i) => ({ cfg: { ...conf(i, 'bridge', '1.0.0'), linkInContainer: true } })],
+    ['CNI_NETNS missing on disk', (i) => ({ cfg: conf(i, 'bridge', '1.0.0'), env: { CNI_NETNS: `/run/netns/${sb.prefix}none` } })],
+  ];
   const tables: Record<Impl, Record<string, Record<string, boolean>>> = { macvlan: {}, umacvlan: {} };
 
   for (const impl of ['macvlan', 'umacvlan'] as const) {
@@ -102,6 +120,13 @@ describe.skipIf(!isRoot() || !existsSync(MACVLAN) || !existsSync(HOST_LOCAL))('C
           expect(r.json?.cniVersion).toBe(version);
           shapes[impl][version] = shape(r.json);
           expect(cni(impl, 'DEL', cfg, c1, 'v').code).toBe(0);
+        }
+        for (const [what, make] of ERROR_CASES) {
+          const { command = 'ADD', cfg, env } = make(impl);
+          const r = cni(impl, command, cfg, c1, 'e', env);
+          errors[impl][what] = r.code === 0 ? 0 : Number(r.json?.code);
+          if (r.code === 0 && command === 'ADD') expect(cni(impl, 'DEL', cfg, c1, 'e', env).code).toBe(0);
+          expect(hasLink(c1), what).toBe(false);
         }
         for (const mode of ['bridge', 'private']) {
           const cfg = conf(impl, mode, '1.0.0');
@@ -136,5 +161,25 @@ describe.skipIf(!isRoot() || !existsSync(MACVLAN) || !existsSync(HOST_LOCAL))('C
     };
     expect(tables.macvlan).toEqual(want);
     expect(tables.umacvlan).toEqual(want);
+  });
+
+  test('bad requests: the codes each gives (README, "Containers", the reference\'s cases)', () => {
+    // [reference, umacvlan]: the reference answers its own checks with the library's internal error (999); Debian's
+    // 1.1.1 predates linkInContainer and ignores the key
+    const want: Record<string, [number, number]> = {
+      'mtu above the master\'s': [999, 7],
+      'unknown mode': [999, 7],
+      'a key of the wrong type': [999, 7],
+      'not JSON': [6, 6],
+      'no network name': [7, 7],
+      'cniVersion 0.2.0': [0, 1],
+      'CHECK at 0.3.1': [1, 1],
+      'CNI_IFNAME missing': [4, 4],
+      'an unknown CNI_ARGS key': [999, 4],
+      'linkInContainer: true': [0, 2],
+      'CNI_NETNS missing on disk': [999, 3],
+    };
+    const got = Object.fromEntries(ERROR_CASES.map(([what]) => [what, [errors.macvlan[what], errors.umacvlan[what]]]));
+    expect(got).toEqual(want);
   });
 });
