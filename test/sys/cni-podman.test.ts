@@ -7,8 +7,9 @@
 //
 // Facts of this machine kind: podman runs under `nsenter --net` (`ip netns exec` remounts /sys and hides the cgroup
 // mounts), with runc and cgroupfs, and ulimits below the hard limits. Everything podman keeps (its storage, run
-// directory, temporary files, network configs, events) is in the test's temporary directory; podman names its own
-// namespaces under /run/netns, and the test checks that none of them is left.
+// directory, runc's state, temporary files, network configs, events) is in the test's temporary directory, except
+// two caches podman 4.3 puts where it likes, removed again (PODMAN_VAR, CNI_CACHE); podman names its own namespaces
+// under /run/netns, and the test checks that none of them is left.
 
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,10 @@ const BUSYBOX = '/bin/busybox';
 const OUTSIDE = '198.18.9.254';
 const NETWORK = 'ucsnet';
 const IMAGE = 'localhost/ucs-busybox:latest';
+/** What podman 4.3 writes whatever --root says: its blob-info cache (podman import) and libcni's result cache. The
+ *  test removes them again when it made them (the cache directory only when empty). */
+const PODMAN_VAR = '/var/lib/containers';
+const CNI_CACHE = '/var/lib/cni';
 
 const tools = ['podman', 'runc', 'nsenter'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
 const podmanNetns = (): string[] => {
@@ -35,10 +40,11 @@ describe.skipIf(!isRoot() || !tools || !existsSync(BUSYBOX) || !existsSync('/usr
   let daemon: RunningDaemon<null> | null = null;
   let netnsBefore: Set<string>;
   let global: string[];
+  let podmanVarExisted = true, cniCacheExisted = true;
 
   const podman = (args: readonly string[], timeout = 60_000): { code: number; out: string; err: string } => {
     const r = spawnSync('nsenter', [`--net=/run/netns/${dns}`, 'podman', ...global, ...args], {
-      encoding: 'utf8', timeout, env: { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf') },
+      encoding: 'utf8', timeout, env: { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf'), TMPDIR: join(dir, 'tmp') },
     });
     return { code: r.status ?? -1, out: r.stdout ?? '', err: `${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
   };
@@ -56,6 +62,8 @@ describe.skipIf(!isRoot() || !tools || !existsSync(BUSYBOX) || !existsSync('/usr
 
   beforeAll(async () => {
     netnsBefore = new Set(podmanNetns());
+    podmanVarExisted = existsSync(PODMAN_VAR);
+    cniCacheExisted = existsSync(CNI_CACHE);
     sb = createSandbox('ucs');
     dir = mkdtempSync(join(tmpdir(), 'ucs-podman-'));
     dns = sb.addNs('pd');
@@ -91,7 +99,10 @@ describe.skipIf(!isRoot() || !tools || !existsSync(BUSYBOX) || !existsSync('/usr
         ipam: { type: 'host-local', ranges: [[{ subnet: '198.18.9.0/24', rangeStart: '198.18.9.10', rangeEnd: '198.18.9.99' }]], dataDir: join(dir, 'ipam') },
       }],
     }));
-    global = ['--root', join(dir, 'root'), '--runroot', join(dir, 'runroot'), '--storage-driver', 'vfs', '--tmpdir', join(dir, 'tmp')];
+    global = [
+      '--root', join(dir, 'root'), '--runroot', join(dir, 'runroot'), '--storage-driver', 'vfs', '--tmpdir', join(dir, 'tmp'),
+      '--runtime-flag', `root=${join(dir, 'runc')}`,
+    ];
 
     // the image: busybox-static's one binary, imported as a rootfs
     spawnSync('cp', [BUSYBOX, join(dir, 'rootfs', 'bin', 'busybox')]);
@@ -109,10 +120,12 @@ describe.skipIf(!isRoot() || !tools || !existsSync(BUSYBOX) || !existsSync('/usr
         podman(['rm', '-af', '-t', '0']);
         podman(['system', 'reset', '-f']);
       }
-      await daemon?.stop('SIGKILL');
+      await daemon?.stop(); // SIGTERM: its socket goes with it
     } finally {
       sb?.cleanup();
       if (dir) rmSync(dir, { recursive: true, force: true });
+      if (!podmanVarExisted) rmSync(PODMAN_VAR, { recursive: true, force: true });
+      if (!cniCacheExisted) for (const d of [join(CNI_CACHE, 'results'), CNI_CACHE]) spawnSync('rmdir', [d]);
     }
   }, 90_000);
 
