@@ -162,7 +162,8 @@ export class ControlServer {
       buf += chunk;
       if (!decided && (buf.length >= CNI_REQUEST_PREFIX.length || buf.includes('\n'))) { decided = true; limit = requestLimit(buf, MAX_REQUEST_BYTES); }
       const nl = buf.indexOf('\n');
-      if (nl >= 0) { onLine(buf.slice(0, nl)); return; }
+      // a whole request may arrive in one chunk: the limit holds for it as for one that trickles in
+      if (nl >= 0 && nl <= limit) { onLine(buf.slice(0, nl)); return; }
       if (buf.length > limit) finish({ ok: false, error: `request larger than ${limit} bytes`, code: 'UMV_ERR_REQUEST' });
     });
     // A client that half-closes without a newline still gets an answer for what it sent.
