@@ -143,3 +143,18 @@ describe('addresses as the namespace is told them', () => {
     expect(ipText(ipBytes('::')!)).toBe('::');
   });
 });
+
+describe('the command line takes --cni and cni install', () => {
+  test('show, del and set with --cni; a name beside it is refused', async () => {
+    const { parseCommand } = await import('../../../src/control/args.js');
+    const ref = { containerId: 'abc', ifname: 'eth0' };
+    expect(parseCommand(['show', '--cni', 'abc/eth0', '--json'])).toMatchObject({ kind: 'show', json: true, cni: ref });
+    expect(parseCommand(['del', '--cni', 'abc/eth0'])).toMatchObject({ kind: 'del', name: '', cni: ref });
+    expect(parseCommand(['set', '--cni', 'abc/eth0', 'mtu', '1400'])).toMatchObject({ kind: 'set', name: '', cni: ref, change: { what: 'mtu', mtu: 1400 } });
+    expect(parseCommand(['del', '--cni', 'abc/eth0', 'c1'])).toBeInstanceOf(UsageError);
+    expect(parseCommand(['show', 'c1', '--cni', 'abc/eth0'])).toBeInstanceOf(UsageError);
+    expect(parseCommand(['del', '--cni', 'abc'])).toBeInstanceOf(UsageError);
+    expect(parseCommand(['cni', 'install', '--dir', '/tmp/x'])).toEqual({ kind: 'cni-install', dir: '/tmp/x' });
+    expect(parseCommand(['cni', '--help'])).toEqual({ kind: 'help', topic: 'cni' });
+  });
+});

@@ -107,6 +107,29 @@ describe.skipIf(!existsSync(SHIM))('the CNI shim', () => {
 });
 
 describe('the control socket\'s allowance', () => {
+  test('a client that half-closes after its request gets a slow answer, and the request is handled once', async () => {
+    const path = join(dir, 'h.sock');
+    let calls = 0;
+    const server = new ControlServer(path, async () => { calls++; await new Promise((r) => setTimeout(r, 50)); return { ok: true, n: calls }; }, () => 0);
+    await server.listen();
+    try {
+      const got = await new Promise<string>((resolve, reject) => {
+        const c = createConnection(path);
+        let buf = '';
+        c.setEncoding('utf8');
+        c.on('connect', () => { c.write('{"cmd":"ping"}\n{"cmd":"ping"}\n'); c.end(); });
+        c.on('data', (d: string) => { buf += d; });
+        c.on('end', () => resolve(buf));
+        c.on('error', reject);
+      });
+      expect(JSON.parse(got)).toEqual({ ok: true, n: 1 });
+      expect(calls).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+
   function raw(path: string, text: string): Promise<string> {
     return new Promise((resolve, reject) => {
       const c = createConnection(path);
