@@ -75,9 +75,11 @@ describe.skipIf(!root || !existsSync(HOST_LOCAL))('CNI plugin umacvlan (root)', 
   }, 60_000);
 
   afterAll(async () => {
-    try { await d?.stop('SIGKILL'); } finally {
+    try { await d?.stop(); } finally {
       sb?.cleanup();
       if (dir) rmSync(dir, { recursive: true, force: true });
+      // the daemon's socket (a SIGTERM removes it; not a kill) and the tombstones the plugin left for it
+      for (const f of readdirSync('/run/umacvlan')) if (m && (f.endsWith(`-${m}.sock`) || f.endsWith(`-${m}.cni-tombstones`))) rmSync(join('/run/umacvlan', f), { recursive: true, force: true });
     }
   });
 

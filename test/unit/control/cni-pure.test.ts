@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { CNI_REQUEST_PREFIX, MAX_CNI_REQUEST_BYTES, cniCallOf, requestLimit } from '../../../src/control/cni-request.js';
 import { MAX_REQUEST_BYTES } from '../../../src/control/server.js';
 import { readAttachment, tombstoneName } from '../../../src/control/cni-attachment.js';
-import { tombstoned } from '../../../src/control/cni-tombstones.js';
+import { tombstoneDir, tombstoned } from '../../../src/control/cni-tombstones.js';
 import { ipamSpeaksGc, staleChildren } from '../../../src/control/cni-gc.js';
 import { findPlugin, ipamEnv, pluginCandidates, pluginNameProblem } from '../../../src/control/ipam-exec.js';
 import { ipamFailure } from '../../../src/control/cni-ipam.js';
@@ -42,6 +42,8 @@ describe('tombstones', () => {
     expect(tombstoneName('abc-1.2_x', 'eth0')).toBe('abc-1.2_x~eth0');
     expect(tombstoneName('a/b', 'e~0')).toBe('a%2Fb~e%7E0');
     expect(tombstoneName('..', 'é')).toBe('..~%C3%A9');
+    expect(tombstoneDir('/run/umacvlan/4026531840-eth0.sock')).toBe('/run/umacvlan/4026531840-eth0.cni-tombstones');
+    expect(tombstoneDir('/tmp/x/ctl')).toBe('/tmp/x/ctl.cni-tombstones');
   });
 
   test('a kept child is dropped only when its own (container, interface) has a tombstone', () => {

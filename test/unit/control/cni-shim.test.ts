@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlServer, MAX_REQUEST_BYTES } from '../../../src/control/server.js';
 import { tombstoneName } from '../../../src/control/cni-attachment.js';
+import { tombstoneDir } from '../../../src/control/cni-tombstones.js';
 import { versionReply } from '../../../src/cni/versions.js';
 import { REPO_ROOT } from '../../../support/paths.js';
 
@@ -76,7 +77,7 @@ describe.skipIf(!existsSync(SHIM))('the CNI shim', () => {
     const env = { CNI_COMMAND: 'DEL', CNI_CONTAINERID: 'abc/../x', CNI_IFNAME: 'eth0', CNI_PATH: `/nonexistent:${join(dir, 'bin')}` };
     const r = await shim(env, config);
     expect([r.code, r.stdout]).toEqual([0, '']);
-    expect(readFileSync(join(dir, 'cni-tombstones', tombstoneName('abc/../x', 'eth0')), 'utf8')).toBe('net\n');
+    expect(readFileSync(join(tombstoneDir(sock()), tombstoneName('abc/../x', 'eth0')), 'utf8')).toBe('net\n');
     expect(readFileSync(join(dir, 'ipam-env'), 'utf8')).toBe('DEL abc/../x\n');
     expect(readFileSync(join(dir, 'ipam-stdin'), 'utf8')).toBe(config);
     const missing = await shim({ ...env, CNI_PATH: '/nonexistent' }, config);
