@@ -1,5 +1,5 @@
 // cni-shim-del.c — DEL with no daemon answering, the one CNI step the shim performs itself (DEL must succeed whether
-// or not the daemon runs). In this order: a tombstone beside the socket, so that a --persist daemon that starts later
+// or not the daemon runs). In this order: a tombstone beside the socket (X.sock → X.cni-tombstones/NAME), so that a --persist daemon that starts later
 // does not bring the child back (it drops kept children with one and removes the file); the link CNI_IFNAME deleted
 // inside CNI_NETNS (setns, RTM_DELLINK by name; a namespace or link already gone is success); the IPAM plugin's DEL
 // run from CNI_PATH with the same environment and stdin, as the reference plugin does.
@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <sched.h>
@@ -38,9 +37,11 @@ int shim_tombstone_name(const char *container, const char *ifname, char *out, si
 
 static void tombstone(const char *sock, const char *network) {
   const char *cid = getenv("CNI_CONTAINERID"), *ifn = getenv("CNI_IFNAME");
-  char dir[512], name[400], path[1024];
-  snprintf(dir, sizeof dir, "%s", sock);
-  snprintf(path, sizeof path, "%s/" SHIM_TOMBSTONES, dirname(dir));
+  char name[400], path[1024];
+  /* X.sock → X.cni-tombstones: the daemon of that socket reads it (src/control/cni-tombstones.ts) */
+  size_t n = strlen(sock);
+  if (n > 5 && !strcmp(sock + n - 5, ".sock")) n -= 5;
+  if ((size_t)snprintf(path, sizeof path, "%.*s." SHIM_TOMBSTONES, (int)n, sock) >= sizeof path - 400) return;
   if (!cid || !ifn || shim_tombstone_name(cid, ifn, name, sizeof name)) return;
   mkdir(path, 0700);
   size_t k = strlen(path);

@@ -193,7 +193,8 @@ int main(void) {
   const char *cmd = getenv("CNI_COMMAND");
   if (!cmd || !*cmd) shim_fail(v, 4, "CNI_COMMAND is not set", "a CNI plugin is run by a container runtime");
   if (!strcmp(cmd, "VERSION")) {
-    printf("{\"cniVersion\":\"%s\",\"supportedVersions\":" SUPPORTED "}\n", v);
+    /* src/cni/versions.ts versionReply(): the plugin's own version, whatever the config's */
+    printf("{\"cniVersion\":\"" DEFAULT_VERSION "\",\"supportedVersions\":" SUPPORTED "}\n");
     return 0;
   }
   if (over) shim_fail(v, 7, "the network configuration is larger than 1 MiB", NULL);

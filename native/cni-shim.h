@@ -13,7 +13,7 @@
 
 /* Prints the CNI error JSON on stdout and exits 1. */
 void shim_fail(const char *version, int code, const char *msg, const char *details) __attribute__((noreturn));
-/* DEL with no daemon: the link in CNI_NETNS deleted, the IPAM plugin's DEL run, a tombstone left beside `sock`.
+/* DEL with no daemon: the link in CNI_NETNS deleted, the IPAM plugin's DEL run, a tombstone left for the daemon of `sock`.
  * Returns the exit status (0, or the IPAM plugin's failure already printed). */
 int shim_del_alone(const char *sock, const char *config, size_t len, const char *version);
 /* The tombstone's file name for (container ID, interface): every byte outside [A-Za-z0-9_.-] as %XX. */

@@ -22,6 +22,7 @@ import { buildRunConfig, emptyDraft, type CaptureConfig, type RunConfig } from '
 import { runOption } from './run-options.js';
 import { clip, must, quote, refusing, UsageError } from './usage-error.js';
 import { parseCniArgs } from './cni-install.js';
+import type { CniRef } from './cni-ref.js';
 
 const cniInstall = (args: readonly string[]): Command | UsageError => {
   const r = parseCniArgs(args);
@@ -35,10 +36,11 @@ export type Command =
   | { kind: 'help'; topic?: HelpTopic }
   | { kind: 'version' }
   | { kind: 'run'; config: RunConfig }
-  | { kind: 'show'; target: DaemonTarget; name?: string; json: boolean }
+  | { kind: 'show'; target: DaemonTarget; name?: string; json: boolean; cni?: CniRef }
   | { kind: 'add'; target: DaemonTarget; child: ChildConfig }
-  | { kind: 'del'; target: DaemonTarget; name: string }
-  | { kind: 'set'; target: DaemonTarget; name: string; change: SetChange }
+  /** with `cni` (--cni CONTAINERID/IFNAME) the name is '' and the daemon finds the child (cni-ref.ts) */
+  | { kind: 'del'; target: DaemonTarget; name: string; cni?: CniRef }
+  | { kind: 'set'; target: DaemonTarget; name: string; change: SetChange; cni?: CniRef }
   | { kind: 'trace'; target: DaemonTarget; in: string; dst: number; src?: number; vlan?: number; len?: number }
   | { kind: 'capture-start'; target: DaemonTarget; capture: CaptureConfig }
   | { kind: 'capture-stop'; target: DaemonTarget }

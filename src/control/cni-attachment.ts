@@ -11,7 +11,7 @@ export interface CniAttachment {
   ips: string[];
 }
 
-/** The directory of tombstones, beside the control socket */
+/** The suffix of a daemon's tombstone directory, beside its control socket (cni-tombstones.ts) */
 export const TOMBSTONES = 'cni-tombstones';
 
 /** The tombstone's file name for (container ID, interface): every byte outside [A-Za-z0-9_.-] as %XX, joined by ~. */

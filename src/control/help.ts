@@ -95,11 +95,12 @@ Two children may not share a name or an explicit MAC; a passthru child must be t
 ${EXIT_TEXT}`,
 
   show:
-`Usage: umacvlan show [NAME] [--json] [--parent NAME | --control PATH]
+`Usage: umacvlan show [NAME | --cni CONTAINERID/IFNAME] [--json] [--parent NAME | --control PATH]
 
 Every port (or port NAME; "parent" is the parent): name, MAC, mode, link state, MTU, source allow-list, and
 counters: rx/tx packets and bytes, broadcast/multicast, drops by reason.
   --json    one JSON document instead of text
+  --cni     the CNI child serving that container's interface (its attachment is shown with it)
 
 ${FIND_TEXT}
 
@@ -117,16 +118,17 @@ ${FIND_TEXT}
 ${EXIT_TEXT}`,
 
   del:
-`Usage: umacvlan del NAME [--parent NAME | --control PATH]
+`Usage: umacvlan del NAME | --cni CONTAINERID/IFNAME [--parent NAME | --control PATH]
 
 Removes child NAME and its TAP. (A name starting with "-" goes after "--": umacvlan del -- -x)
+--cni names a CNI child by the container's interface it serves (its IPAM lease is not released: that is CNI DEL's).
 
 ${FIND_TEXT}
 
 ${EXIT_TEXT}`,
 
   set:
-`Usage: umacvlan set NAME CHANGE [--parent NAME | --control PATH]
+`Usage: umacvlan set NAME CHANGE | --cni CONTAINERID/IFNAME CHANGE [--parent NAME | --control PATH]
 
 CHANGE is one of:
   mode MODE                 private | vepa | bridge | source (to or from passthru is refused, as by the kernel;

@@ -112,13 +112,14 @@ export class Persistence {
       state = null;
     }
     if (!cfg.persist) return null;
-    if (!state) {
-      const store = new Persistence(path, newState({ name: cfg.parent, ifindex: parent.ifindex }), host, log);
-      return { store, plan: cfg.children.map((c) => ({ cfg: c, stored: null })) };
-    }
     // CNI children deleted while no daemon ran (cni-tombstones.ts) are forgotten: their TAPs go, their entries too
     const tombDir = tombstoneDir(cfg.control ?? defaultControlPath(cfg.parent));
     const tombs = listTombstones(tombDir);
+    if (!state) {
+      removeTombstones(tombDir, tombs);
+      const store = new Persistence(path, newState({ name: cfg.parent, ifindex: parent.ifindex }), host, log);
+      return { store, plan: cfg.children.map((c) => ({ cfg: c, stored: null })) };
+    }
     const dead = tombstoned(tombs, state.children);
     for (const n of dead) log.info(`child ${n}: its CNI attachment was deleted while the daemon was down; deleting it`);
     const plan = planRestart(cfg.children, state, [...(cfg.forget ?? []), ...dead]);

@@ -16,6 +16,7 @@ import { withEngineStats, type PortIoView, type RingView } from './engine-stats.
 import { FLOOD_QUEUE_MAX } from '../datapath/flood-queue.js';
 import { serveCni, type CniContext } from './cni-handler.js';
 import type { CniAttachment } from './cni-attachment.js';
+import { resolveCniRef } from './cni-ref.js';
 
 export interface PortView {
   name: string;
@@ -147,6 +148,8 @@ export async function handleRequest(d: Daemon, req: Record<string, unknown>, ext
   const cmd = parseCommand(req.argv as string[], () => new UsageError('--config', 'not accepted over the control socket'));
   if (cmd instanceof UsageError) return { ok: false, error: cmd.message, code: cmd.code };
   try {
+    // --cni CONTAINERID/IFNAME: the child serving that attachment (cni-ref.ts)
+    if ((cmd.kind === 'show' || cmd.kind === 'del' || cmd.kind === 'set') && cmd.cni) cmd.name = resolveCniRef(d.children.values(), cmd.cni);
     switch (cmd.kind) {
       case 'show': {
         if (cmd.name !== undefined && cmd.name !== d.cfg.parent && cmd.name !== 'parent' && !d.children.has(cmd.name)) {

@@ -75,9 +75,11 @@ describe.skipIf(!root || !existsSync(HOST_LOCAL))('CNI plugin umacvlan (root)', 
   }, 60_000);
 
   afterAll(async () => {
-    try { await d?.stop('SIGKILL'); } finally {
+    try { await d?.stop(); } finally {
       sb?.cleanup();
       if (dir) rmSync(dir, { recursive: true, force: true });
+      // the daemon's socket (a SIGTERM removes it; not a kill) and the tombstones the plugin left for it
+      for (const f of readdirSync('/run/umacvlan')) if (m && (f.endsWith(`-${m}.sock`) || f.endsWith(`-${m}.cni-tombstones`))) rmSync(join('/run/umacvlan', f), { recursive: true, force: true });
     }
   });
 
@@ -107,6 +109,15 @@ describe.skipIf(!root || !existsSync(HOST_LOCAL))('CNI plugin umacvlan (root)', 
       expect(cni('DEL', conf({}, version), env).code).toBe(0);
     });
   }
+
+  test('del --cni CONTAINERID/IFNAME removes the child serving it; show --cni of none is an error', () => {
+    const env = attach(c2, 'cli');
+    expect(cni('ADD', conf({ ipam: {} }), env).code).toBe(0);
+    expect(runCli(dns, ['del', '--cni', `${cid('cli')}/eth0`, '--parent', m]).code).toBe(0);
+    expect(link(c2)).toBeNull();
+    expect(runCli(dns, ['show', '--cni', `${cid('cli')}/eth0`, '--parent', m]).code).not.toBe(0);
+    expect(cni('DEL', conf({ ipam: {} }), env).code).toBe(0);
+  });
 
   test('DEL of something never added succeeds', () => {
     expect(cni('DEL', conf(), attach(c2, 'never')).code).toBe(0);
@@ -203,8 +214,10 @@ describe.skipIf(!root || !existsSync(HOST_LOCAL))('CNI plugin umacvlan (root)', 
     await d!.stop('SIGTERM');
     expect(link(c1)).not.toBeNull();
     await start();
-    const show = runCli(dns, ['show', '--json', '--parent', m]);
-    expect(show.stdout).toContain(cid('restart'));
+    const show = runCli(dns, ['show', '--cni', `${cid('restart')}/eth0`, '--json', '--parent', m]);
+    expect(show.code, show.stderr).toBe(0);
+    const [view] = JSON.parse(show.stdout) as Array<{ cni: { network: string; containerId: string; ifname: string; ips: string[] } }>;
+    expect(view.cni).toEqual({ network: 'ucdnet', containerId: cid('restart'), ifname: 'eth0', ips: [expect.stringMatching(/^198\.18\.6\.\d+\/24$/)] });
     expect(cni('DEL', conf(), env).code).toBe(0);
     expect(link(c1)).toBeNull();
     expect(leases()).toHaveLength(0);
