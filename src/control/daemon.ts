@@ -30,6 +30,7 @@ import { onTapEvent } from './tap-events.js';
 import { watchVlanUppers } from './vlan-uppers.js';
 import { Persistence } from './persistence.js';
 import type { ChildTap } from './host.js';
+import { AddressBook } from './address-book.js';
 
 export { DaemonError } from './daemon-error.js';
 export type { SetRequest } from './child-changes.js';
@@ -63,6 +64,8 @@ export class Daemon {
   readonly ended: Promise<number>;
   private endWith!: (code: number) => void;
   readonly portListeners = new Set<PortListener>();
+  /** the addresses each child holds, from every source (CNI results, --mac-nat, the configuration) */
+  readonly book = new AddressBook();
 
   private constructor(readonly cfg: RunConfig, host: Host, readonly log: Log, parent: LinkState) {
     this.ports = new PortState(cfg.parent, host, log, parent);
@@ -147,8 +150,19 @@ export class Daemon {
     const { rt, closed } = delChild(this.ports, name);
     this.store?.forget(name);
     this.store?.save(this.ports);
+    this.book.forget(name);
     for (const l of this.portListeners) l.removed(rt.slot, name);
     await closed;
+  }
+
+  /** A CNI child's IPAM result came: its IPs kept with it (state file, show) and told to the address book. */
+  cniAttached(name: string, ips: readonly string[]): void {
+    const rt = this.children.get(name);
+    if (!rt?.cfg.cni) return;
+    rt.cfg.cni = { ...rt.cfg.cni, ips: [...ips] };
+    // the book holds addresses; the attachment keeps them with their prefix, as IPAM gave them
+    this.book.set('cni', name, ips.map((ip) => ip.split('/')[0]));
+    this.store?.save(this.ports);
   }
 
   setChild(name: string, req: SetRequest): void {

@@ -6,6 +6,7 @@ command -v iperf3 >/dev/null || need+=(iperf3)
 command -v tshark >/dev/null || need+=(tshark)
 command -v systemd-analyze >/dev/null || need+=(systemd)  # the umacvlan@.service check (restart.test.ts)
 [ -e /usr/lib/x86_64-linux-gnu/libpcap.so.0.8 ] || [ -e /usr/lib/aarch64-linux-gnu/libpcap.so.0.8 ] || need+=(libpcap0.8)
+for p in podman runc containernetworking-plugins busybox-static; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done  # CNI: cni-podman, cni-side-by-side
 [ ${#need[@]} = 0 ] && exit 0
 echo "installing for the system tests: ${need[*]}"
 apt-get update -qq
