@@ -29,6 +29,7 @@
 #define DEFAULT_VERSION "1.1.0"
 /* src/control/cni-request.ts MAX_CNI_REQUEST_BYTES: the daemon reads no larger request */
 #define MAX_REQUEST (1024 * 1024 + 64 * 1024)
+#define MAX_ENV_VALUE 4096
 
 static const char *const ENV_KEYS[] = { "CNI_COMMAND", "CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME", "CNI_ARGS", "CNI_PATH" };
 
@@ -119,7 +120,7 @@ static int connect_to(const char *path) {
 }
 
 /* {"cmd":"cni","env":{...},"stdin":"..."}\n — "cmd" first: the daemon grants the CNI allowance on that prefix */
-static char *build_request(const char *config, size_t len, size_t *out_len) {
+static char *build_request(const char *config, size_t len, size_t *out_len, const char *version) {
   size_t cap = (len + 6 * 4097) * 6 + 1024;
   char *buf = malloc(cap);
   if (!buf) return NULL;
@@ -128,7 +129,11 @@ static char *build_request(const char *config, size_t len, size_t *out_len) {
   for (size_t i = 0; i < sizeof ENV_KEYS / sizeof ENV_KEYS[0]; i++) {
     const char *v = getenv(ENV_KEYS[i]);
     if (!v) continue;
-    if (strlen(v) > 4096) v = "";  /* the daemon refuses what it cannot use; a huge variable is not sent */
+    if (strlen(v) > MAX_ENV_VALUE) {  /* src/control/cni-request.ts refuses it: said here, by name */
+      char why[128];
+      snprintf(why, sizeof why, "%s is longer than %d bytes", ENV_KEYS[i], MAX_ENV_VALUE);
+      shim_fail(version, 4, why, NULL);
+    }
     k += (size_t)snprintf(buf + k, cap - k, "%s\"%s\":\"", first ? "" : ",", ENV_KEYS[i]);
     first = 0;
     k = json_escape(buf, k, cap, v, strlen(v));
@@ -215,7 +220,7 @@ int main(void) {
     snprintf(sock, sizeof sock, "%s/%lu-%s.sock", SHIM_CONTROL_DIR, (unsigned long)st.st_ino, master);
   }
   size_t n;
-  char *req = build_request(config, len, &n);
+  char *req = build_request(config, len, &n, v);
   if (!req || n == (size_t)-1) shim_fail(v, 11, "out of memory", NULL);
   if (n > MAX_REQUEST) shim_fail(v, 7, "the network configuration is larger than 1 MiB once escaped for the daemon", NULL);
   int fd = connect_to(sock);

@@ -7,6 +7,7 @@
 //                [--persist [--state PATH] [--forget NAME]...] [--forget-all]
 //   umacvlan show [NAME] [--json] | add CHILD | del NAME | set NAME CHANGE... | trace ... | capture start FILE | stop
 //   umacvlan stop [--remove-children]
+//   umacvlan cni install [--dir DIR]   (no daemon: writes the CNI plugin, cni-install.ts)
 //   (clients also take --parent NAME or --control PATH to find the daemon)
 //   umacvlan --version | --help | CMD --help
 //
@@ -54,7 +55,7 @@ export type ReadConfig = (path: string) => string | UsageError;
  * `read` reads the --config file; tests pass their own.
  */
 export function parseCommand(argv: readonly string[], read: ReadConfig = readConfigText): Command | UsageError {
-  if (argv.length === 0) return new UsageError('umacvlan', 'no command (run, show, add, del, set, trace, capture, stop; see --help)');
+  if (argv.length === 0) return new UsageError('umacvlan', 'no command (run, show, add, del, set, trace, capture, stop, cni; see --help)');
   const [first, ...rest] = argv;
   if (first === '--help') return { kind: 'help' };
   if (first === '--version') {
@@ -62,10 +63,10 @@ export function parseCommand(argv: readonly string[], read: ReadConfig = readCon
   }
   const cmd = COMMAND_NAMES.find((c) => c === first);
   if (cmd === undefined) {
-    if (first === '') return new UsageError('umacvlan', 'empty command (run, show, add, del, set, trace, capture, stop)');
+    if (first === '') return new UsageError('umacvlan', 'empty command (run, show, add, del, set, trace, capture, stop, cni)');
     return first.startsWith('-')
       ? new UsageError(clip(first), 'unknown option (the command comes first: umacvlan run ..., see --help)')
-      : new UsageError(clip(first), 'unknown command (run, show, add, del, set, trace, capture, stop; see --help)');
+      : new UsageError(clip(first), 'unknown command (run, show, add, del, set, trace, capture, stop, cni; see --help)');
   }
   const end = rest.indexOf('--');
   if ((end < 0 ? rest : rest.slice(0, end)).includes('--help')) return { kind: 'help', topic: cmd };

@@ -112,7 +112,17 @@ export async function cniGc(d: Daemon, ctx: CniContext, call: CniCall, conf: Net
     d.log.info(`CNI GC: child ${name} (${d.children.get(name)?.cfg.cni?.containerId}) is not a valid attachment; deleting it`);
     await d.delChild(name);
   }
+  await delegate11(ctx, call, conf, 'GC');
+}
+
+/** STATUS: the daemon answers, so it can serve ADD; an IPAM plugin that speaks 1.1.0 is asked too. */
+export async function cniStatus(ctx: CniContext, call: CniCall, conf: NetConf): Promise<void> {
+  await delegate11(ctx, call, conf, 'STATUS');
+}
+
+/** GC and STATUS go to the IPAM plugin only when its VERSION lists 1.1.0: an older one does not know them. */
+async function delegate11(ctx: CniContext, call: CniCall, conf: NetConf, command: 'GC' | 'STATUS'): Promise<void> {
   if (!conf.ipam) return;
   const version = await runIpam(ctx.ipam, call, conf, 'VERSION').catch(() => '');
-  if (ipamSpeaksGc(version)) await runIpam(ctx.ipam, call, conf, 'GC');
+  if (ipamSpeaksGc(version)) await runIpam(ctx.ipam, call, conf, command);
 }

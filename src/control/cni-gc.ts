@@ -16,7 +16,7 @@ export function staleChildren(network: string, children: Iterable<GcCandidate>, 
   return out;
 }
 
-/** Whether an IPAM plugin's VERSION answer lists 1.1.0 (the version that has GC). Pure; garbage is no. */
+/** Whether an IPAM plugin's VERSION answer lists 1.1.0 (the version that has GC and STATUS). Pure; garbage is no. */
 export function ipamSpeaksGc(versionStdout: string): boolean {
   try {
     const v = JSON.parse(versionStdout) as { supportedVersions?: unknown };

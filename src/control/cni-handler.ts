@@ -8,7 +8,7 @@ import { parseNetConf } from '../cni/netconf.js';
 import { CURRENT_VERSION, versionReply } from '../cni/versions.js';
 import type { Answer } from './server.js';
 import type { Daemon } from './daemon.js';
-import { cniAdd, cniCheck, cniDel, cniGc, type CniContext } from './cni-commands.js';
+import { cniAdd, cniCheck, cniDel, cniGc, cniStatus, type CniContext } from './cni-commands.js';
 import { cniCallOf } from './cni-request.js';
 
 export type { CniContext } from './cni-commands.js';
@@ -41,7 +41,7 @@ export async function serveCni(d: Daemon, ctx: CniContext, req: Record<string, u
       case 'DEL': await cniDel(d, ctx, call, env, conf); break;
       case 'CHECK': await cniCheck(d, ctx, call, env, conf); break;
       case 'GC': await cniGc(d, ctx, call, conf); break;
-      case 'STATUS': break;  // the daemon answers: it can serve ADD
+      case 'STATUS': await cniStatus(ctx, call, conf); break;
     }
     return { ok: true, exit: 0, stdout };
   } catch (e) {

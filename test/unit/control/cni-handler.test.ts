@@ -142,4 +142,15 @@ describe('CNI DEL, CHECK, STATUS, GC', () => {
     expect([...d.children.keys()].sort()).toEqual([cniHandle('net', 'A', 'eth0'), cniHandle('other', 'A', 'eth1'), 'plain'].sort());
     expect(runs.slice(-2).map((x) => x.env.CNI_COMMAND)).toEqual(['VERSION', 'GC']);
   });
+
+  test('STATUS asks a 1.1.0 IPAM plugin and passes its error on; an older one is not asked', async () => {
+    const { runs, answers, call } = await rig();
+    const v11 = conf({ cniVersion: '1.1.0' });
+    expect((await call('STATUS', v11)).exit).toBe(0);
+    expect(runs.map((x) => x.env.CNI_COMMAND)).toEqual(['VERSION']);
+    answers.VERSION = { status: 0, stdout: '{"cniVersion":"1.1.0","supportedVersions":["1.1.0"]}' };
+    answers.STATUS = { status: 1, stdout: '{"cniVersion":"1.1.0","code":50,"msg":"no leases left"}' };
+    const r = await call('STATUS', v11);
+    expect([r.exit, r.json?.code, r.json?.msg]).toEqual([1, 50, 'no leases left']);
+  });
 });

@@ -3,6 +3,7 @@
 // (the tombstone named as the daemon reads it, the IPAM plugin's DEL run with the same stdin). The control socket's
 // CNI allowance is checked with the real server.
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import fc from 'fast-check';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
@@ -63,8 +64,23 @@ describe.skipIf(!existsSync(SHIM))('the CNI shim', () => {
       expect(r.code, input.slice(0, 20)).toBe(1);
       expect(typeof r.json?.code, input.slice(0, 20)).toBe('number');
     }
+    const longArgs = await shim({ CNI_COMMAND: 'ADD', CNI_ARGS: 'x'.repeat(4097) }, cfg());
+    expect([longArgs.json?.code, longArgs.json?.msg]).toEqual([4, 'CNI_ARGS is longer than 4096 bytes']);
     const big = await shim({ CNI_COMMAND: 'ADD' }, Buffer.alloc(1024 * 1024 + 10, 0x20));
     expect([big.json?.code, big.json?.msg]).toEqual([7, 'the network configuration is larger than 1 MiB']);
+  });
+
+  test('fuzz: any JSON-ish input (valid, cut short, spliced) is answered by an error object, never a signal', async () => {
+    const inputs = fc.sample(fc.oneof(
+      fc.json({ maxDepth: 4 }),
+      fc.json({ maxDepth: 4 }).chain((j) => fc.nat(j.length).map((n) => j.slice(0, n))),
+      fc.tuple(fc.json(), fc.string(), fc.json()).map(([a, b, c]) => `{"master":${a}${b}${c}`),
+    ), { numRuns: 40, seed: 4242 });
+    for (const input of inputs) {
+      const r = await shim({ CNI_COMMAND: 'ADD' }, input.replace(/"control"/gi, '"x"'));
+      expect(r.code, input).toBe(1);
+      expect(typeof r.json?.code, input).toBe('number');
+    }
   });
 
   test('DEL with no daemon: a tombstone as the daemon names it, the IPAM plugin\'s DEL with the same stdin', async () => {
