@@ -23,9 +23,10 @@ function showTable(ports: PortView[]): string {
   const lines: string[] = [];
   for (const p of ports) {
     const c = p.counters;
-    lines.push(`${p.name}: ${p.mode} ${p.mac} mtu ${p.mtu} state ${p.state}${p.flags.length ? ' ' + p.flags.join(' ') : ''}${p.netns ? ` netns ${p.netns}` : ''}${p.adopted ? ' adopted' : ''}`);
+    lines.push(`${p.name}: ${p.kind ? `${p.kind} ` : ''}${p.mode} ${p.mac} mtu ${p.mtu} state ${p.state}${p.flags.length ? ' ' + p.flags.join(' ') : ''}${p.netns ? ` netns ${p.netns}` : ''}${p.adopted ? ' adopted' : ''}`);
     if (p.restartGapMs !== undefined) lines.push(`    restart: forwarding gap at most ${p.restartGapMs} ms`);
     if (p.macaddr.length) lines.push(`    macaddr ${p.macaddr.join(',')}`);
+    if (p.hostPort) lines.push(`    host port: addresses ${p.hostPort.addrs.join(', ') || 'none'}; routes ${p.hostPort.routes.join(', ') || 'none'}`);
     if (p.groups?.cap) lines.push('    groups: allmulti (cap)');
     else if (p.groups?.entries.length) lines.push(`    groups: ${p.groups.entries.map((g) => `${g.mac} (${g.source})`).join(', ')}`);
     lines.push(...broadcastLines(p));

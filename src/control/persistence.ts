@@ -19,6 +19,7 @@ import type { ChildRt, PortState } from './port-state.js';
 import { planRestart, type PlannedChild } from './restart-plan.js';
 import {
   defaultStatePath, newState, readState, removeState, tapAlias, writeState, type DaemonState, type NetnsRef, type StateChild,
+  type StateHostPort,
 } from './state-file.js';
 
 /** How often the heartbeat (and whatever TAP events changed) is written: the bound on the gap's precision. */
@@ -47,6 +48,8 @@ export class Persistence {
   readonly adopted = new Set<string>();
   /** an upper bound of the time without forwarding across the restart (from the last heartbeat), when one was */
   gapMs: number | null = null;
+  /** the host port's entry as it is now (host-port.ts), written with the children; null: no host port */
+  hostPortEntry: (() => StateHostPort) | null = null;
 
   private constructor(readonly path: string, readonly state: DaemonState, private readonly host: Host, private readonly log: Log) {
     this.pinDir = join(dirname(path), 'netns');
@@ -205,6 +208,8 @@ export class Persistence {
       });
     }
     this.state.children = children;
+    const hp = this.hostPortEntry?.();
+    if (hp && children.some((c) => c.name === hp.name)) this.state.hostPort = hp; else delete this.state.hostPort;
     this.state.parent = { name: p.parentName, ifindex: p.parent.ifindex };
     if (heartbeat) this.state.heartbeat = Date.now();
     try {
