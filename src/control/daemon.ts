@@ -178,6 +178,16 @@ export class Daemon {
     await closed;
   }
 
+  /** A CNI child's IPAM result came: its IPs kept with it (state file, show) and told to the address book. */
+  cniAttached(name: string, ips: readonly string[]): void {
+    const rt = this.children.get(name);
+    if (!rt?.cfg.cni) return;
+    rt.cfg.cni = { ...rt.cfg.cni, ips: [...ips] };
+    // the book holds addresses; the attachment keeps them with their prefix, as IPAM gave them
+    this.book.set('cni', name, ips.map((ip) => ip.split('/')[0]));
+    this.store?.save(this.ports);
+  }
+
   setChild(name: string, req: SetRequest): void {
     setChild(this.ports, name, req);
     this.store?.save(this.ports);

@@ -17,6 +17,8 @@ import type { ChildTap, Host, LinkState, NetnsIdentity } from './host.js';
 import type { Log } from './log.js';
 import type { ChildRt, PortState } from './port-state.js';
 import { planRestart, type PlannedChild } from './restart-plan.js';
+import { listTombstones, removeTombstones, tombstoneDir, tombstoned } from './cni-tombstones.js';
+import { defaultControlPath } from './socket-path.js';
 import {
   defaultStatePath, newState, readState, removeState, tapAlias, writeState, type DaemonState, type NetnsRef, type StateChild,
   type StateHostPort,
@@ -117,9 +119,15 @@ export class Persistence {
       const store = new Persistence(path, newState({ name: cfg.parent, ifindex: parent.ifindex }), host, log);
       return { store, plan: cfg.children.map((c) => ({ cfg: c, stored: null })) };
     }
-    const plan = planRestart(cfg.children, state, cfg.forget ?? []);
+    // CNI children deleted while no daemon ran (cni-tombstones.ts) are forgotten: their TAPs go, their entries too
+    const tombDir = tombstoneDir(cfg.control ?? defaultControlPath(cfg.parent));
+    const tombs = listTombstones(tombDir);
+    const dead = tombstoned(tombs, state.children);
+    for (const n of dead) log.info(`child ${n}: its CNI attachment was deleted while the daemon was down; deleting it`);
+    const plan = planRestart(cfg.children, state, [...(cfg.forget ?? []), ...dead]);
     for (const w of plan.warnings) log.warn(w);
     removeKept(host, log, state, plan.forgotten);
+    removeTombstones(tombDir, tombs);
     const store = new Persistence(path, state, host, log);
     for (const f of plan.forgotten) store.forget(f.name);
     return { store, plan: plan.children };
@@ -205,6 +213,7 @@ export class Persistence {
         name: rt.name, mac: t.mac[s], mode: t.mode[s] as StateChild['mode'], flags: t.flags[s], mtu: rt.ownMtu,
         macaddr: t.sourceList(s), bcQueueLen: t.bcQueueLen[s], netns: this.refs.get(rt.name) ?? null,
         extra: this.extras.get(rt.name) ?? {},
+        ...(rt.cfg.cni ? { cni: rt.cfg.cni } : {}),
       });
     }
     this.state.children = children;

@@ -15,6 +15,7 @@ import type { ChildConfig } from './child-config.js';
 import { DaemonError } from './daemon-error.js';
 import { CONTROL_DIR, netnsId } from './socket-path.js';
 import { canonicalIp, formatCidr, parseCidr, parseMode, parseUnicastMac } from './values.js';
+import { readAttachment, type CniAttachment } from './cni-attachment.js';
 
 export const STATE_VERSION = 1;
 
@@ -38,6 +39,8 @@ export interface StateChild {
   bcQueueLen?: number;
   /** null: the daemon's own namespace */
   netns: NetnsRef | null;
+  /** the CNI attachment it serves (cni-attachment.ts); absent for a child made outside CNI */
+  cni?: CniAttachment;
   /** the child's keys this daemon does not know, written back unchanged */
   extra: Record<string, unknown>;
 }
@@ -63,7 +66,7 @@ export interface DaemonState {
 }
 
 const TOP_KEYS = ['version', 'instance', 'parent', 'heartbeat', 'children', 'hostPort'];
-const CHILD_KEYS = ['name', 'mac', 'mode', 'flags', 'mtu', 'macaddr', 'bcqueuelen', 'netns'];
+const CHILD_KEYS = ['name', 'mac', 'mode', 'flags', 'mtu', 'macaddr', 'bcqueuelen', 'netns', 'cni'];
 
 export function defaultStatePath(parent: string, dir = CONTROL_DIR): string {
   return join(dir, `${netnsId()}-${parent}.state`);
@@ -87,7 +90,7 @@ function rest(o: Record<string, unknown>, known: readonly string[]): Record<stri
 
 function readChild(v: unknown, at: string, fail: (what: string) => DaemonError): StateChild {
   if (!isObj(v)) throw fail(`${at} is not an object`);
-  const { name, mac, mode, flags, mtu, macaddr, bcqueuelen, netns } = v;
+  const { name, mac, mode, flags, mtu, macaddr, bcqueuelen, netns, cni } = v;
   if (typeof name !== 'string' || name === '') throw fail(`${at}.name is not a name`);
   const m = typeof mac === 'string' ? parseUnicastMac(mac) : null;
   if (typeof m !== 'number') throw fail(`${at}.mac is not a unicast MAC`);
@@ -110,6 +113,11 @@ function readChild(v: unknown, at: string, fail: (what: string) => DaemonError):
   }
   const child: StateChild = { name, mac: m, mode: md, flags, mtu, macaddr: list, netns: ns, extra: rest(v, CHILD_KEYS) };
   if (bcqueuelen !== undefined) child.bcQueueLen = bcqueuelen;
+  if (cni !== undefined) {
+    const a = readAttachment(cni);
+    if (typeof a === 'string') throw fail(`${at}.cni ${a}`);
+    child.cni = a;
+  }
   return child;
 }
 
@@ -164,6 +172,7 @@ export function stateText(s: DaemonState): string {
   const children = s.children.map((c) => ({
     ...c.extra, name: c.name, mac: formatMac(c.mac), mode: MODE_NAMES[c.mode], flags: c.flags, mtu: c.mtu,
     macaddr: c.macaddr.map(formatMac), ...(c.bcQueueLen === undefined ? {} : { bcqueuelen: c.bcQueueLen }), netns: c.netns,
+    ...(c.cni ? { cni: c.cni } : {}),
   }));
   const hostPort = s.hostPort ? { hostPort: s.hostPort } : {};
   return JSON.stringify({ ...s.extra, version: STATE_VERSION, instance: s.instance, parent: s.parent, heartbeat: s.heartbeat, children, ...hostPort }, null, 2) + '\n';
@@ -210,5 +219,6 @@ export function childConfigOf(c: StateChild): ChildConfig {
   const cfg: ChildConfig = { name: c.name, mac: c.mac, mode: c.mode, flags: c.flags, mtu: c.mtu, macaddr: [...c.macaddr] };
   if (c.netns) cfg.netns = c.netns.path;
   if (c.bcQueueLen !== undefined) cfg.bcQueueLen = c.bcQueueLen;
+  if (c.cni) cfg.cni = { ...c.cni, ips: [...c.cni.ips] };
   return cfg;
 }
