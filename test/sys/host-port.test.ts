@@ -147,8 +147,8 @@ describe.skipIf(!root || !existsSync(STATIC_IPAM))('host port beside a kernel ma
       // A scenario must not inherit the neighbours the previous one resolved (nor the switches their FDB).
       for (const ns of [h, ...kns, ...uns]) sb.exec(ns, 'ip neigh flush all');
       sb.exec(sw, `bridge fdb flush dev ${xk} dynamic; bridge fdb flush dev ${xu} dynamic; true`);
-      const kernel = await Promise.all(MODES.map((_, i) => reaches(h, kIp(i))));
-      const ours = await Promise.all(MODES.map((_, i) => reaches(h, uIp(i))));
+      const all = await Promise.all([...MODES.map((_, i) => reaches(h, kIp(i))), ...MODES.map((_, i) => reaches(h, uIp(i)))]);
+      const kernel = all.slice(0, MODES.length), ours = all.slice(MODES.length);
       const rows = MODES.map((m, i) => `${m.padEnd(8)} expected ${EXPECT[hairpin][m]} kernel shim ${kernel[i]} host port ${ours[i]}`);
       process.stdout.write(`host → children, hairpin ${hairpin}:\n  ${rows.join('\n  ')}\n`);
       expect(kernel).toEqual(MODES.map((m) => EXPECT[hairpin][m]));
