@@ -3,15 +3,18 @@
 //
 // A route names a destination and the host port, not a child: two children claiming one address need one route,
 // which stays while either claims it. Not routed: the host port's own addresses (local already), its own entry, IPv6
-// link-local addresses (reached with a zone, `%port`, and never through a main-table route), loopback.
+// link-local addresses (reached with a zone, `%port`, and never through a main-table route), loopback, and what is not
+// a host's address at all (unspecified, broadcast, multicast).
 
-/** Whether an address (canonical text) gets a host route through the host port */
+/** Whether an address (canonical text) gets a host route through the host port: a unicast one outside link-local
+ *  IPv6 and loopback (an unspecified, broadcast or multicast one a source might pass on is not a host's) */
 export function routable(addr: string): boolean {
   if (addr.includes(':')) {
     const first = parseInt(addr.split(':')[0] || '0', 16);
-    return addr !== '::1' && (first & 0xffc0) !== 0xfe80;
+    return addr !== '::1' && addr !== '::' && (first & 0xffc0) !== 0xfe80 && (first & 0xff00) !== 0xff00;
   }
-  return !addr.startsWith('127.');
+  const a = Number(addr.split('.')[0]);
+  return a !== 127 && a !== 0 && !(a >= 224 && a <= 239) && addr !== '255.255.255.255';
 }
 
 export interface RouteChanges { add: string[]; del: string[] }

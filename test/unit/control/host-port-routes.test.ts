@@ -26,7 +26,7 @@ describe('host port routes', () => {
     expect(r.set('c2', [])).toEqual({ add: [], del: ['198.18.0.5'] });
   });
 
-  test('not routed: the host port\'s own addresses and entry, IPv6 link-local, loopback', () => {
+  test('not routed: the host port\'s own addresses and entry, IPv6 link-local, loopback, what is no host\'s address', () => {
     const r = new RouteSet('hp0', ['198.18.0.1', 'fd00::1']);
     expect(r.set('c1', ['198.18.0.1', 'fd00::1', 'fe80::1', 'febf::1', '127.0.0.1', '::1', '198.18.0.9'])).toEqual({ add: ['198.18.0.9'], del: [] });
     expect(r.set('hp0', ['198.18.0.7'])).toEqual({ add: [], del: [] });
@@ -34,6 +34,8 @@ describe('host port routes', () => {
     expect(routable('fd00::1')).toBe(true);
     expect(routable('198.18.0.1')).toBe(true);
     expect(routable('fe80::')).toBe(false);
+    for (const a of ['0.0.0.0', '255.255.255.255', '224.0.0.251', '239.1.1.1', '::', 'ff02::1', '127.5.5.5']) expect(routable(a), a).toBe(false);
+    expect(routable('240.0.0.1')).toBe(true); // reserved, but unicast to the kernel
   });
 
   test('whatever the order of changes, the routes are the union of what the children hold now', () => {

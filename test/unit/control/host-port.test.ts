@@ -184,6 +184,17 @@ describe('the host port under --persist', () => {
     expect(r.addrs()).toEqual(['198.18.0.2/24']);
   });
 
+  test('a restart naming another host port: the kept one stays an ordinary kept child, with a warning', async () => {
+    const r = rig(true);
+    await r.stop(await r.start([]));
+    const d2 = await r.start([], { ...HP, name: 'hp1' });
+    expect(r.log.lines).toContainEqual(expect.stringMatching(/^warn: host port: the kept hp0 is now an ordinary kept child \(this start names hp1\); --forget hp0/));
+    expect(portViews(d2, 'hp0')[0].kind).toBeUndefined();
+    expect(portViews(d2, 'hp1')[0].kind).toBe('host-port');
+    const file = JSON.parse(readFileSync(r.state, 'utf8')) as { hostPort: { name: string } };
+    expect(file.hostPort.name).toBe('hp1');
+  });
+
   test('a corrupt hostPort entry is refused with the file named', async () => {
     const r = rig(true);
     await r.stop(await r.start([]));
