@@ -7,6 +7,7 @@
 // by config-file.ts.
 
 import { parseChild } from './child-spec.js';
+import { MAC_NAT_OPTION } from './nat-config.js';
 import type { ChildConfig } from './child-config.js';
 import { fieldsOf, type Fields } from './json-fields.js';
 import { asBoolean, asInteger, asParsed, asString, type Json } from './json-strict.js';
@@ -182,6 +183,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     slot: top('maxGroups'),
   }),
   ...persistOptions(),
+  MAC_NAT_OPTION,
 ];
 
 /** Children that outlive the daemon: the state file, and the two one-time flags that drop what it holds. */
