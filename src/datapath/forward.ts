@@ -62,17 +62,18 @@ export function forwardBatch(s: BatchState, rx: RxBatch, engine: EngineApi, tsNs
     }
     countVerdict(counters, v, from, len);
     if (capture !== null) capture.offer(from, Dir.IN, b, at, len, tsNs);
-    if (n === 0) continue;
-    if (tx.count + n > tx.capacity) flush(s, engine, tsNs);
-    // --mac-nat: the rewrite, after the ingress capture (a capture shows each port's own view of the frame)
+    // --mac-nat: learning, counting and the rewrite, after the ingress capture (each port's capture shows its view)
     if (table.natOn && natFrame(table, v, from, b, at, len, n, counters, learner)) {
       // siblings and the wire: the siblings' views are sent before the bytes change for the wire (nat-forward.ts)
+      if (tx.count + n > tx.capacity) flush(s, engine, tsNs);
       for (let k = 0; k < n - 1; k++) if (v.drop[k] === 0) queue(tx, v.port[k], v.kind[k], from, r, at, len);
       flush(s, engine, tsNs);
       natRewriteOut(table, b, at, len);
       queue(tx, PARENT, Egress.WIRE, from, r, at, len);
       continue;
     }
+    if (n === 0) continue;
+    if (tx.count + n > tx.capacity) flush(s, engine, tsNs);
     for (let k = 0; k < n; k++) if (v.drop[k] === 0) queue(tx, v.port[k], v.kind[k], from, r, at, len);
   }
   flush(s, engine, tsNs);

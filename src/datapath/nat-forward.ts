@@ -10,7 +10,7 @@
 // REPOST_S seconds, at most POSTS_PER_BATCH per batch, and an owner's "still using it" at most once per SEEN_EVERY_S
 // per address. Frames that teach nothing new allocate nothing.
 
-import { Egress, Learn, PARENT } from '../core/constants.js';
+import { Drop, Egress, Learn, PARENT } from '../core/constants.js';
 import { NAT_REWRITTEN, NAT_UNOWNED, COUNTER_COLUMNS } from '../core/counters.js';
 import { natRewriteIn, natRewriteOut } from '../core/nat-rewrite.js';
 import type { PortTable } from '../core/port-table.js';
@@ -85,6 +85,8 @@ export class NatLearner {
  */
 export function natFrame(t: PortTable, v: Verdict, from: number, b: Uint8Array, at: number, len: number, n: number,
   counters: Float64Array, learner: NatLearner | null): boolean {
+  // refused before the decision (gso.ts): the verdict's NAT fields are the previous frame's
+  if (v.reason === Drop.BAD_GSO) return false;
   if (learner !== null) learner.offer(t, v, b);
   if (from === PARENT) {
     if (v.natUnowned) counters[PARENT * COUNTER_COLUMNS + NAT_UNOWNED] += 1;
