@@ -143,3 +143,16 @@ describe('who owns an address', () => {
     expect(r.drop.closed).toBe(true);
   });
 });
+
+describe('the ingress drop without nft', () => {
+  test('one clear line naming the package, and nothing else tried', async () => {
+    const log = new MemoryLog();
+    const { NftIngress, NFT_MISSING } = await import('../../../src/control/nat-ingress.js');
+    const n = new NftIngress('p0', '02:cc:00:00:00:01', log, 7, '/nonexistent/nft');
+    n.add('198.18.0.5');
+    n.remove('198.18.0.5');
+    await n.close();
+    expect(log.lines).toEqual([`warn: ${NFT_MISSING}`]);
+    expect(NFT_MISSING).toMatch(/Debian package nftables/);
+  });
+});
