@@ -180,3 +180,20 @@ describe('the address table', () => {
     for (const a of ['198.18.0.256', '01.2.3.4', 'fd00:::1', '1:2:3:4:5:6:7:8:9', 'x', '', '1::2::3']) expect(addrWords(a)).toBeNull();
   });
 });
+
+describe('IPv6 addresses derived from the hidden MAC', () => {
+  test('SLAAC: an EUI-64 address from the child\'s MAC is claimed and sent from the parent\'s MAC, unchanged', async () => {
+    const { natRewriteOut } = await import('../../../src/core/nat-rewrite.js');
+    // fe80::aa:ff:fe00:b1 from 02:aa:00:00:00:b1 (the U/L bit flipped: 00aa:00ff:fe00:00b1)
+    const eui = [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x00, 0xaa, 0x00, 0xff, 0xfe, 0x00, 0x00, 0xb1];
+    const f = ndp(C1, OUT, eui, ip6(0xfe80, [1]), 136, eui, []);
+    const t = table();
+    const v = run(t, 1, f);
+    expect([v.learnKind, v.learnLen]).toEqual([Learn.CLAIM, 16]);
+    const b = new Uint8Array(10 + f.length);
+    b.set(f, 10);
+    natRewriteOut(t, b, 10, f.length);
+    expect([...b.slice(16, 22)]).toEqual(PMAC);
+    expect([...b.slice(10 + 22, 10 + 38)]).toEqual(eui);
+  });
+});
