@@ -35,6 +35,7 @@ function showTable(ports: PortView[]): string {
     lines.push(`    TX: packets ${c.tx_packets} bytes ${c.tx_bytes} dropped ${c.tx_dropped}`);
     const drops = Object.entries(c).filter(([k, v]) => k.startsWith('drop_') && v > 0).map(([k, v]) => `${k.slice(5)} ${v}`);
     if (drops.length) lines.push(`    drops: ${drops.join(', ')}`);
+    if (c.nat_rewritten > 0 || c.nat_unowned > 0) lines.push(`    nat: rewritten ${c.nat_rewritten} unowned ${c.nat_unowned}`);
     lines.push(...engineLines(p));
   }
   return lines.join('\n');

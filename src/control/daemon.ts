@@ -34,6 +34,9 @@ import { AddressBook } from './address-book.js';
 import { startHostPort, type HostPort, type HostPortView } from './host-port.js';
 import type { StateHostPort } from './state-file.js';
 import { hostPortChild } from './host-port-config.js';
+import { NatOwners, type IngressDrop } from './nat-owners.js';
+import { NftIngress } from './nat-ingress.js';
+import { formatMac } from '../wire/ethernet.js';
 
 export { DaemonError } from './daemon-error.js';
 export type { SetRequest } from './child-changes.js';
@@ -44,6 +47,9 @@ const BATCH = 256;
 /** Starts the datapath for a table; tests hand in a fake that records the messages instead of a worker. */
 export type OpenDatapath = (table: PortTable, o: DatapathOptions) => DatapathSink;
 const openWorker: OpenDatapath = (table, o) => new Datapath(table, o);
+/** --mac-nat's ingress drop on the parent; tests hand in a fake */
+export type OpenIngress = (parent: string, parentMac: string, log: Log, ifindex: number) => IngressDrop;
+const openNft: OpenIngress = (parent, mac, log, ifindex) => new NftIngress(parent, mac, log, ifindex);
 
 /** Who wants to hear of children coming and going (a running capture names its ports) */
 export interface PortListener {
@@ -58,6 +64,8 @@ export class Daemon {
   private stopping = false;
   /** the state file and the kept children of a --persist daemon (persistence.ts) */
   private store: Persistence | null = null;
+  /** --mac-nat: who owns which address (nat-owners.ts); null when off */
+  nat: NatOwners | null = null;
   /** at stop, delete the children (and the state file) even under --persist: the parent went, or stop --remove-children */
   removeOnStop = false;
   /** until every configured child is up: the state file is written once, after, so a start that fails midway
@@ -82,7 +90,8 @@ export class Daemon {
   get counters(): Float64Array { return this.ports.counters; }
   get children(): ReadonlyMap<string, ChildRt> { return this.ports.children; }
 
-  static async start(cfg: RunConfig, host: Host, log: Log, openDatapath: OpenDatapath = openWorker): Promise<Daemon> {
+  static async start(cfg: RunConfig, host: Host, log: Log, openDatapath: OpenDatapath = openWorker,
+    openIngress: OpenIngress = openNft): Promise<Daemon> {
     if (!host.isRoot()) throw new DaemonError('umacvlan run needs root (AF_PACKET and TAP devices)', 'UMV_ERR_NOT_ROOT');
     let parent: LinkState;
     try { parent = host.link(cfg.parent); } catch (e) {
@@ -102,10 +111,18 @@ export class Daemon {
       d.onParent({ type: 'state', link: host.link(cfg.parent) });
       // Before the worker starts: the claimed VLANs are in the table it is given.
       d.unwatchVlans = watchVlanUppers(p, parent.ifindex);
+      if (cfg.macNat) {
+        p.mutate('setMacNat', true);
+        // What it learns and is given goes to the address book too: the host port routes to it.
+        d.nat = new NatOwners(p, cfg.macNat.static, openIngress(cfg.parent, formatMac(parent.mac), log, parent.ifindex), d.book);
+        d.portListeners.add(d.nat);
+        d.nat.start();
+      }
       p.datapath = openDatapath(p.table, {
         parent: cfg.parent, batch: BATCH, busyPollUs: cfg.busyPollUs, counters: p.counters.buffer as SharedArrayBuffer,
         onError: (m) => log.warn(`datapath: ${m}`),
         onExit: () => { log.warn('the datapath worker stopped unexpectedly; exiting'); d.endWith(Exit.FAILURE); },
+        onLearn: (e) => d.nat?.onLearn(e),
       });
       await p.datapath.ready;
       if (restart) {
@@ -254,6 +271,7 @@ export class Daemon {
     const dp = this.ports.datapath;
     if (dp) await dp.stop();
     this.ports.datapath = null;
+    await this.nat?.stop();
     for (const rt of this.children.values()) {
       rt.unwatch?.();
       if (rt.tap && store) {

@@ -9,6 +9,7 @@
 
 import type { ChildConfig } from './child-config.js';
 import { checkWholeConfig } from './config-check.js';
+import { checkMacNat, type MacNatConfig } from './nat-config.js';
 import { CAPTURE_DEFAULTS, RUN_DEFAULTS, RUN_OPTIONS } from './run-options.js';
 import { blame, cite, type Said } from './said.js';
 import { must, quote, refusing, UsageError } from './usage-error.js';
@@ -48,6 +49,8 @@ export interface RunConfig {
   forgetAll?: boolean;
   /** the host's own port among the children, its addresses and the routes through it (host-port.ts) */
   hostPort?: HostPortConfig;
+  /** --mac-nat: the wire sees only the parent's MAC (nat-config.ts); absent = off */
+  macNat?: MacNatConfig;
 }
 
 export interface CaptureDraft {
@@ -77,6 +80,7 @@ export interface RunDraft {
   forgetAll?: Said<boolean>;
   hostPort?: Said<HostPortSpec>;
   hostPortAddr: Said<Cidr>[];
+  macNat?: Said<MacNatConfig | false>;
 }
 
 export const emptyDraft = (): RunDraft => ({ children: [], netns: [], capture: {}, forget: [], hostPortAddr: [] });
@@ -116,6 +120,11 @@ export function buildRunConfig(flags: RunDraft, file: RunDraft | null): RunConfi
     if (capture) config.capture = capture;
     if (merged.control) config.control = merged.control.value;
     if (merged.metrics) config.metrics = { ...merged.metrics.value };
+    const nat = merged.macNat;
+    if (nat && nat.value !== false) {
+      checkMacNat(nat as Said<MacNatConfig>, children);
+      config.macNat = { static: nat.value.static.map((s) => ({ ...s })) };
+    }
     return config;
   });
 }

@@ -7,6 +7,7 @@
 // by config-file.ts.
 
 import { parseChild } from './child-spec.js';
+import { MAC_NAT_OPTION } from './nat-config.js';
 import type { ChildConfig } from './child-config.js';
 import { fieldsOf, type Fields } from './json-fields.js';
 import { asBoolean, asInteger, asParsed, asString, describe, type Json } from './json-strict.js';
@@ -184,6 +185,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
   }),
   ...persistOptions(),
   ...hostPortOptions(),
+  MAC_NAT_OPTION,
 ];
 
 /** The host's own port among the children (host-port.ts): its name and MAC, and its addresses. */
