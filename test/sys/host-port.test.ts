@@ -132,6 +132,9 @@ describe.skipIf(!root || !existsSync(STATIC_IPAM))('host port beside a kernel ma
     expect(view.kind).toBe('host-port');
     expect(view.hostPort?.addrs).toEqual(['198.18.2.1/32']);
     expect(view.hostPort?.routes.sort()).toEqual(MODES.map((_, i) => uIp(i)));
+    const text = runCli(h, ['show', hp, '--parent', pu]).stdout;
+    expect(text).toMatch(new RegExp(`^${hp}: host-port bridge `, 'm'));
+    expect(text).toMatch(/host port: addresses 198\.18\.2\.1\/32; routes 198\.18\.2\.1[1-3]/);
     // one more child comes and goes: its route with it
     const extra = sb.addNs('ux');
     expect(cni('ADD', extra, 'bridge', '198.18.2.20').code).toBe(0);
@@ -139,6 +142,16 @@ describe.skipIf(!root || !existsSync(STATIC_IPAM))('host port beside a kernel ma
     expect(cni('DEL', extra, 'bridge', '198.18.2.20').code).toBe(0);
     expect(routes(hp)).not.toContain('198.18.2.20 static');
     expect(routes(hp)).toHaveLength(MODES.length);
+  });
+
+  test('a bad --host-port or --host-port-addr: exit 2, the option named, nothing made', () => {
+    for (const [args, culprit] of [[['--host-port', 'a/b'], '--host-port a/b: '], [['--host-port', `${hp}x:01:00:5e:00:00:01`], '--host-port '],
+      [['--host-port', `${hp}x`, '--host-port-addr', '198.18.2.300/24'], '--host-port-addr 198.18.2.300/24: ']] as const) {
+      const r = runCli(h, ['run', '--parent', pu, ...args]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr.startsWith(`umacvlan: ${culprit}`), r.stderr).toBe(true);
+    }
+    expect(hasLink(`${hp}x`)).toBe(false);
   });
 
   for (const hairpin of ['off', 'on'] as const) {
