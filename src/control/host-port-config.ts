@@ -4,9 +4,11 @@
 
 import { Mode } from '../core/constants.js';
 import type { ChildConfig } from './child-config.js';
+import { asParsed, describe } from './json-strict.js';
+import type { RunOption } from './run-options.js';
 import { blame, cite, type Said } from './said.js';
-import { quote } from './usage-error.js';
-import { formatCidr, type Cidr, type HostPortSpec } from './values.js';
+import { at, clip, isProblem, problem, quote, UsageError } from './usage-error.js';
+import { formatCidr, parseCidr, type Cidr, type HostPortSpec } from './values.js';
 
 export interface HostPortConfig {
   name: string;
@@ -37,3 +39,32 @@ export function hostPortConfig(spec: Said<HostPortSpec> | undefined, addrs: read
   }
   return { name: spec.value.name, mac: spec.value.mac, addrs: addrs.map((a) => ({ ...a.value })) };
 }
+
+const sameAddrs = (a: readonly Said<Cidr>[], b: readonly Said<Cidr>[]): boolean =>
+  a.length === b.length && a.every((c, i) => formatCidr(c.value) === formatCidr(b[i].value));
+
+/** `--host-port-addr CIDR` (repeatable) and `hostPortAddr: [CIDR]`: one list, from the flags or the file */
+export const HOST_PORT_ADDR_OPTION: RunOption = {
+  flag: '--host-port-addr', arg: 'CIDR', key: 'hostPortAddr', repeat: true, default: '[]',
+  help: 'an address of the host port (198.18.0.1/24, fd00::1/64); repeat for more',
+  fromFlag: (d, text) => {
+    d.hostPortAddr.push({ value: at(parseCidr(text), '--host-port-addr', text), field: '--host-port-addr', text, from: 'flag' });
+  },
+  fromJson: (d, f, key) => {
+    const list = f.get(key, (v) => (Array.isArray(v) ? v : problem(`expected an array of "ADDR/PREFIX" strings, got ${describe(v)}`)));
+    list?.value.forEach((item, i) => {
+      const field = `${f.at(key)}[${i}]`;
+      const c = asParsed(parseCidr)(item);
+      if (isProblem(c)) throw UsageError.of(c, field);
+      d.hostPortAddr.push({ value: c, field, text: JSON.stringify(item), from: 'file' });
+    });
+  },
+  merge: (flags, file, out) => {
+    const a = flags.hostPortAddr, b = file.hostPortAddr;
+    if (a.length && b.length && !sameAddrs(a, b)) {
+      return blame(a[0], `disagrees with ${b[0].field.replace(/\[0\]$/, '')} = ${clip(b.map((c) => formatCidr(c.value)).join(', '), 40)}`, 'UMV_ERR_CONFLICT');
+    }
+    out.hostPortAddr = [...(a.length ? a : b)];
+    return null;
+  },
+};
