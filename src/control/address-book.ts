@@ -3,18 +3,13 @@
 // child; the book answers the union and tells its listeners (the host port's routes) when a child's union changes.
 // Addresses are kept in one canonical text form (IPv6 compressed, lower case), so two spellings are one address.
 
-import { isIPv4, isIPv6 } from 'node:net';
+import { canonicalIp } from './values.js';
+
+/** The canonical text of an IPv4/IPv6 address (no prefix length), or null when it is not one */
+export const canonicalAddress = canonicalIp;
 
 export type AddressSource = 'cni' | 'nat' | 'static';
 const SOURCES: readonly AddressSource[] = ['cni', 'nat', 'static'];
-
-/** The canonical text of an IPv4/IPv6 address (no prefix length), or null when it is not one */
-export function canonicalAddress(text: string): string | null {
-  if (isIPv4(text)) return text; // Node takes dotted quads only, without leading zeros: already canonical
-  if (!isIPv6(text) || text.includes('%')) return null;
-  // The WHATWG URL parser serializes IPv6 hosts in the RFC 5952 form (compressed, lower case, IPv4 tail in hex).
-  return new URL(`http://[${text}]/`).hostname.slice(1, -1);
-}
 
 type Listener = (child: string, addrs: readonly string[]) => void;
 

@@ -23,10 +23,11 @@ function showTable(ports: PortView[]): string {
   const lines: string[] = [];
   for (const p of ports) {
     const c = p.counters;
-    lines.push(`${p.name}: ${p.mode} ${p.mac} mtu ${p.mtu} state ${p.state}${p.flags.length ? ' ' + p.flags.join(' ') : ''}${p.netns ? ` netns ${p.netns}` : ''}${p.adopted ? ' adopted' : ''}`);
+    lines.push(`${p.name}: ${p.kind ? `${p.kind} ` : ''}${p.mode} ${p.mac} mtu ${p.mtu} state ${p.state}${p.flags.length ? ' ' + p.flags.join(' ') : ''}${p.netns ? ` netns ${p.netns}` : ''}${p.adopted ? ' adopted' : ''}`);
     if (p.cni) lines.push(`  cni: network ${p.cni.network} container ${p.cni.containerId} ifname ${p.cni.ifname}${p.cni.ips.length ? ` ips ${p.cni.ips.join(',')}` : ''}`);
     if (p.restartGapMs !== undefined) lines.push(`    restart: forwarding gap at most ${p.restartGapMs} ms`);
     if (p.macaddr.length) lines.push(`    macaddr ${p.macaddr.join(',')}`);
+    if (p.hostPort) lines.push(`    host port: addresses ${p.hostPort.addrs.join(', ') || 'none'}; routes ${p.hostPort.routes.join(', ') || 'none'}`);
     if (p.groups?.cap) lines.push('    groups: allmulti (cap)');
     else if (p.groups?.entries.length) lines.push(`    groups: ${p.groups.entries.map((g) => `${g.mac} (${g.source})`).join(', ')}`);
     lines.push(...broadcastLines(p));
@@ -34,6 +35,7 @@ function showTable(ports: PortView[]): string {
     lines.push(`    TX: packets ${c.tx_packets} bytes ${c.tx_bytes} dropped ${c.tx_dropped}`);
     const drops = Object.entries(c).filter(([k, v]) => k.startsWith('drop_') && v > 0).map(([k, v]) => `${k.slice(5)} ${v}`);
     if (drops.length) lines.push(`    drops: ${drops.join(', ')}`);
+    if (c.nat_rewritten > 0 || c.nat_unowned > 0) lines.push(`    nat: rewritten ${c.nat_rewritten} unowned ${c.nat_unowned}`);
     lines.push(...engineLines(p));
   }
   return lines.join('\n');

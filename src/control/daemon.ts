@@ -31,6 +31,12 @@ import { watchVlanUppers } from './vlan-uppers.js';
 import { Persistence } from './persistence.js';
 import type { ChildTap } from './host.js';
 import { AddressBook } from './address-book.js';
+import { startHostPort, type HostPort, type HostPortView } from './host-port.js';
+import type { StateHostPort } from './state-file.js';
+import { hostPortChild } from './host-port-config.js';
+import { NatOwners, type IngressDrop } from './nat-owners.js';
+import { NftIngress } from './nat-ingress.js';
+import { formatMac } from '../wire/ethernet.js';
 
 export { DaemonError } from './daemon-error.js';
 export type { SetRequest } from './child-changes.js';
@@ -41,6 +47,9 @@ const BATCH = 256;
 /** Starts the datapath for a table; tests hand in a fake that records the messages instead of a worker. */
 export type OpenDatapath = (table: PortTable, o: DatapathOptions) => DatapathSink;
 const openWorker: OpenDatapath = (table, o) => new Datapath(table, o);
+/** --mac-nat's ingress drop on the parent; tests hand in a fake */
+export type OpenIngress = (parent: string, parentMac: string, log: Log, ifindex: number) => IngressDrop;
+const openNft: OpenIngress = (parent, mac, log, ifindex) => new NftIngress(parent, mac, log, ifindex);
 
 /** Who wants to hear of children coming and going (a running capture names its ports) */
 export interface PortListener {
@@ -55,6 +64,8 @@ export class Daemon {
   private stopping = false;
   /** the state file and the kept children of a --persist daemon (persistence.ts) */
   private store: Persistence | null = null;
+  /** --mac-nat: who owns which address (nat-owners.ts); null when off */
+  nat: NatOwners | null = null;
   /** at stop, delete the children (and the state file) even under --persist: the parent went, or stop --remove-children */
   removeOnStop = false;
   /** until every configured child is up: the state file is written once, after, so a start that fails midway
@@ -66,6 +77,8 @@ export class Daemon {
   readonly portListeners = new Set<PortListener>();
   /** the addresses each child holds, from every source (CNI results, --mac-nat, the configuration) */
   readonly book = new AddressBook();
+  /** the host's own port among the children and its routes (host-port.ts); null: none */
+  private hostPort: HostPort | null = null;
 
   private constructor(readonly cfg: RunConfig, host: Host, readonly log: Log, parent: LinkState) {
     this.ports = new PortState(cfg.parent, host, log, parent);
@@ -77,14 +90,17 @@ export class Daemon {
   get counters(): Float64Array { return this.ports.counters; }
   get children(): ReadonlyMap<string, ChildRt> { return this.ports.children; }
 
-  static async start(cfg: RunConfig, host: Host, log: Log, openDatapath: OpenDatapath = openWorker): Promise<Daemon> {
+  static async start(cfg: RunConfig, host: Host, log: Log, openDatapath: OpenDatapath = openWorker,
+    openIngress: OpenIngress = openNft): Promise<Daemon> {
     if (!host.isRoot()) throw new DaemonError('umacvlan run needs root (AF_PACKET and TAP devices)', 'UMV_ERR_NOT_ROOT');
     let parent: LinkState;
     try { parent = host.link(cfg.parent); } catch (e) {
       const why = (e as { code?: string }).code === 'ENODEV' ? 'no such interface' : describeError(e);
       throw new DaemonError(`parent ${cfg.parent}: ${why}`, 'UMV_ERR_NO_PARENT');
     }
-    const restart = Persistence.open(cfg, host, log, parent);
+    // The host port is a child like the others to the rules, the TAPs and a restart; host-port.ts adds the rest.
+    const withHp = cfg.hostPort ? { ...cfg, children: [...cfg.children, hostPortChild(cfg.hostPort)] } : cfg;
+    const restart = Persistence.open(withHp, host, log, parent);
     const d = new Daemon(cfg, host, log, parent);
     const p = d.ports;
     d.store = restart?.store ?? null;
@@ -95,17 +111,26 @@ export class Daemon {
       d.onParent({ type: 'state', link: host.link(cfg.parent) });
       // Before the worker starts: the claimed VLANs are in the table it is given.
       d.unwatchVlans = watchVlanUppers(p, parent.ifindex);
+      if (cfg.macNat) {
+        p.mutate('setMacNat', true);
+        // What it learns and is given goes to the address book too: the host port routes to it.
+        d.nat = new NatOwners(p, cfg.macNat.static, openIngress(cfg.parent, formatMac(parent.mac), log, parent.ifindex), d.book);
+        d.portListeners.add(d.nat);
+        d.nat.start();
+      }
       p.datapath = openDatapath(p.table, {
         parent: cfg.parent, batch: BATCH, busyPollUs: cfg.busyPollUs, counters: p.counters.buffer as SharedArrayBuffer,
         onError: (m) => log.warn(`datapath: ${m}`),
         onExit: () => { log.warn('the datapath worker stopped unexpectedly; exiting'); d.endWith(Exit.FAILURE); },
+        onLearn: (e) => d.nat?.onLearn(e),
       });
       await p.datapath.ready;
       if (restart) {
         for (const pc of restart.plan) restart.store.start(pc, (c, existing) => d.addChild(c, existing));
       } else {
-        for (const c of cfg.children) d.addChild(c);
+        for (const c of withHp.children) d.addChild(c);
       }
+      d.startHostPort(restart?.store.state.hostPort);
       await p.datapath.settled();
       d.booting = false;
       if (d.store) {
@@ -125,11 +150,24 @@ export class Daemon {
     return d;
   }
 
+  // ---- the host port (host-port.ts) ----
+
+  private startHostPort(stored: StateHostPort | undefined): void {
+    this.hostPort = startHostPort(this.cfg.hostPort, stored, this.children, this.ports.host, this.log, this.book);
+    if (this.store && this.hostPort) this.store.hostPortEntry = () => this.hostPort!.entry();
+  }
+
+  /** The host port, its addresses and its routes (show); null: none */
+  get hostPortView(): (HostPortView & { name: string }) | null {
+    return this.hostPort ? { name: this.hostPort.name, ...this.hostPort.view() } : null;
+  }
+
   // ---- children (child-changes.ts) ----
 
   addChild(c: ChildConfig, existing?: ChildTap): ChildRt {
     const rt = addChild(this.ports, c, (child, ev) => {
       onTapEvent(this.ports, child, ev);
+      if (child.name === this.hostPort?.name) this.hostPort.onTapEvent(ev);
       if (ev.type === 'moved' && ev.id && this.store && child.state !== 'gone') {
         this.store.moved(child, ev.id);
         this.store.save(this.ports);
@@ -153,6 +191,8 @@ export class Daemon {
     this.store?.forget(name);
     this.store?.save(this.ports);
     this.book.forget(name);
+    this.hostPort?.childRemoved(name);
+    if (name === this.hostPort?.name) this.hostPort = null;
     for (const l of this.portListeners) l.removed(rt.slot, name);
     await closed;
   }
@@ -223,6 +263,8 @@ export class Daemon {
     this.stopping = true;
     this.unwatchParent?.();
     this.unwatchVlans?.();
+    // Its routes and addresses go with its TAP (closed below), or stay with it under --persist.
+    this.hostPort?.stop();
     const store = this.store;
     const remove = this.removeOnStop;
     store?.stopHeartbeat();
@@ -231,6 +273,7 @@ export class Daemon {
     const dp = this.ports.datapath;
     if (dp) await dp.stop();
     this.ports.datapath = null;
+    await this.nat?.stop();
     for (const rt of this.children.values()) {
       rt.unwatch?.();
       if (rt.tap && store) {

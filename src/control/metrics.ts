@@ -23,6 +23,8 @@ const HELP: Readonly<Record<string, string>> = {
   rx_errors: 'copies that could not be delivered to the port',
   rx_dropped: 'copies dropped on the way to the port',
   tx_dropped: 'frames the port sent that went nowhere',
+  nat_rewritten: '--mac-nat: frames of the port whose MAC addresses were rewritten (to or from the wire)',
+  nat_unowned: '--mac-nat: frames from the wire to the parent\'s MAC whose destination no child owns',
 };
 
 const esc = (s: string): string => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');

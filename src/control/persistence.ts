@@ -21,6 +21,7 @@ import { listTombstones, removeTombstones, tombstoneDir, tombstoned } from './cn
 import { defaultControlPath } from './socket-path.js';
 import {
   defaultStatePath, newState, readState, removeState, tapAlias, writeState, type DaemonState, type NetnsRef, type StateChild,
+  type StateHostPort,
 } from './state-file.js';
 
 /** How often the heartbeat (and whatever TAP events changed) is written: the issue's bound on the gap's precision. */
@@ -49,6 +50,8 @@ export class Persistence {
   readonly adopted = new Set<string>();
   /** an upper bound of the time without forwarding across the restart (from the last heartbeat), when one was */
   gapMs: number | null = null;
+  /** the host port's entry as it is now (host-port.ts), written with the children; null: no host port */
+  hostPortEntry: (() => StateHostPort) | null = null;
 
   private constructor(readonly path: string, readonly state: DaemonState, private readonly host: Host, private readonly log: Log) {
     this.pinDir = join(dirname(path), 'netns');
@@ -215,6 +218,8 @@ export class Persistence {
       });
     }
     this.state.children = children;
+    const hp = this.hostPortEntry?.();
+    if (hp && children.some((c) => c.name === hp.name)) this.state.hostPort = hp; else delete this.state.hostPort;
     this.state.parent = { name: p.parentName, ifindex: p.parent.ifindex };
     if (heartbeat) this.state.heartbeat = Date.now();
     try {

@@ -14,6 +14,7 @@ import { codeOf } from '../errors/catalog.js';
 import type { Daemon, SetRequest } from './daemon.js';
 import { withEngineStats, type PortIoView, type RingView } from './engine-stats.js';
 import { FLOOD_QUEUE_MAX } from '../datapath/flood-queue.js';
+import type { HostPortView } from './host-port.js';
 import { serveCni, type CniContext } from './cni-handler.js';
 import type { CniAttachment } from './cni-attachment.js';
 import { resolveCniRef } from './cni-ref.js';
@@ -42,6 +43,9 @@ export interface PortView {
   restartGapMs?: number;
   /** a child's multicast state: its exact groups with the source that first reported each, or over the cap */
   groups?: GroupsView;
+  /** the host port (host-port.ts): the host's own stack's port, its addresses and the host routes through it */
+  kind?: 'host-port';
+  hostPort?: HostPortView;
   /** a CNI child: the attachment it serves and its IPAM result's IPs */
   cni?: CniAttachment;
 }
@@ -89,6 +93,8 @@ export function portViews(d: Daemon, only?: string): PortView[] {
       },
     });
     if (rt.adopted) views[views.length - 1].adopted = true;
+    const hp = d.hostPortView;
+    if (hp?.name === rt.name) Object.assign(views[views.length - 1], { kind: 'host-port', hostPort: { addrs: hp.addrs, routes: hp.routes } });
     if (rt.cfg.cni) views[views.length - 1].cni = rt.cfg.cni;
   }
   return views;

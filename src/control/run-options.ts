@@ -7,6 +7,8 @@
 // by config-file.ts.
 
 import { parseChild } from './child-spec.js';
+import { MAC_NAT_OPTION } from './nat-config.js';
+import { HOST_PORT_ADDR_OPTION } from './host-port-config.js';
 import type { ChildConfig } from './child-config.js';
 import { fieldsOf, type Fields } from './json-fields.js';
 import { asBoolean, asInteger, asParsed, asString, type Json } from './json-strict.js';
@@ -15,8 +17,9 @@ import { blame, type Said } from './said.js';
 import { at, clip, must, problem, UsageError, type Problem } from './usage-error.js';
 import {
   BUSY_POLL_MAX_US, captureFileProblem, captureFilterProblem, capturePortProblem, checked, childNameProblem,
-  controlPathProblem, ifNameProblem, netnsProblem, parseCaptureFormat, parseDecimal, parseLogLevel, parseMetrics,
-  parseRotate, ROTATE_MAX_FILES, ROTATE_MAX_MB, SNAPLEN_MAX, type CaptureFormat, type CaptureRotate, type LogLevel,
+  controlPathProblem, ifNameProblem, netnsProblem, parseCaptureFormat, parseDecimal, parseHostPort, parseLogLevel,
+  parseMetrics, parseRotate, ROTATE_MAX_FILES, ROTATE_MAX_MB, SNAPLEN_MAX, type CaptureFormat, type CaptureRotate,
+  type HostPortSpec, type LogLevel,
 } from './values.js';
 
 export const RUN_DEFAULTS: { readonly log: LogLevel; readonly busyPollUs: number; readonly maxGroups: number } =
@@ -51,7 +54,7 @@ interface Slot<T> {
   get(d: RunDraft): Said<T> | undefined;
   set(d: RunDraft, s: Said<T>): void;
 }
-const top = <K extends 'parent' | 'control' | 'metrics' | 'log' | 'busyPollUs' | 'maxGroups' | 'persist' | 'state'>(k: K): Slot<NonNullable<RunDraft[K]>['value']> =>
+const top = <K extends 'parent' | 'control' | 'metrics' | 'log' | 'busyPollUs' | 'maxGroups' | 'persist' | 'state' | 'hostPort'>(k: K): Slot<NonNullable<RunDraft[K]>['value']> =>
   ({ get: (d) => d[k], set: (d, s) => { (d as Record<K, unknown>)[k] = s; } });
 const cap = <K extends keyof CaptureDraft>(k: K): Slot<NonNullable<CaptureDraft[K]>['value']> =>
   ({ get: (d) => d.capture[k], set: (d, s) => { (d.capture as Record<K, unknown>)[k] = s; } });
@@ -182,7 +185,22 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     slot: top('maxGroups'),
   }),
   ...persistOptions(),
+  ...hostPortOptions(),
+  MAC_NAT_OPTION,
 ];
+
+/** The host's own port among the children (host-port.ts): its name and MAC, and its addresses. */
+function hostPortOptions(): RunOption[] {
+  return [
+    setting<HostPortSpec>({
+      flag: '--host-port', arg: 'NAME[:MAC]', key: 'hostPort',
+      help: "a bridge child NAME left in the daemon's namespace for the host's own stack, with a host route\n" +
+        'through it to every child address the daemon knows (no MAC: one is picked, as for a child)',
+      text: parseHostPort, slot: top('hostPort'), same: (a, b) => a.name === b.name && a.mac === b.mac,
+    }),
+    HOST_PORT_ADDR_OPTION,
+  ];
+}
 
 /** Children that outlive the daemon: the state file, and the two one-time flags that drop what it holds. */
 function persistOptions(): RunOption[] {

@@ -14,7 +14,7 @@ import { formatMac } from '../wire/ethernet.js';
 import type { ChildConfig } from './child-config.js';
 import { DaemonError } from './daemon-error.js';
 import { CONTROL_DIR, netnsId } from './socket-path.js';
-import { parseMode, parseUnicastMac } from './values.js';
+import { canonicalIp, formatCidr, parseCidr, parseMode, parseUnicastMac } from './values.js';
 import { readAttachment, type CniAttachment } from './cni-attachment.js';
 
 export const STATE_VERSION = 1;
@@ -45,16 +45,27 @@ export interface StateChild {
   extra: Record<string, unknown>;
 }
 
+/** The host port (host-port.ts): which child it is, the addresses put on it, and the host routes through it by the
+ *  child whose address each is — a restart keeps them until a source of addresses speaks for that child again. */
+export interface StateHostPort {
+  name: string;
+  /** ADDR/PREFIX, canonical */
+  addrs: string[];
+  routes: Record<string, string[]>;
+}
+
 export interface DaemonState {
   instance: string;
   parent: { name: string; ifindex: number };
   /** when forwarding last ran (ms since the epoch); 0: never */
   heartbeat: number;
   children: StateChild[];
+  /** absent: no host port */
+  hostPort?: StateHostPort;
   extra: Record<string, unknown>;
 }
 
-const TOP_KEYS = ['version', 'instance', 'parent', 'heartbeat', 'children'];
+const TOP_KEYS = ['version', 'instance', 'parent', 'heartbeat', 'children', 'hostPort'];
 const CHILD_KEYS = ['name', 'mac', 'mode', 'flags', 'mtu', 'macaddr', 'bcqueuelen', 'netns', 'cni'];
 
 export function defaultStatePath(parent: string, dir = CONTROL_DIR): string {
@@ -110,6 +121,26 @@ function readChild(v: unknown, at: string, fail: (what: string) => DaemonError):
   return child;
 }
 
+function readHostPort(v: unknown, names: ReadonlySet<string>, fail: (what: string) => DaemonError): StateHostPort {
+  if (!isObj(v) || typeof v.name !== 'string' || !Array.isArray(v.addrs) || !isObj(v.routes)) {
+    throw fail('"hostPort" is not {name, addrs, routes}');
+  }
+  if (!names.has(v.name)) throw fail(`"hostPort" names ${v.name}, which is not among the children`);
+  const addrs: string[] = [];
+  for (const a of v.addrs) {
+    const c = typeof a === 'string' ? parseCidr(a) : null;
+    if (c === null || !('addr' in c)) throw fail('"hostPort.addrs" holds something that is not ADDR/PREFIX');
+    addrs.push(formatCidr(c));
+  }
+  const routes: Record<string, string[]> = {};
+  for (const [child, list] of Object.entries(v.routes)) {
+    const ok = Array.isArray(list) ? list.map((a) => (typeof a === 'string' ? canonicalIp(a) : null)) : [null];
+    if (!ok.every((a): a is string => a !== null)) throw fail(`"hostPort.routes.${child}" is not a list of addresses`);
+    routes[child] = ok;
+  }
+  return { name: v.name, addrs, routes };
+}
+
 /** The state in `text`, or the DaemonError naming the file and what is wrong with it. */
 export function parseState(text: string, path: string): DaemonState {
   const fail = (what: string): DaemonError => corrupt(path, what);
@@ -132,7 +163,9 @@ export function parseState(text: string, path: string): DaemonState {
     if (names.has(c.name)) throw fail(`child ${c.name} is listed twice`);
     names.add(c.name);
   }
-  return { instance: v.instance, parent: { name: p.name, ifindex: p.ifindex }, heartbeat: v.heartbeat, children, extra: rest(v, TOP_KEYS) };
+  const state: DaemonState = { instance: v.instance, parent: { name: p.name, ifindex: p.ifindex }, heartbeat: v.heartbeat, children, extra: rest(v, TOP_KEYS) };
+  if (v.hostPort !== undefined) state.hostPort = readHostPort(v.hostPort, names, fail);
+  return state;
 }
 
 export function stateText(s: DaemonState): string {
@@ -141,7 +174,8 @@ export function stateText(s: DaemonState): string {
     macaddr: c.macaddr.map(formatMac), ...(c.bcQueueLen === undefined ? {} : { bcqueuelen: c.bcQueueLen }), netns: c.netns,
     ...(c.cni ? { cni: c.cni } : {}),
   }));
-  return JSON.stringify({ ...s.extra, version: STATE_VERSION, instance: s.instance, parent: s.parent, heartbeat: s.heartbeat, children }, null, 2) + '\n';
+  const hostPort = s.hostPort ? { hostPort: s.hostPort } : {};
+  return JSON.stringify({ ...s.extra, version: STATE_VERSION, instance: s.instance, parent: s.parent, heartbeat: s.heartbeat, children, ...hostPort }, null, 2) + '\n';
 }
 
 /** The state file's content; null when there is none. */

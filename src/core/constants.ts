@@ -68,6 +68,8 @@ export const Drop = {
   VLAN_CLAIMED: 11,
   /** a child's virtio-net header claims what its frame is not (core/gso.ts): never forwarded, sender tx_dropped */
   BAD_GSO: 12,
+  /** --mac-nat: a child sends from an address another child owns (nat-decide.ts): refused, sender tx_dropped */
+  NAT_CONFLICT: 13,
 } as const;
 export type DropReason = (typeof Drop)[keyof typeof Drop];
 export const DROP_NAMES: readonly string[] = [
@@ -75,4 +77,18 @@ export const DROP_NAMES: readonly string[] = [
   'queue_full', 'mtu_exceeded', 'parent_down',
   'vlan_claimed',
   'bad_gso',
+  'nat_conflict',
 ];
+
+/** What a MAC-NAT verdict asks the worker to tell the control side (Verdict.learnKind) */
+export const Learn = {
+  NONE: 0,
+  /** a child sends from an address nobody owns */
+  CLAIM: 1,
+  /** a child still uses an address it owns (the worker passes it on at most once a minute per address) */
+  SEEN: 2,
+  /** a child sends from an address another child owns: refused */
+  CONFLICT: 3,
+  /** a DHCP ACK on its way to a child: the address is its for the lease */
+  LEASE: 4,
+} as const;

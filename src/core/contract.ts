@@ -105,4 +105,16 @@ export interface VerdictApi {
   /** With `queued`: the origin child (-1: external) and the flood mask the queued frame is flooded with */
   queueOrigin: number;
   queueMask: number;
+  /** MAC-NAT (written only while the table's natOn is set; nat-decide.ts): the unicast copy must be rewritten for
+   *  its child (natRewriteIn); no child owns the destination of a frame to the parent's MAC; what to tell the
+   *  control side (Learn.*), about which child, the address at learnAt (learnLen bytes), a DHCP lease in seconds */
+  natIn: boolean;
+  natUnowned: boolean;
+  learnKind: number;
+  learnSlot: number;
+  learnAt: number;
+  learnLen: number;
+  learnLease: number;
+  /** with Learn.SEEN: the address table's entry */
+  learnEntry: number;
 }

@@ -41,13 +41,19 @@ export const Col = {
   DROP_BASE: 8,
 } as const;
 
-/** Number of Float64 columns per port */
-export const COUNTER_COLUMNS = Col.DROP_BASE + DROP_NAMES.length - 1;
+/** --mac-nat, after the drop columns: frames rewritten on their way to or from this port; frames from the wire to
+ *  the parent's MAC whose destination no child owns (left to the parent's stack, counted on the parent) */
+export const NAT_REWRITTEN = Col.DROP_BASE + DROP_NAMES.length - 1;
+export const NAT_UNOWNED = NAT_REWRITTEN + 1;
 
-/** Column names, in column order: the kernel's names, then drop_<reason> */
+/** Number of Float64 columns per port */
+export const COUNTER_COLUMNS = NAT_UNOWNED + 1;
+
+/** Column names, in column order: the kernel's names, then drop_<reason>, then the MAC-NAT's */
 export const COUNTER_NAMES: readonly string[] = [
   'rx_packets', 'rx_bytes', 'rx_multicast', 'tx_packets', 'tx_bytes', 'rx_errors', 'rx_dropped', 'tx_dropped',
   ...DROP_NAMES.slice(1).map((n) => `drop_${n}`),
+  'nat_rewritten', 'nat_unowned',
 ];
 
 export const dropColumn = (reason: number): number => Col.DROP_BASE + reason - 1;
@@ -89,8 +95,10 @@ export function countVerdict(c: Float64Array, v: VerdictApi, from: number, len: 
   // Queue full (I4) or bridge-local unicast refused by P (X2): the parent's rx_dropped, no child counter
   if (v.parentRxDropped) c[PARENT * COUNTER_COLUMNS + Col.RX_DROPPED] += 1;
   if (from !== PARENT) {
-    if (reason === Drop.RUNT || reason === Drop.OVERSIZE || reason === Drop.LINK_DOWN || reason === Drop.BAD_GSO) {
-      // Never handed to macvlan's transmit (X0: the child's qdisc drops it; L21/C8; a header the wire may not get)
+    if (reason === Drop.RUNT || reason === Drop.OVERSIZE || reason === Drop.LINK_DOWN || reason === Drop.BAD_GSO
+      || reason === Drop.NAT_CONFLICT) {
+      // Never handed to macvlan's transmit (X0: the child's qdisc drops it; L21/C8; a header the wire may not get;
+      // another child's address under --mac-nat)
       c[fromRow + Col.TX_DROPPED] += 1;
     } else {
       // Handed to P (X4) or re-injected (X2: counted as sent even if P or NODST drops it later)

@@ -25,6 +25,7 @@ import {
 import { Drop, Egress, Flag, Mode, PARENT } from './constants.js';
 import type { VerdictApi } from './contract.js';
 import type { PortTable } from './port-table.js';
+import { natClear, natDeliver, natDhcpAck, natSourceOk, toParentMac } from './nat-decide.js';
 
 /** Modes an external origin's group frame floods to (macvlan_multicast_rx, src == NULL) */
 export const MASK_EXTERNAL = Mode.PRIVATE | Mode.VEPA | Mode.BRIDGE | Mode.PASSTHRU;
@@ -54,14 +55,36 @@ export function decide(t: PortTable, from: number, b: Uint8Array, at: number, le
     v.reason = Drop.RUNT;
     return 0;
   }
-  if (from !== PARENT) return queueXmit(t, from, b, at, len, gso, v);
+  if (from !== PARENT) return t.natOn ? natXmit(t, from, b, at, len, gso, v) : queueXmit(t, from, b, at, len, gso, v);
   // Before macvlan's rules, as vlan_do_receive runs before the rx_handler: a tag the host terminates is its own.
   if (t.vlan.count !== 0 && len >= VLAN_TCI + 2 && t.vlan.has(etherType(b, at), ((b[at + VLAN_TCI] << 8) | b[at + VLAN_TCI + 1]) & VLAN_VID_MASK)) {
     v.reason = Drop.VLAN_CLAIMED;
     return 0;
   }
+  if (t.natOn) return natRx(t, b, at, len, v);
   if (isGroupDst(b, at)) return multicastRx(t, b, at, v);
   return unicastRx(t, b, at, v);
+}
+
+/** --mac-nat, from the wire: macvlan's rules, then what they left to the parent's stack for the owning child */
+function natRx(t: PortTable, b: Uint8Array, at: number, len: number, v: VerdictApi): number {
+  natClear(v);
+  natDhcpAck(t, b, at, len, v);
+  if (isGroupDst(b, at)) return multicastRx(t, b, at, v);
+  const n = unicastRx(t, b, at, v);
+  if (v.reason !== Drop.NO_DESTINATION || !toParentMac(t, b, at)) return n;
+  return natDeliver(t, b, at, len, v, Egress.UNICAST, Drop.NO_DESTINATION);
+}
+
+/** --mac-nat, from a child: refused when it sends from another child's address; macvlan's rules otherwise */
+function natXmit(t: PortTable, from: number, b: Uint8Array, at: number, len: number, gso: boolean,
+  v: VerdictApi): number {
+  natClear(v);
+  if (!natSourceOk(t, from, b, at, len, v)) {
+    v.reason = Drop.NAT_CONFLICT;
+    return 0;
+  }
+  return queueXmit(t, from, b, at, len, gso, v);
 }
 
 /** A verdict that sends nothing, for a frame refused before the decision (a bad virtio-net header, say) */

@@ -16,6 +16,7 @@ export function snapshotOf(t: PortTable): PortTableSnapshot {
     for (const g of t.groupsOf(i)) { gs.push(i); gm.push(g); }
     for (const s of t.sourceList(i)) { ss.push(i); sm.push(s); }
   }
+  const nat = t.nat.entries();
   return {
     maxChildren: t.maxChildren,
     used: t.used.slice(), mac: t.mac.slice(), mode: t.mode.slice(), flags: t.flags.slice(),
@@ -26,6 +27,9 @@ export function snapshotOf(t: PortTable): PortTableSnapshot {
     groupSlot: Int16Array.from(gs), groupMac: Float64Array.from(gm),
     sourceSlot: Int16Array.from(ss), sourceMac: Float64Array.from(sm),
     vlanClaimed: t.vlan.bits.slice(),
+    natOn: t.natOn,
+    natKey: Int32Array.from(nat.flatMap((e) => e.words)),
+    natSlot: Int16Array.from(nat.map((e) => e.slot)),
   };
 }
 
@@ -49,4 +53,8 @@ export function restoreSnapshot(t: PortTable, s: PortTableSnapshot): void {
   const probe = new VlanClaims();
   probe.bits.set(s.vlanClaimed);
   for (const { proto, vid } of probe.list()) t.setVlanClaimed(proto, vid, true);
+  t.setMacNat(s.natOn);
+  for (let k = 0; k < s.natSlot.length; k++) {
+    t.natSet(s.natKey[4 * k], s.natKey[4 * k + 1], s.natKey[4 * k + 2], s.natKey[4 * k + 3], s.natSlot[k]);
+  }
 }

@@ -39,6 +39,7 @@ import type { ModeBit } from './constants.js';
 import type { ChildSpec, PortTableApi } from './contract.js';
 import { GroupTable } from './group-table.js';
 import { MacIndex } from './mac-index.js';
+import { NatTable } from './nat-table.js';
 import { restoreSnapshot, snapshotOf } from './port-snapshot.js';
 import { SourceTable } from './source-table.js';
 import { VlanClaims, type VlanProto } from './vlan-claims.js';
@@ -76,6 +77,10 @@ export interface PortTableSnapshot {
   sourceMac: Float64Array;
   /** VLAN tags the host terminates on the parent (vlan-claims.ts layout) */
   vlanClaimed: Uint32Array;
+  /** --mac-nat and its address table: four key words and the owner per address */
+  natOn: boolean;
+  natKey: Int32Array;
+  natSlot: Int16Array;
 }
 
 const DEFAULT_PARENT_MTU = 1500;
@@ -110,6 +115,9 @@ export class PortTable implements PortTableApi {
   readonly groups: GroupTable;
   /** (protocol, VID) of the parent's VLAN uppers: frames from the wire with these tags are the host's, not ours */
   readonly vlan = new VlanClaims();
+  /** --mac-nat: whether the wire sees only the parent's MAC, and address → owning child (nat-table.ts) */
+  natOn = false;
+  readonly nat = new NatTable();
 
   private passthruSlot = 0;
   private bcLimit = 0;
@@ -225,6 +233,7 @@ export class PortTable implements PortTableApi {
     this.setUp(i, false);
     for (const g of this.groupsOf(i)) this.leaveGroup(i, g);
     this.sourceFlush(i);
+    this.nat.forgetSlot(i);
     this.used[i] = 0;
     this.mac[i] = 0;
     this.mode[i] = 0;
@@ -335,6 +344,18 @@ export class PortTable implements PortTableApi {
   setVlanClaimed(proto: VlanProto, vid: number, on: boolean): void {
     this.vlan.set(proto, vid, on);
   }
+
+  /** --mac-nat on or off (the address table is kept either way) */
+  setMacNat(on: boolean): void { this.natOn = on; }
+
+  /** The address (nat-address.ts words) is child i's from now on (the control side decided: nat-owners.ts) */
+  natSet(w0: number, w1: number, w2: number, w3: number, i: number): void {
+    this.child(i);
+    this.nat.set(w0, w1, w2, w3, i);
+  }
+
+  /** The address is nobody's */
+  natDelete(w0: number, w1: number, w2: number, w3: number): void { this.nat.delete(w0, w1, w2, w3); }
 
   /** IFLA_MACVLAN_MACADDR_COUNT */
   sourceCount(i: number): number { return this.sources.count(i); }

@@ -167,6 +167,10 @@ export function checkAdd(t: PortTable, spec: AddRequest): RuleError | null {
     return new RuleError('UMV_ERR_PASSTHRU_NOT_ALONE', 'EINVAL', 'mode', slot,
       mode === Mode.PASSTHRU ? 'the port already has a passthru child' : 'a passthru child must be the only child of its parent');
   }
+  // umacvlan's own: --mac-nat hides every child's MAC, which a passthru child's (the parent's own) cannot be
+  if (mode === Mode.PASSTHRU && t.natOn) {
+    return new RuleError('UMV_ERR_NAT_PASSTHRU', 'EINVAL', 'mode', slot, 'a passthru child cannot be added with --mac-nat');
+  }
   // step 8: passthru only on a parent without children (UP or DOWN)
   if (mode === Mode.PASSTHRU && countChildren(t) > 0) {
     return new RuleError('UMV_ERR_PASSTHRU_NOT_ALONE', 'EINVAL', 'mode', slot, 'passthru needs a parent without other children');

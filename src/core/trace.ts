@@ -3,7 +3,7 @@
 // disagree with what the datapath does.
 
 import { BROADCAST, ETH, ETHERTYPE_EXPERIMENTAL, ETHERTYPE_PAUSE, dstMac, etherType, isGroupDst, srcMac, writeMac } from '../wire/ethernet.js';
-import { DROP_NAMES, Drop, Egress, Mode, PARENT } from './constants.js';
+import { DROP_NAMES, Drop, Egress, Learn, Mode, PARENT } from './constants.js';
 import { decide, floodMask, inBcFilter, inMcFilter } from './decide.js';
 import type { PortTable } from './port-table.js';
 import { Verdict } from './verdict.js';
@@ -48,8 +48,36 @@ export function explain(t: PortTable, from: number, frame: Uint8Array, opts: Tra
   for (let i = 0; i < n; i++) egress.push({ port: v.port[i], kind: v.kind[i], drop: v.drop[i] });
   return {
     egress, reason: v.reason, reasonName: DROP_NAMES[v.reason] ?? String(v.reason), toHost: v.toHost,
-    parentRxDropped: v.parentRxDropped, rule: ruleOf(t, from, frame, v),
+    parentRxDropped: v.parentRxDropped, rule: t.natOn ? natRule(t, from, frame, v, ruleOf(t, from, frame, v)) : ruleOf(t, from, frame, v),
   };
+}
+
+/** --mac-nat (nat-decide.ts): what the address table made of the frame, after macvlan's own step */
+function natRule(t: PortTable, from: number, b: Uint8Array, v: Verdict, rule: string): string {
+  if (v.reason === Drop.NAT_CONFLICT) {
+    return `mac-nat: the source address is child ${t.nat.ownerOf(learnEntry(t, b, v))}'s, not the sender's: refused (nat_conflict)`;
+  }
+  const learn = v.learnKind === Learn.CLAIM ? '; the source address is nobody\'s yet: the sender claims it'
+    : v.learnKind === Learn.LEASE ? `; a DHCP ACK: the address becomes child ${v.learnSlot}'s for the lease` : '';
+  if (from !== PARENT) {
+    const wire = countKind(v, Egress.WIRE) > 0 ? "; mac-nat: on the wire its MACs become the parent's (Ethernet source, ARP sender, NDP options; a DHCP request asks for a broadcast answer)" : '';
+    return rule + wire + learn;
+  }
+  if (v.natIn) return `mac-nat: to the parent's MAC, the destination address is child ${v.port[v.n - 1]}'s: delivered to it, the parent's MAC rewritten to the child's${learn}`;
+  if (v.natUnowned) {
+    const why = etherType(b, 0) === ETHERTYPE_EXPERIMENTAL || !isIpOrArp(b) ? 'not IPv4, IPv6 or ARP: never a child\'s' : 'no child owns the destination address';
+    return `${rule}; mac-nat: ${why} (nat_unowned)${learn}`;
+  }
+  return rule + learn;
+}
+
+function isIpOrArp(b: Uint8Array): boolean {
+  const type = etherType(b, 0);
+  return type === 0x0800 || type === 0x86dd || type === 0x0806;
+}
+
+function learnEntry(t: PortTable, b: Uint8Array, v: Verdict): number {
+  return v.learnLen === 16 ? t.nat.find6(b, v.learnAt) : t.nat.find4(b, v.learnAt);
 }
 
 function ruleOf(t: PortTable, from: number, b: Uint8Array, v: Verdict): string {

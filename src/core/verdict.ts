@@ -18,6 +18,14 @@ export class Verdict implements VerdictApi {
   queued = false;
   queueOrigin = -1;
   queueMask = 0;
+  natIn = false;
+  natUnowned = false;
+  learnKind = 0;
+  learnSlot = 0;
+  learnAt = 0;
+  learnLen = 0;
+  learnLease = 0;
+  learnEntry = -1;
   readonly port: Int16Array;
   readonly kind: Uint8Array;
   readonly drop: Uint8Array;

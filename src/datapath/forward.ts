@@ -7,7 +7,8 @@ import type { PortTable } from '../core/port-table.js';
 import type { Verdict } from '../core/verdict.js';
 import { decide, floodQueued, refuse } from '../core/decide.js';
 import { vnetSane } from '../core/gso.js';
-import { Drop, PARENT } from '../core/constants.js';
+import { Drop, Egress, PARENT } from '../core/constants.js';
+import { natRewriteOut } from '../core/nat-rewrite.js';
 import { countVerdict, countTxResult } from '../core/counters.js';
 import { isGso } from '../wire/virtio-net.js';
 import { ETH } from '../wire/ethernet.js';
@@ -15,6 +16,7 @@ import type { EngineApi, RxBatch } from '../io/contract.js';
 import type { Tx } from './tx-list.js';
 import { Dir, type Direction } from '../core/direction.js';
 import { FLOOD_COPY_BUDGET, FLOOD_QUEUE_MAX, type FloodQueue } from './flood-queue.js';
+import { natFrame, type NatLearner } from './nat-forward.js';
 
 /** What the worker needs to hand frames to a capture, if one is running. */
 export interface CaptureTap {
@@ -30,11 +32,15 @@ export interface BatchState {
   capture: CaptureTap | null;
   /** The broadcast queue; null floods a queued frame at once, in order (the verdict must then not defer) */
   flood?: FloodQueue | null;
+  /** --mac-nat: where learned addresses are posted (null: learn nothing; the rewrite happens regardless) */
+  learner?: NatLearner | null;
 }
 
 export function forwardBatch(s: BatchState, rx: RxBatch, engine: EngineApi, tsNs: number): void {
   const { table, verdict: v, tx, counters, regions, capture } = s;
   const q = s.flood ?? null;
+  const learner = s.learner ?? null;
+  if (table.natOn && learner !== null) learner.begin();
   for (let i = 0; i < rx.count; i++) {
     const from = rx.port[i];
     const r = rx.region[i];
@@ -56,21 +62,32 @@ export function forwardBatch(s: BatchState, rx: RxBatch, engine: EngineApi, tsNs
     }
     countVerdict(counters, v, from, len);
     if (capture !== null) capture.offer(from, Dir.IN, b, at, len, tsNs);
+    // --mac-nat: learning, counting and the rewrite, after the ingress capture (each port's capture shows its view)
+    if (table.natOn && natFrame(table, v, from, b, at, len, n, counters, learner)) {
+      // siblings and the wire: the siblings' views are sent before the bytes change for the wire (nat-forward.ts)
+      if (tx.count + n > tx.capacity) flush(s, engine, tsNs);
+      for (let k = 0; k < n - 1; k++) if (v.drop[k] === 0) queue(tx, v.port[k], v.kind[k], from, r, at, len);
+      flush(s, engine, tsNs);
+      natRewriteOut(table, b, at, len);
+      queue(tx, PARENT, Egress.WIRE, from, r, at, len);
+      continue;
+    }
     if (n === 0) continue;
     if (tx.count + n > tx.capacity) flush(s, engine, tsNs);
-    for (let k = 0; k < n; k++) {
-      if (v.drop[k] !== 0) continue;
-      const j = tx.count++;
-      tx.port[j] = v.port[k];
-      tx.kind[j] = v.kind[k];
-      tx.sender[j] = from;
-      tx.region[j] = r;
-      tx.at[j] = at;
-      tx.len[j] = len;
-    }
+    for (let k = 0; k < n; k++) if (v.drop[k] === 0) queue(tx, v.port[k], v.kind[k], from, r, at, len);
   }
   flush(s, engine, tsNs);
   if (q !== null && q.count > 0) drain(s, q, engine, tsNs);
+}
+
+function queue(tx: Tx, port: number, kind: number, from: number, r: number, at: number, len: number): void {
+  const j = tx.count++;
+  tx.port[j] = port;
+  tx.kind[j] = kind;
+  tx.sender[j] = from;
+  tx.region[j] = r;
+  tx.at[j] = at;
+  tx.len[j] = len;
 }
 
 /**

@@ -4,6 +4,7 @@ import { Worker, MessageChannel } from 'node:worker_threads';
 import type { PortTable } from '../core/port-table.js';
 import { CTL, type ToWorker, type FromWorker, type WorkerInit } from './messages.js';
 import { engineStatsBytes } from './engine-stats.js';
+import type { LearnEvent } from './nat-forward.js';
 
 export interface DatapathOptions {
   parent: string;
@@ -13,6 +14,8 @@ export interface DatapathOptions {
   onError: (message: string) => void;
   /** the worker ended without being asked to (a crash): the daemon cannot forward any more */
   onExit: () => void;
+  /** --mac-nat: what the worker saw a child's addresses do (nat-forward.ts); the control side decides */
+  onLearn?: (e: LearnEvent) => void;
 }
 
 /** What the control side needs of a datapath: the worker below, or a fake that records what it is sent. */
@@ -54,7 +57,7 @@ export class Datapath implements DatapathSink {
         else if (m.type === 'error') {
           if (!isReady) rejectReady(Object.assign(new Error(m.message), { code: m.code }));
           else o.onError(m.message);
-        }
+        } else if (m.type === 'learn') o.onLearn?.(m);
       });
       this.worker.on('error', (e) => { if (!isReady) rejectReady(e); else o.onError(e.message); });
       this.worker.on('exit', () => {

@@ -3,6 +3,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { PortTable, PortTableSnapshot } from '../core/port-table.js';
 import type { MembershipChange } from '../core/memberships.js';
+import type { LearnEvent } from './nat-forward.js';
 
 /**
  * PortTable's public methods that change it: those that return nothing. Derived from the class, so a mutator added
@@ -44,7 +45,8 @@ export type ToWorker = TableOp | AttachOp | DetachOp | MembershipOp | CaptureOp 
 export type FromWorker =
   | { type: 'ready'; ifindex: number }
   | { type: 'error'; message: string; code?: string }
-  | { type: 'stopped' };
+  | { type: 'stopped' }
+  | LearnEvent;
 
 export interface WorkerInit {
   parent: string;

@@ -14,6 +14,7 @@ import { CTL, applyTableOp, type ToWorker, type WorkerInit, type FromWorker } fr
 import { CaptureRing } from '../capture/ring.js';
 import { collectEngineStats } from './engine-stats.js';
 import { FloodQueue, FLOOD_QUEUE_BYTES } from './flood-queue.js';
+import { NatLearner } from './nat-forward.js';
 
 const init = workerData as WorkerInit;
 const post = (m: FromWorker): void => parentPort!.postMessage(m);
@@ -66,6 +67,7 @@ function run(): void {
     regions: engine.regions,
     capture: null,
     flood,
+    learner: new NatLearner(post, () => performance.now() / 1000),
   };
   const rx = new Rx(init.batch);
   let seen = 0;

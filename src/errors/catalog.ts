@@ -51,6 +51,7 @@ export const CATALOG = {
   UMV_ERR_NO_CHILD: { errno: 'ENODEV', exit: EXIT.USAGE, meaning: 'no child of that name (or slot); a --netns or capture port naming a child not configured' },
   UMV_ERR_NO_SLOT: { errno: 'ENOSPC', exit: EXIT.USAGE, meaning: 'every slot of the port table is in use (umacvlan\'s limit; the kernel has none)' },
   UMV_ERR_NOT_SOURCE: { errno: 'EINVAL', exit: EXIT.USAGE, meaning: 'a macaddr list or operation on a child whose mode is not source' },
+  UMV_ERR_NAT_PASSTHRU: { errno: 'EINVAL', exit: EXIT.USAGE, meaning: 'a passthru child with --mac-nat: the wire would see its MAC' },
   UMV_ERR_PASSTHRU_NOT_ALONE: { errno: 'EINVAL', exit: EXIT.USAGE, meaning: 'a passthru child beside any other child, passthru or not: it must be its parent\'s only one' },
   UMV_ERR_SOURCE_OP: { errno: 'EINVAL', exit: EXIT.USAGE, meaning: 'macaddr add or del without exactly one MAC, or flush with one' },
 

@@ -58,6 +58,60 @@ export function buildNewRoute(seq: number, oif: number, dst: IpPrefix, gw: Uint8
   return w.done();
 }
 
+// ---- the host port's addresses and host routes (control/host-port.ts), set and removed in the daemon's namespace ----
+
+const RTM_DEL = { ADDR: 21, ROUTE: 25 } as const;
+/** RTPROT_STATIC: a route an administrator (here, the daemon) set, as `ip route add … proto static` marks it */
+export const RTPROT_STATIC = 4;
+const RT_SCOPE_NOWHERE = 255;
+
+/** Dotted-quad or IPv6 text (validated by the caller: node:net isIP) as a prefix of length `len` (default: a host's) */
+export function ipPrefix(text: string, len?: number): IpPrefix {
+  if (!text.includes(':')) {
+    return { family: AF.INET, addr: Uint8Array.from(text.split('.').map(Number)), len: len ?? 32 };
+  }
+  let t = text;
+  // An IPv4 tail (::ffff:198.18.0.1) becomes its two last groups.
+  const v4 = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(t);
+  if (v4) {
+    const q = v4[2].split('.').map(Number);
+    t = `${v4[1]}${((q[0] << 8) | q[1]).toString(16)}:${((q[2] << 8) | q[3]).toString(16)}`;
+  }
+  const [head, tail] = t.includes('::') ? t.split('::') : [t, null];
+  const hs = head === '' ? [] : head.split(':');
+  const ts = tail === null || tail === '' ? [] : tail.split(':');
+  const groups = tail === null ? hs : [...hs, ...new Array<string>(8 - hs.length - ts.length).fill('0'), ...ts];
+  const addr = new Uint8Array(16);
+  groups.forEach((g, i) => { const v = parseInt(g, 16); addr[2 * i] = v >> 8; addr[2 * i + 1] = v & 0xff; });
+  return { family: AF.INET6, addr, len: len ?? 128 };
+}
+
+/** RTM_DELADDR (ACK asked): `prefix` off the link `ifindex`; EADDRNOTAVAIL when it is not there */
+export function buildDelAddr(seq: number, ifindex: number, p: IpPrefix): Uint8Array {
+  const w = new Writer();
+  w.header(RTM_DEL.ADDR, F.REQUEST | F.ACK, seq);
+  w.u8(p.family); w.u8(p.len); w.u8(0); w.u8(RT_SCOPE.UNIVERSE); w.u32(ifindex);
+  w.attr(IFA.LOCAL, p.addr);
+  w.attr(IFA.ADDRESS, p.addr);
+  return w.done();
+}
+
+/**
+ * `ip route add|del ADDR/32 (/128) dev OIF proto static` in the main table: a host route out of one device, no
+ * gateway. An add of one already there answers EEXIST; a delete names our protocol and no scope, so it matches only
+ * a route the daemon set (ESRCH otherwise).
+ */
+export function buildHostRoute(seq: number, add: boolean, oif: number, dst: IpPrefix): Uint8Array {
+  const w = new Writer();
+  w.header(add ? RTM_ROUTE.NEW : RTM_DEL.ROUTE, F.REQUEST | F.ACK | (add ? F.CREATE | F.EXCL : 0), seq);
+  const scope = !add ? RT_SCOPE_NOWHERE : dst.family === AF.INET ? RT_SCOPE.LINK : RT_SCOPE.UNIVERSE;
+  w.u8(dst.family); w.u8(dst.addr.length * 8); w.u8(0); w.u8(0);
+  w.u8(RT_TABLE_MAIN); w.u8(RTPROT_STATIC); w.u8(scope); w.u8(RTN_UNICAST); w.u32(0);
+  w.attr(RTA.DST, dst.addr);
+  w.attr(RTA.OIF, u32Bytes(oif));
+  return w.done();
+}
+
 /** A dump request of addresses (RTM_GETADDR) or routes (RTM_GETROUTE) of every family */
 export function buildDump(seq: number, type: number): Uint8Array {
   const w = new Writer();

@@ -27,10 +27,11 @@ function nonZero(c: Float64Array): string[] {
 }
 
 describe('layout', () => {
-  it('kernel columns first, then one drop_<reason> column per Drop reason', () => {
+  it('kernel columns first, then one drop_<reason> column per Drop reason, then the MAC-NAT\'s two', () => {
     expect(COUNTER_NAMES.slice(0, 8)).toEqual(['rx_packets', 'rx_bytes', 'rx_multicast', 'tx_packets', 'tx_bytes', 'rx_errors', 'rx_dropped', 'tx_dropped']);
     expect(COUNTER_NAMES.length).toBe(COUNTER_COLUMNS);
-    expect(COUNTER_COLUMNS).toBe(8 + DROP_NAMES.length - 1);
+    expect(COUNTER_COLUMNS).toBe(8 + DROP_NAMES.length - 1 + 2);
+    expect(COUNTER_NAMES.slice(-2)).toEqual(['nat_rewritten', 'nat_unowned']);
     for (const [name, r] of Object.entries(Drop)) {
       if (r === 0) continue;
       expect(COUNTER_NAMES[dropColumn(r)]).toBe(`drop_${DROP_NAMES[r]}`);
