@@ -61,6 +61,25 @@
       "defines": [
         "NAPI_VERSION=8"
       ]
+    },
+    {
+      "target_name": "cni-shim",
+      "type": "executable",
+      "sources": [
+        "native/cni-shim.c",
+        "native/cni-shim-json.c",
+        "native/cni-shim-del.c"
+      ],
+      "cflags": [
+        "-O2",
+        "-fstack-protector-strong",
+        "-std=gnu11",
+        "-Wall",
+        "-Wextra"
+      ],
+      "ldflags": [
+        "-static"
+      ]
     }
   ]
 }

@@ -76,12 +76,14 @@ static Napi::Value NlJoin(const Napi::CallbackInfo& info) {
   return Num(info.Env(), rc < 0 ? -errno : 0);
 }
 
-// openInNetns(nsfd, path) → fd | -errno: opened from a thread inside namespace nsfd. A /proc/thread-self/net file
+// openInNetns(nsfd, path[, write]) → fd | -errno: opened (read-only, or write-only when write is 1) from a thread
+// inside namespace nsfd. A /proc/thread-self/net file
 // keeps the namespace it was opened in, so the fd can be re-read from any thread later without entering it again.
 static Napi::Value OpenInNetns(const Napi::CallbackInfo& info) {
   std::string path = ArgString(info, 1);
+  int mode = ArgInt(info, 2, 0) == 1 ? O_WRONLY : O_RDONLY;
   int rc = InNetns(ArgInt(info, 0, -1), [&]() -> int {
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = open(path.c_str(), mode | O_CLOEXEC);
     return fd < 0 ? -errno : fd;
   });
   return Num(info.Env(), rc);

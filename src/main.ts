@@ -27,6 +27,14 @@ async function main(argv: string[]): Promise<number> {
       const { LinuxHost } = await import('./control/host-linux.js');
       return runMain(cmd.config, new LinuxHost());
     }
+    case 'cni-install': {
+      const { installShim } = await import('./control/cni-install.js');
+      try { process.stdout.write(`${installShim(cmd.dir)}\n`); } catch (e) {
+        process.stderr.write(`umacvlan: cni install: ${(e as Error).message}\n`);
+        return EXIT.FAILURE;
+      }
+      return EXIT.OK;
+    }
     default: {
       const { clientMain } = await import('./control/client.js');
       return clientMain(cmd, argv);

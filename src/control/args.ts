@@ -21,6 +21,13 @@ import { scan, unexpected, type DaemonTarget } from './argv-scan.js';
 import { buildRunConfig, emptyDraft, type CaptureConfig, type RunConfig } from './run-config.js';
 import { runOption } from './run-options.js';
 import { clip, must, quote, refusing, UsageError } from './usage-error.js';
+import { parseCniArgs } from './cni-install.js';
+import type { CniRef } from './cni-ref.js';
+
+const cniInstall = (args: readonly string[]): Command | UsageError => {
+  const r = parseCniArgs(args);
+  return r instanceof UsageError ? r : { kind: 'cni-install', dir: r.dir };
+};
 
 export type { DaemonTarget } from './argv-scan.js';
 export type { SetChange } from './client-commands.js';
@@ -29,14 +36,16 @@ export type Command =
   | { kind: 'help'; topic?: HelpTopic }
   | { kind: 'version' }
   | { kind: 'run'; config: RunConfig }
-  | { kind: 'show'; target: DaemonTarget; name?: string; json: boolean }
+  | { kind: 'show'; target: DaemonTarget; name?: string; json: boolean; cni?: CniRef }
   | { kind: 'add'; target: DaemonTarget; child: ChildConfig }
-  | { kind: 'del'; target: DaemonTarget; name: string }
-  | { kind: 'set'; target: DaemonTarget; name: string; change: SetChange }
+  /** with `cni` (--cni CONTAINERID/IFNAME) the name is '' and the daemon finds the child (cni-ref.ts) */
+  | { kind: 'del'; target: DaemonTarget; name: string; cni?: CniRef }
+  | { kind: 'set'; target: DaemonTarget; name: string; change: SetChange; cni?: CniRef }
   | { kind: 'trace'; target: DaemonTarget; in: string; dst: number; src?: number; vlan?: number; len?: number }
   | { kind: 'capture-start'; target: DaemonTarget; capture: CaptureConfig }
   | { kind: 'capture-stop'; target: DaemonTarget }
-  | { kind: 'stop'; target: DaemonTarget; removeChildren: boolean };
+  | { kind: 'stop'; target: DaemonTarget; removeChildren: boolean }
+  | { kind: 'cni-install'; dir: string };
 
 export type ReadConfig = (path: string) => string | UsageError;
 
@@ -70,6 +79,7 @@ export function parseCommand(argv: readonly string[], read: ReadConfig = readCon
       case 'trace': return parseTrace(rest);
       case 'capture': return parseCapture(rest);
       case 'stop': return parseStop(rest);
+      case 'cni': return must(cniInstall(rest));
     }
   });
 }

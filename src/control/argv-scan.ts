@@ -43,10 +43,11 @@ const specOf = (o: { flag: string; arg?: string; repeat?: boolean }): [string, O
 const TARGET: [string, OptSpec][] = [['--parent', V], ['--control', V]];
 const SPECS: Record<HelpTopic, ReadonlyMap<string, OptSpec>> = {
   run: new Map(RUN_OPTIONS.map(specOf)),
-  show: new Map([...TARGET, ['--json', F]]),
+  show: new Map([...TARGET, ['--json', F], ['--cni', V]]),
   add: new Map(TARGET),
-  del: new Map(TARGET),
-  set: new Map(TARGET),
+  del: new Map([...TARGET, ['--cni', V]]),
+  set: new Map([...TARGET, ['--cni', V]]),
+  cni: new Map([['--dir', V]]),
   trace: new Map([...TARGET, ['--in', V], ['--dst', V], ['--src', V], ['--vlan', V], ['--len', V]]),
   capture: new Map([...TARGET, ...CAPTURE_OPTIONS.map(specOf)]),
   stop: new Map([...TARGET, ['--remove-children', F]]),

@@ -32,8 +32,10 @@ export function addChild(p: PortState, c: ChildConfig, onTapEvent: (rt: ChildRt,
   const bad = checkAdd(t, { mac, mode: c.mode, flags: c.flags, mtu: c.mtu, bcQueueLen: c.bcQueueLen, sourceOp: c.mode === Mode.SOURCE && sources ? 'set' : undefined, sourceMacs: sources });
   if (bad) throw ruleFailure(c.name, bad);
   const spec = withDefaults(t, { mac, mode: c.mode, flags: c.flags, mtu: c.mtu, bcQueueLen: c.bcQueueLen });
-  if (!existing && c.netns && p.host.linkExistsIn(c.netns, c.name)) {
-    throw new DaemonError(`child ${c.name}: namespace ${c.netns} already has a link named ${c.name}`, 'UMV_ERR_TAP');
+  // a CNI child's link is CNI_IFNAME in the container's namespace; its handle stays the child's name
+  const link = c.cni?.ifname ?? c.name;
+  if (!existing && c.netns && p.host.linkExistsIn(c.netns, link)) {
+    throw new DaemonError(`child ${c.name}: namespace ${c.netns} already has a link named ${link}`, 'UMV_ERR_TAP');
   }
   p.mutate('addChild', slot, spec);
   for (const m of c.macaddr) p.mutate('sourceAdd', slot, m);
@@ -45,7 +47,7 @@ export function addChild(p: PortState, c: ChildConfig, onTapEvent: (rt: ChildRt,
   }
   let tap: ChildTap;
   try {
-    tap = existing ?? p.host.openTap(c.name, spec.mac, spec.mtu, c.netns);
+    tap = existing ?? p.host.openTap(link, spec.mac, spec.mtu, c.netns);
   } catch (e) {
     p.mutate('removeChild', slot);
     throw new DaemonError(`child ${c.name}: ${describeError(e)}`, 'UMV_ERR_TAP');

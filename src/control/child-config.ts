@@ -5,6 +5,7 @@
 // config reader (config-file.ts) and --help read it, and test/unit/control/option-docs.test.ts holds the schema and
 // the README to it. A new option is a row here; a new flag bit also needs its bit in core/constants.ts.
 
+import type { CniAttachment } from './cni-attachment.js';
 import { Flag, Mode, MODE_NAMES, type ModeBit } from '../core/constants.js';
 import { checkNopromiscMode, MTU_MIN } from '../core/rules.js';
 import { asBoolean, asInteger, describe, type Json } from './json-strict.js';
@@ -31,6 +32,8 @@ export interface ChildConfig {
   bcCutoff?: number;
   /** Network namespace to move the TAP into: a name under /run/netns or an absolute path. Not part of the text form. */
   netns?: string;
+  /** A CNI child: the attachment it serves; its TAP is named cni.ifname in `netns` (`name` is its handle). */
+  cni?: CniAttachment;
 }
 
 /** One option: how its text and its JSON value are read into a child. */

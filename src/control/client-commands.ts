@@ -7,6 +7,7 @@ import type { Command } from './args.js';
 import { parseChild } from './child-spec.js';
 import { FLAG_OPTIONS, flagProblem, isFlagName, type FlagName } from './child-config.js';
 import { captureConfig, emptyDraft } from './run-config.js';
+import { parseCniRef, type CniRef } from './cni-ref.js';
 import { CAPTURE_OPTIONS } from './run-options.js';
 import { at, isProblem, must, problem, quote, UsageError, type Problem } from './usage-error.js';
 import {
@@ -30,11 +31,19 @@ function atMost(cmd: string, pos: readonly string[], max: number, hint: string):
   if (pos.length > max) throw unexpected(cmd, pos[max], hint);
 }
 
+/** The --cni occurrence's reference (the last one given), if any */
+function cniOption(o: Occurrence, into: { cni?: CniRef }): boolean {
+  if (o.name !== '--cni') return false;
+  into.cni = take(o, parseCniRef);
+  return true;
+}
+
 export function parseShow(args: readonly string[]): Command {
   let json = false;
-  const s = clientScan('show', args, () => { json = true; }); // --json is its only other option
-  atMost('show', s.pos, 1, ' (one port name at most)');
-  const cmd: Command = { kind: 'show', target: s.target, json };
+  const ref: { cni?: CniRef } = {};
+  const s = clientScan('show', args, (o) => { if (!cniOption(o, ref)) json = true; });
+  atMost('show', s.pos, ref.cni ? 0 : 1, ref.cni ? ' (--cni names the port)' : ' (one port name at most)');
+  const cmd: Command = { kind: 'show', target: s.target, json, ...ref };
   if (s.pos.length === 1) cmd.name = at(checked(portNameProblem)(s.pos[0]), 'show', s.pos[0]);
   return cmd;
 }
@@ -47,7 +56,12 @@ export function parseAdd(args: readonly string[]): Command {
 }
 
 export function parseDel(args: readonly string[]): Command {
-  const s = clientScan('del', args);
+  const ref: { cni?: CniRef } = {};
+  const s = clientScan('del', args, (o) => { cniOption(o, ref); });
+  if (ref.cni) {
+    atMost('del', s.pos, 0, ' (--cni names the child)');
+    return { kind: 'del', target: s.target, name: '', cni: ref.cni };
+  }
   if (s.pos.length === 0) throw new UsageError('del', "needs the child's name");
   atMost('del', s.pos, 1, ' (one child per del)');
   return { kind: 'del', target: s.target, name: at(checked(childNameProblem)(s.pos[0]), 'del', s.pos[0]) };
@@ -64,11 +78,12 @@ const single = <T>(what: string, vals: readonly string[], parse: (s: string) => 
 };
 
 export function parseSet(args: readonly string[]): Command {
-  const s = clientScan('set', args);
-  const [name, what, ...vals] = s.pos;
+  const ref: { cni?: CniRef } = {};
+  const s = clientScan('set', args, (o) => { cniOption(o, ref); });
+  const [name, what, ...vals] = ref.cni ? ['', ...s.pos] : s.pos;
   if (name === undefined) throw new UsageError('set', `needs NAME and a change: ${SET_FORMS}`);
   const fail = <T>(r: T | Problem): T => at(r, 'set', s.pos.join(' '));
-  fail(childNameProblem(name) ?? name);
+  if (!ref.cni) fail(childNameProblem(name) ?? name);
   if (what === undefined) fail(problem(`needs a change: ${SET_FORMS}`));
   const change = ((): SetChange | Problem => {
     const map = <T>(r: T | Problem, to: (v: T) => SetChange): SetChange | Problem => (isProblem(r) ? r : to(r));
@@ -84,7 +99,7 @@ export function parseSet(args: readonly string[]): Command {
         return problem(`unknown change ${quote(what)} (${SET_FORMS})`);
     }
   })();
-  return { kind: 'set', target: s.target, name, change: fail(change) };
+  return { kind: 'set', target: s.target, name, change: fail(change), ...ref };
 }
 
 /**

@@ -23,9 +23,11 @@ function showTable(ports: PortView[]): string {
   const lines: string[] = [];
   for (const p of ports) {
     const c = p.counters;
-    lines.push(`${p.name}: ${p.mode} ${p.mac} mtu ${p.mtu} state ${p.state}${p.flags.length ? ' ' + p.flags.join(' ') : ''}${p.netns ? ` netns ${p.netns}` : ''}${p.adopted ? ' adopted' : ''}`);
+    lines.push(`${p.name}: ${p.kind ? `${p.kind} ` : ''}${p.mode} ${p.mac} mtu ${p.mtu} state ${p.state}${p.flags.length ? ' ' + p.flags.join(' ') : ''}${p.netns ? ` netns ${p.netns}` : ''}${p.adopted ? ' adopted' : ''}`);
+    if (p.cni) lines.push(`  cni: network ${p.cni.network} container ${p.cni.containerId} ifname ${p.cni.ifname}${p.cni.ips.length ? ` ips ${p.cni.ips.join(',')}` : ''}`);
     if (p.restartGapMs !== undefined) lines.push(`    restart: forwarding gap at most ${p.restartGapMs} ms`);
     if (p.macaddr.length) lines.push(`    macaddr ${p.macaddr.join(',')}`);
+    if (p.hostPort) lines.push(`    host port: addresses ${p.hostPort.addrs.join(', ') || 'none'}; routes ${p.hostPort.routes.join(', ') || 'none'}`);
     if (p.groups?.cap) lines.push('    groups: allmulti (cap)');
     else if (p.groups?.entries.length) lines.push(`    groups: ${p.groups.entries.map((g) => `${g.mac} (${g.source})`).join(', ')}`);
     lines.push(...broadcastLines(p));
@@ -61,7 +63,7 @@ function print(cmd: Command, a: Answer & { ok: true }): void {
   }
 }
 
-export async function clientMain(cmd: Exclude<Command, { kind: 'run' | 'help' | 'version' }>, argv: readonly string[]): Promise<number> {
+export async function clientMain(cmd: Exclude<Command, { kind: 'run' | 'help' | 'version' | 'cni-install' }>, argv: readonly string[]): Promise<number> {
   let path: string;
   try { path = await findDaemon(cmd.target); } catch (e) {
     process.stderr.write(`umacvlan: ${(e as Error).message}\n`);

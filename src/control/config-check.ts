@@ -74,7 +74,7 @@ function usageCode(e: RuleError): UsageCode {
 function explain(c: Said<ChildConfig>, e: RuleError, before: readonly Said<ChildConfig>[]): UsageError {
   const passthru = before.find((o) => o.value.mode === Mode.PASSTHRU);
   let detail = e.message;
-  if (e.code === 'UMV_ERR_PASSTHRU_NOT_ALONE' && passthru) {
+  if (e.code === 'UMV_ERR_PASSTHRU_NOT_ALONE' && passthru && c.value.mode === Mode.PASSTHRU) {
     detail = `a second passthru child (the first is ${cite(passthru)})`;
   } else if (e.code === 'UMV_ERR_PASSTHRU_NOT_ALONE') {
     // Whichever came second is blamed, as the kernel refuses the second RTM_NEWLINK.

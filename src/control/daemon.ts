@@ -33,6 +33,10 @@ import type { ChildTap } from './host.js';
 import { NatOwners, type IngressDrop } from './nat-owners.js';
 import { NftIngress } from './nat-ingress.js';
 import { formatMac } from '../wire/ethernet.js';
+import { AddressBook } from './address-book.js';
+import { startHostPort, type HostPort, type HostPortView } from './host-port.js';
+import type { StateHostPort } from './state-file.js';
+import { hostPortChild } from './host-port-config.js';
 
 export { DaemonError } from './daemon-error.js';
 export type { SetRequest } from './child-changes.js';
@@ -71,6 +75,10 @@ export class Daemon {
   readonly ended: Promise<number>;
   private endWith!: (code: number) => void;
   readonly portListeners = new Set<PortListener>();
+  /** the addresses each child holds, from every source (CNI results, --mac-nat, the configuration) */
+  readonly book = new AddressBook();
+  /** the host's own port among the children and its routes (host-port.ts); null: none */
+  private hostPort: HostPort | null = null;
 
   private constructor(readonly cfg: RunConfig, host: Host, readonly log: Log, parent: LinkState) {
     this.ports = new PortState(cfg.parent, host, log, parent);
@@ -90,7 +98,9 @@ export class Daemon {
       const why = (e as { code?: string }).code === 'ENODEV' ? 'no such interface' : describeError(e);
       throw new DaemonError(`parent ${cfg.parent}: ${why}`, 'UMV_ERR_NO_PARENT');
     }
-    const restart = Persistence.open(cfg, host, log, parent);
+    // The host port is a child like the others to the rules, the TAPs and a restart; host-port.ts adds the rest.
+    const withHp = cfg.hostPort ? { ...cfg, children: [...cfg.children, hostPortChild(cfg.hostPort)] } : cfg;
+    const restart = Persistence.open(withHp, host, log, parent);
     const d = new Daemon(cfg, host, log, parent);
     const p = d.ports;
     d.store = restart?.store ?? null;
@@ -103,8 +113,8 @@ export class Daemon {
       d.unwatchVlans = watchVlanUppers(p, parent.ifindex);
       if (cfg.macNat) {
         p.mutate('setMacNat', true);
-        // The address book of the host port takes the addresses here (AddressSink); null until it is wired.
-        d.nat = new NatOwners(p, cfg.macNat.static, openIngress(cfg.parent, formatMac(parent.mac), log, parent.ifindex), null);
+        // learned and static addresses go to the address book too: the host port routes to them
+        d.nat = new NatOwners(p, cfg.macNat.static, openIngress(cfg.parent, formatMac(parent.mac), log, parent.ifindex), d.book);
         d.portListeners.add(d.nat);
         d.nat.start();
       }
@@ -118,8 +128,9 @@ export class Daemon {
       if (restart) {
         for (const pc of restart.plan) restart.store.start(pc, (c, existing) => d.addChild(c, existing));
       } else {
-        for (const c of cfg.children) d.addChild(c);
+        for (const c of withHp.children) d.addChild(c);
       }
+      d.startHostPort(restart?.store.state.hostPort);
       await p.datapath.settled();
       d.booting = false;
       if (d.store) {
@@ -139,11 +150,24 @@ export class Daemon {
     return d;
   }
 
+  // ---- the host port (host-port.ts) ----
+
+  private startHostPort(stored: StateHostPort | undefined): void {
+    this.hostPort = startHostPort(this.cfg.hostPort, stored, this.children, this.ports.host, this.log, this.book);
+    if (this.store && this.hostPort) this.store.hostPortEntry = () => this.hostPort!.entry();
+  }
+
+  /** The host port, its addresses and its routes (show); null: none */
+  get hostPortView(): (HostPortView & { name: string }) | null {
+    return this.hostPort ? { name: this.hostPort.name, ...this.hostPort.view() } : null;
+  }
+
   // ---- children (child-changes.ts) ----
 
   addChild(c: ChildConfig, existing?: ChildTap): ChildRt {
     const rt = addChild(this.ports, c, (child, ev) => {
       onTapEvent(this.ports, child, ev);
+      if (child.name === this.hostPort?.name) this.hostPort.onTapEvent(ev);
       if (ev.type === 'moved' && ev.id && this.store && child.state !== 'gone') {
         this.store.moved(child, ev.id);
         this.store.save(this.ports);
@@ -164,8 +188,21 @@ export class Daemon {
     const { rt, closed } = delChild(this.ports, name);
     this.store?.forget(name);
     this.store?.save(this.ports);
+    this.book.forget(name);
+    this.hostPort?.childRemoved(name);
+    if (name === this.hostPort?.name) this.hostPort = null;
     for (const l of this.portListeners) l.removed(rt.slot, name);
     await closed;
+  }
+
+  /** A CNI child's IPAM result came: its IPs kept with it (state file, show) and told to the address book. */
+  cniAttached(name: string, ips: readonly string[]): void {
+    const rt = this.children.get(name);
+    if (!rt?.cfg.cni) return;
+    rt.cfg.cni = { ...rt.cfg.cni, ips: [...ips] };
+    // the book holds addresses; the attachment keeps them with their prefix, as IPAM gave them
+    this.book.set('cni', name, ips.map((ip) => ip.split('/')[0]));
+    this.store?.save(this.ports);
   }
 
   setChild(name: string, req: SetRequest): void {
@@ -224,6 +261,8 @@ export class Daemon {
     this.stopping = true;
     this.unwatchParent?.();
     this.unwatchVlans?.();
+    // Its routes and addresses go with its TAP (closed below), or stay with it under --persist.
+    this.hostPort?.stop();
     const store = this.store;
     const remove = this.removeOnStop;
     store?.stopHeartbeat();

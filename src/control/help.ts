@@ -6,7 +6,7 @@ import { MTU_MIN } from '../core/rules.js';
 import { CHILD_OPTIONS, FLAG_OPTIONS } from './child-config.js';
 import { CAPTURE_OPTIONS, RUN_OPTIONS, type RunOption } from './run-options.js';
 
-export const COMMAND_NAMES = ['run', 'show', 'add', 'del', 'set', 'trace', 'capture', 'stop'] as const;
+export const COMMAND_NAMES = ['run', 'show', 'add', 'del', 'set', 'trace', 'capture', 'stop', 'cni'] as const;
 export type HelpTopic = (typeof COMMAND_NAMES)[number];
 
 import { EXIT } from '../errors/catalog.js';
@@ -70,6 +70,7 @@ Usage:
   umacvlan trace --in PORT --dst MAC [...]  where would such a frame go, and why (nothing is sent)
   umacvlan capture start FILE [...] | stop  capture on a running daemon
   umacvlan stop [--remove-children]         stop a running daemon (--persist: its children stay unless removed)
+  umacvlan cni install [--dir DIR]          write the CNI plugin "umacvlan" into DIR (default /opt/cni/bin)
   umacvlan --version
   umacvlan --help | umacvlan COMMAND --help
 
@@ -94,11 +95,12 @@ Two children may not share a name or an explicit MAC; a passthru child must be t
 ${EXIT_TEXT}`,
 
   show:
-`Usage: umacvlan show [NAME] [--json] [--parent NAME | --control PATH]
+`Usage: umacvlan show [NAME | --cni CONTAINERID/IFNAME] [--json] [--parent NAME | --control PATH]
 
 Every port (or port NAME; "parent" is the parent): name, MAC, mode, link state, MTU, source allow-list, and
 counters: rx/tx packets and bytes, broadcast/multicast, drops by reason.
   --json    one JSON document instead of text
+  --cni     the CNI child serving that container's interface (its attachment is shown with it)
 
 ${FIND_TEXT}
 
@@ -116,16 +118,17 @@ ${FIND_TEXT}
 ${EXIT_TEXT}`,
 
   del:
-`Usage: umacvlan del NAME [--parent NAME | --control PATH]
+`Usage: umacvlan del NAME | --cni CONTAINERID/IFNAME [--parent NAME | --control PATH]
 
 Removes child NAME and its TAP. (A name starting with "-" goes after "--": umacvlan del -- -x)
+--cni names a CNI child by the container's interface it serves (its IPAM lease is not released: that is CNI DEL's).
 
 ${FIND_TEXT}
 
 ${EXIT_TEXT}`,
 
   set:
-`Usage: umacvlan set NAME CHANGE [--parent NAME | --control PATH]
+`Usage: umacvlan set NAME CHANGE | --cni CONTAINERID/IFNAME CHANGE [--parent NAME | --control PATH]
 
 CHANGE is one of:
   mode MODE                 private | vepa | bridge | source (to or from passthru is refused, as by the kernel;
@@ -166,6 +169,17 @@ Starts or stops a capture on a running daemon. FILE is written by the daemon (a 
 ${CAPTURE_OPTS}
 
 ${FIND_TEXT}
+
+${EXIT_TEXT}`,
+
+  cni:
+`Usage: umacvlan cni install [--dir DIR]
+
+Writes the umacvlan CNI plugin (a static executable, built at npm ci) as DIR/umacvlan, atomically and mode 0755,
+and prints its path; DIR defaults to /opt/cni/bin. Container runtimes run it for a network whose config has
+"type": "umacvlan": it hands each call to the daemon of the config's "master" (or of the default route's interface)
+over its control socket, or to the socket the optional "control" key names. No daemon answering: error 11, except
+DEL, which it completes itself (the link in CNI_NETNS, the IPAM plugin's DEL) and STATUS, which answers 50.
 
 ${EXIT_TEXT}`,
 

@@ -15,6 +15,7 @@ import { netnsPath } from '../io/netns.js';
 import { attachTap, markTap, pinNetns, tapLinks, unpersistTap, unpinNetns } from '../io/tap-persist.js';
 import type { ChildTap, Host, LinkState, NetnsIdentity, ParentEvent, TapEvent, TapMark, VlanWatchEvent } from './host.js';
 import { nsInode, watchInNs, type NsMember } from './ns-watch.js';
+import { setAddress, setHostRoute } from '../io/ip-config.js';
 
 function linkIn(ns: NsOpt, name: string): LinkState {
   const { ifindex, flags, mtu, mac } = linkInfo(name, ns);
@@ -238,6 +239,14 @@ export class LinuxHost implements Host {
 
   attachTap(name: string, netns?: string): ChildTap {
     return new LinuxChildTap(attachTap(name, netns));
+  }
+
+  setAddress(ifname: string, ifindex: number, add: boolean, a: { addr: string; prefix: number }): void {
+    setAddress(ifname, ifindex, add, a.addr, a.prefix);
+  }
+
+  setHostRoute(ifname: string, ifindex: number, add: boolean, addr: string): void {
+    setHostRoute(ifname, ifindex, add, addr);
   }
 
   notify(text: string): void {

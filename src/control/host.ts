@@ -108,6 +108,10 @@ export interface Host {
   unpinNetns(at: string): void;
   /** Opens the existing persistent TAP `name` again, without IFF_TUN_EXCL, from a thread in its namespace */
   attachTap(name: string, netns?: string): ChildTap;
+  /** An address (ADDR/PREFIX) added to or removed from link `ifindex` (named `ifname`) of the daemon's namespace */
+  setAddress(ifname: string, ifindex: number, add: boolean, addr: { addr: string; prefix: number }): void;
+  /** A host route (/32, /128) to `addr` through link `ifindex` of the daemon's namespace, added or removed */
+  setHostRoute(ifname: string, ifindex: number, add: boolean, addr: string): void;
   /** sd_notify; a no-op without NOTIFY_SOCKET */
   notify(text: string): void;
 }

@@ -17,8 +17,11 @@ import type { ChildTap, Host, LinkState, NetnsIdentity } from './host.js';
 import type { Log } from './log.js';
 import type { ChildRt, PortState } from './port-state.js';
 import { planRestart, type PlannedChild } from './restart-plan.js';
+import { listTombstones, removeTombstones, tombstoneDir, tombstoned } from './cni-tombstones.js';
+import { defaultControlPath } from './socket-path.js';
 import {
   defaultStatePath, newState, readState, removeState, tapAlias, writeState, type DaemonState, type NetnsRef, type StateChild,
+  type StateHostPort,
 } from './state-file.js';
 
 /** How often the heartbeat (and whatever TAP events changed) is written: the issue's bound on the gap's precision. */
@@ -47,6 +50,8 @@ export class Persistence {
   readonly adopted = new Set<string>();
   /** an upper bound of the time without forwarding across the restart (from the last heartbeat), when one was */
   gapMs: number | null = null;
+  /** the host port's entry as it is now (host-port.ts), written with the children; null: no host port */
+  hostPortEntry: (() => StateHostPort) | null = null;
 
   private constructor(readonly path: string, readonly state: DaemonState, private readonly host: Host, private readonly log: Log) {
     this.pinDir = join(dirname(path), 'netns');
@@ -114,9 +119,15 @@ export class Persistence {
       const store = new Persistence(path, newState({ name: cfg.parent, ifindex: parent.ifindex }), host, log);
       return { store, plan: cfg.children.map((c) => ({ cfg: c, stored: null })) };
     }
-    const plan = planRestart(cfg.children, state, cfg.forget ?? []);
+    // CNI children deleted while no daemon ran (cni-tombstones.ts) are forgotten: their TAPs go, their entries too
+    const tombDir = tombstoneDir(cfg.control ?? defaultControlPath(cfg.parent));
+    const tombs = listTombstones(tombDir);
+    const dead = tombstoned(tombs, state.children);
+    for (const n of dead) log.info(`child ${n}: its CNI attachment was deleted while the daemon was down; deleting it`);
+    const plan = planRestart(cfg.children, state, [...(cfg.forget ?? []), ...dead]);
     for (const w of plan.warnings) log.warn(w);
     removeKept(host, log, state, plan.forgotten);
+    removeTombstones(tombDir, tombs);
     const store = new Persistence(path, state, host, log);
     for (const f of plan.forgotten) store.forget(f.name);
     return { store, plan: plan.children };
@@ -202,9 +213,12 @@ export class Persistence {
         name: rt.name, mac: t.mac[s], mode: t.mode[s] as StateChild['mode'], flags: t.flags[s], mtu: rt.ownMtu,
         macaddr: t.sourceList(s), bcQueueLen: t.bcQueueLen[s], netns: this.refs.get(rt.name) ?? null,
         extra: this.extras.get(rt.name) ?? {},
+        ...(rt.cfg.cni ? { cni: rt.cfg.cni } : {}),
       });
     }
     this.state.children = children;
+    const hp = this.hostPortEntry?.();
+    if (hp && children.some((c) => c.name === hp.name)) this.state.hostPort = hp; else delete this.state.hostPort;
     this.state.parent = { name: p.parentName, ifindex: p.parent.ifindex };
     if (heartbeat) this.state.heartbeat = Date.now();
     try {

@@ -14,6 +14,10 @@ import { codeOf } from '../errors/catalog.js';
 import type { Daemon, SetRequest } from './daemon.js';
 import { withEngineStats, type PortIoView, type RingView } from './engine-stats.js';
 import { FLOOD_QUEUE_MAX } from '../datapath/flood-queue.js';
+import type { HostPortView } from './host-port.js';
+import { serveCni, type CniContext } from './cni-handler.js';
+import type { CniAttachment } from './cni-attachment.js';
+import { resolveCniRef } from './cni-ref.js';
 
 export interface PortView {
   name: string;
@@ -39,6 +43,11 @@ export interface PortView {
   restartGapMs?: number;
   /** a child's multicast state: its exact groups with the source that first reported each, or over the cap */
   groups?: GroupsView;
+  /** the host port (host-port.ts): the host's own stack's port, its addresses and the host routes through it */
+  kind?: 'host-port';
+  hostPort?: HostPortView;
+  /** a CNI child: the attachment it serves and its IPAM result's IPs */
+  cni?: CniAttachment;
 }
 
 export interface GroupsView {
@@ -84,6 +93,9 @@ export function portViews(d: Daemon, only?: string): PortView[] {
       },
     });
     if (rt.adopted) views[views.length - 1].adopted = true;
+    const hp = d.hostPortView;
+    if (hp?.name === rt.name) Object.assign(views[views.length - 1], { kind: 'host-port', hostPort: { addrs: hp.addrs, routes: hp.routes } });
+    if (rt.cfg.cni) views[views.length - 1].cni = rt.cfg.cni;
   }
   return views;
 }
@@ -127,16 +139,23 @@ export interface ExtraHandlers {
   captureStop?: () => Promise<Answer> | Answer;
   /** ends the daemon after this answer (run.ts); removeChildren: its kept children and state file go too */
   stop?: (removeChildren: boolean) => Answer;
+  /** serves CNI calls the shim hands over (cni-handler.ts) */
+  cni?: CniContext;
 }
 
 export async function handleRequest(d: Daemon, req: Record<string, unknown>, extra: ExtraHandlers = {}): Promise<Answer> {
   if (req.cmd === 'ping') return { ok: true, pid: process.pid, parent: d.cfg.parent };
+  if (req.cmd === 'cni') {
+    return extra.cni ? serveCni(d, extra.cni, req) : { ok: false, error: 'the daemon is starting', code: 'UMV_ERR_STARTING' };
+  }
   if (req.cmd !== 'exec' || !Array.isArray(req.argv) || !req.argv.every((a) => typeof a === 'string')) {
     return { ok: false, error: 'malformed request: expected {"cmd":"exec","argv":[...]} or {"cmd":"ping"}', code: 'UMV_ERR_REQUEST' };
   }
   const cmd = parseCommand(req.argv as string[], () => new UsageError('--config', 'not accepted over the control socket'));
   if (cmd instanceof UsageError) return { ok: false, error: cmd.message, code: cmd.code };
   try {
+    // --cni CONTAINERID/IFNAME: the child serving that attachment (cni-ref.ts)
+    if ((cmd.kind === 'show' || cmd.kind === 'del' || cmd.kind === 'set') && cmd.cni) cmd.name = resolveCniRef(d.children.values(), cmd.cni);
     switch (cmd.kind) {
       case 'show': {
         if (cmd.name !== undefined && cmd.name !== d.cfg.parent && cmd.name !== 'parent' && !d.children.has(cmd.name)) {

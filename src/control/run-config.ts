@@ -13,7 +13,8 @@ import { checkMacNat, type MacNatConfig } from './nat-config.js';
 import { CAPTURE_DEFAULTS, RUN_DEFAULTS, RUN_OPTIONS } from './run-options.js';
 import { blame, cite, type Said } from './said.js';
 import { must, quote, refusing, UsageError } from './usage-error.js';
-import type { CaptureFormat, CaptureRotate, LogLevel, MetricsAddr } from './values.js';
+import type { CaptureFormat, CaptureRotate, Cidr, HostPortSpec, LogLevel, MetricsAddr } from './values.js';
+import { hostPortChild, hostPortConfig, type HostPortConfig } from './host-port-config.js';
 
 export interface CaptureConfig {
   /** '-' = standard output; a name without a directory is placed in ./captures/ by the capture writer */
@@ -48,6 +49,8 @@ export interface RunConfig {
   forgetAll?: boolean;
   /** --mac-nat: the wire sees only the parent's MAC (nat-config.ts); absent = off */
   macNat?: MacNatConfig;
+  /** the host's own port among the children, its addresses and the routes through it (host-port.ts) */
+  hostPort?: HostPortConfig;
 }
 
 export interface CaptureDraft {
@@ -76,9 +79,11 @@ export interface RunDraft {
   forget: Said<string>[];
   forgetAll?: Said<boolean>;
   macNat?: Said<MacNatConfig | false>;
+  hostPort?: Said<HostPortSpec>;
+  hostPortAddr: Said<Cidr>[];
 }
 
-export const emptyDraft = (): RunDraft => ({ children: [], netns: [], capture: {}, forget: [] });
+export const emptyDraft = (): RunDraft => ({ children: [], netns: [], capture: {}, forget: [], hostPortAddr: [] });
 
 /**
  * Merges the command line with the config file (if any), applies defaults and checks the configuration as a whole.
@@ -93,7 +98,9 @@ export function buildRunConfig(flags: RunDraft, file: RunDraft | null): RunConfi
     if (!merged.parent) throw new UsageError('--parent', 'required: the interface to run on (or "parent" in --config FILE)');
 
     const children = mergeChildren([...f.children, ...flags.children], flags.netns);
-    checkWholeConfig(children);
+    const hostPort = hostPortConfig(merged.hostPort, merged.hostPortAddr, children);
+    // The host port is a child to the kernel's rules: a name and MAC of its own, never beside a passthru child.
+    checkWholeConfig(merged.hostPort ? [...children, { ...merged.hostPort, value: hostPortChild(merged.hostPort.value) }] : children);
     const config: RunConfig = {
       parent: merged.parent.value,
       children: children.map((c) => c.value),
@@ -108,7 +115,8 @@ export function buildRunConfig(flags: RunDraft, file: RunDraft | null): RunConfi
     if (flags.forget.length && !config.persist) throw blame(flags.forget[0], 'needs --persist (it acts on the state file)');
     if (flags.forgetAll && flags.forget.length) throw blame(flags.forget[0], 'cannot be combined with --forget-all');
     if (merged.state) config.state = merged.state.value;
-    const capture = captureConfig(merged.capture, children.map((c) => c.value.name));
+    if (hostPort) config.hostPort = hostPort;
+    const capture = captureConfig(merged.capture, [...children.map((c) => c.value.name), ...(hostPort ? [hostPort.name] : [])]);
     if (capture) config.capture = capture;
     if (merged.control) config.control = merged.control.value;
     if (merged.metrics) config.metrics = { ...merged.metrics.value };

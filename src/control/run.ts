@@ -11,6 +11,8 @@ import { handleRequest, portViews, type ExtraHandlers } from './requests.js';
 import { MetricsServer, scrape } from './metrics.js';
 import { CaptureControl } from './capture-control.js';
 import { peerUid } from '../io/peer-cred.js';
+import { linuxCniSys } from './netns-config.js';
+import { spawnIpam } from './ipam-exec.js';
 
 function printCounters(d: Daemon, log: Log): void {
   const cols = ['rx_packets', 'rx_bytes', 'tx_packets', 'tx_bytes', 'rx_multicast', 'rx_errors', 'rx_dropped', 'tx_dropped'];
@@ -59,6 +61,7 @@ export async function runMain(cfg: RunConfig, host: Host): Promise<number> {
       await metrics.listen(cfg.metrics.host, cfg.metrics.port);
       log.info(`metrics on http://${cfg.metrics.host.includes(':') ? `[${cfg.metrics.host}]` : cfg.metrics.host}:${cfg.metrics.port}/metrics`);
     }
+    extra.cni = { sys: linuxCniSys, ipam: { run: spawnIpam, baseEnv: process.env }, controlPath };
     capture = new CaptureControl(daemon, log);
     extra.captureStart = (c) => capture!.start(c.capture);
     extra.captureStop = () => capture!.stop();

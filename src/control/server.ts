@@ -14,6 +14,7 @@ import { createServer, createConnection, type Server, type Socket } from 'node:n
 import { lstatSync, mkdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { codeOf, type ErrorCode } from '../errors/catalog.js';
+import { CNI_REQUEST_PREFIX, requestLimit } from './cni-request.js';
 
 export const MAX_REQUEST_BYTES = 64 * 1024;
 export const REQUEST_TIMEOUT_MS = 5000;
@@ -124,6 +125,9 @@ export class ControlServer {
     this.sockets.add(s);
     let buf = '';
     let done = false;
+    // decided on the request's first bytes (cni-request.ts): a CNI call may be larger than any other request
+    let limit = MAX_REQUEST_BYTES;
+    let decided = false;
     const finish = (a: Answer): void => {
       if (done) return;
       done = true;
@@ -134,6 +138,8 @@ export class ControlServer {
     s.on('error', () => { /* a client that vanished */ });
     s.on('close', () => { this.clients--; this.sockets.delete(s); });
     const onLine = (line: string): void => {
+      // the request is in: what the handler takes (a CNI ADD runs an IPAM plugin) is not the client's delay
+      s.setTimeout(0);
       let req: unknown;
       try { req = JSON.parse(line); } catch {
         finish({ ok: false, error: 'malformed request: not JSON', code: 'UMV_ERR_REQUEST' });
@@ -143,6 +149,10 @@ export class ControlServer {
         finish({ ok: false, error: 'malformed request: expected {"cmd": ...}', code: 'UMV_ERR_REQUEST' });
         return;
       }
+      if (limit > MAX_REQUEST_BYTES && (req as { cmd: string }).cmd !== 'cni') {
+        finish({ ok: false, error: 'malformed request: read as a CNI request, it is not one', code: 'UMV_ERR_REQUEST' });
+        return;
+      }
       Promise.resolve()
         .then(() => this.handle(req as Record<string, unknown>))
         .then(finish, (e: Error) => finish({ ok: false, error: e.message, code: codeOf(e) ?? 'UMV_ERR_RUNTIME' }));
@@ -150,12 +160,13 @@ export class ControlServer {
     s.on('data', (chunk: string) => {
       if (done) return;
       buf += chunk;
+      if (!decided && (buf.length >= CNI_REQUEST_PREFIX.length || buf.includes('\n'))) { decided = true; limit = requestLimit(buf, MAX_REQUEST_BYTES); }
       const nl = buf.indexOf('\n');
       if (nl >= 0) { onLine(buf.slice(0, nl)); return; }
-      if (buf.length > MAX_REQUEST_BYTES) finish({ ok: false, error: `request larger than ${MAX_REQUEST_BYTES} bytes`, code: 'UMV_ERR_REQUEST' });
+      if (buf.length > limit) finish({ ok: false, error: `request larger than ${limit} bytes`, code: 'UMV_ERR_REQUEST' });
     });
     // A client that half-closes without a newline still gets an answer for what it sent.
-    s.on('end', () => { if (!done) { if (buf.length > 0 && buf.length <= MAX_REQUEST_BYTES) onLine(buf); else finish({ ok: false, error: 'empty request', code: 'UMV_ERR_REQUEST' }); } });
+    s.on('end', () => { if (!done) { if (buf.length > 0 && buf.length <= limit) onLine(buf); else finish({ ok: false, error: 'empty request', code: 'UMV_ERR_REQUEST' }); } });
   }
 
   async close(): Promise<void> {

@@ -14,7 +14,8 @@ import { formatMac } from '../wire/ethernet.js';
 import type { ChildConfig } from './child-config.js';
 import { DaemonError } from './daemon-error.js';
 import { CONTROL_DIR, netnsId } from './socket-path.js';
-import { parseMode, parseUnicastMac } from './values.js';
+import { canonicalIp, formatCidr, parseCidr, parseMode, parseUnicastMac } from './values.js';
+import { readAttachment, type CniAttachment } from './cni-attachment.js';
 
 export const STATE_VERSION = 1;
 
@@ -38,8 +39,19 @@ export interface StateChild {
   bcQueueLen?: number;
   /** null: the daemon's own namespace */
   netns: NetnsRef | null;
+  /** the CNI attachment it serves (cni-attachment.ts); absent for a child made outside CNI */
+  cni?: CniAttachment;
   /** the child's keys this daemon does not know, written back unchanged */
   extra: Record<string, unknown>;
+}
+
+/** The host port (host-port.ts): which child it is, the addresses put on it, and the host routes through it by the
+ *  child whose address each is — a restart keeps them until a source of addresses speaks for that child again. */
+export interface StateHostPort {
+  name: string;
+  /** ADDR/PREFIX, canonical */
+  addrs: string[];
+  routes: Record<string, string[]>;
 }
 
 export interface DaemonState {
@@ -48,11 +60,13 @@ export interface DaemonState {
   /** when forwarding last ran (ms since the epoch); 0: never */
   heartbeat: number;
   children: StateChild[];
+  /** absent: no host port */
+  hostPort?: StateHostPort;
   extra: Record<string, unknown>;
 }
 
-const TOP_KEYS = ['version', 'instance', 'parent', 'heartbeat', 'children'];
-const CHILD_KEYS = ['name', 'mac', 'mode', 'flags', 'mtu', 'macaddr', 'bcqueuelen', 'netns'];
+const TOP_KEYS = ['version', 'instance', 'parent', 'heartbeat', 'children', 'hostPort'];
+const CHILD_KEYS = ['name', 'mac', 'mode', 'flags', 'mtu', 'macaddr', 'bcqueuelen', 'netns', 'cni'];
 
 export function defaultStatePath(parent: string, dir = CONTROL_DIR): string {
   return join(dir, `${netnsId()}-${parent}.state`);
@@ -76,7 +90,7 @@ function rest(o: Record<string, unknown>, known: readonly string[]): Record<stri
 
 function readChild(v: unknown, at: string, fail: (what: string) => DaemonError): StateChild {
   if (!isObj(v)) throw fail(`${at} is not an object`);
-  const { name, mac, mode, flags, mtu, macaddr, bcqueuelen, netns } = v;
+  const { name, mac, mode, flags, mtu, macaddr, bcqueuelen, netns, cni } = v;
   if (typeof name !== 'string' || name === '') throw fail(`${at}.name is not a name`);
   const m = typeof mac === 'string' ? parseUnicastMac(mac) : null;
   if (typeof m !== 'number') throw fail(`${at}.mac is not a unicast MAC`);
@@ -99,7 +113,32 @@ function readChild(v: unknown, at: string, fail: (what: string) => DaemonError):
   }
   const child: StateChild = { name, mac: m, mode: md, flags, mtu, macaddr: list, netns: ns, extra: rest(v, CHILD_KEYS) };
   if (bcqueuelen !== undefined) child.bcQueueLen = bcqueuelen;
+  if (cni !== undefined) {
+    const a = readAttachment(cni);
+    if (typeof a === 'string') throw fail(`${at}.cni ${a}`);
+    child.cni = a;
+  }
   return child;
+}
+
+function readHostPort(v: unknown, names: ReadonlySet<string>, fail: (what: string) => DaemonError): StateHostPort {
+  if (!isObj(v) || typeof v.name !== 'string' || !Array.isArray(v.addrs) || !isObj(v.routes)) {
+    throw fail('"hostPort" is not {name, addrs, routes}');
+  }
+  if (!names.has(v.name)) throw fail(`"hostPort" names ${v.name}, which is not among the children`);
+  const addrs: string[] = [];
+  for (const a of v.addrs) {
+    const c = typeof a === 'string' ? parseCidr(a) : null;
+    if (c === null || !('addr' in c)) throw fail('"hostPort.addrs" holds something that is not ADDR/PREFIX');
+    addrs.push(formatCidr(c));
+  }
+  const routes: Record<string, string[]> = {};
+  for (const [child, list] of Object.entries(v.routes)) {
+    const ok = Array.isArray(list) ? list.map((a) => (typeof a === 'string' ? canonicalIp(a) : null)) : [null];
+    if (!ok.every((a): a is string => a !== null)) throw fail(`"hostPort.routes.${child}" is not a list of addresses`);
+    routes[child] = ok;
+  }
+  return { name: v.name, addrs, routes };
 }
 
 /** The state in `text`, or the DaemonError naming the file and what is wrong with it. */
@@ -124,15 +163,19 @@ export function parseState(text: string, path: string): DaemonState {
     if (names.has(c.name)) throw fail(`child ${c.name} is listed twice`);
     names.add(c.name);
   }
-  return { instance: v.instance, parent: { name: p.name, ifindex: p.ifindex }, heartbeat: v.heartbeat, children, extra: rest(v, TOP_KEYS) };
+  const state: DaemonState = { instance: v.instance, parent: { name: p.name, ifindex: p.ifindex }, heartbeat: v.heartbeat, children, extra: rest(v, TOP_KEYS) };
+  if (v.hostPort !== undefined) state.hostPort = readHostPort(v.hostPort, names, fail);
+  return state;
 }
 
 export function stateText(s: DaemonState): string {
   const children = s.children.map((c) => ({
     ...c.extra, name: c.name, mac: formatMac(c.mac), mode: MODE_NAMES[c.mode], flags: c.flags, mtu: c.mtu,
     macaddr: c.macaddr.map(formatMac), ...(c.bcQueueLen === undefined ? {} : { bcqueuelen: c.bcQueueLen }), netns: c.netns,
+    ...(c.cni ? { cni: c.cni } : {}),
   }));
-  return JSON.stringify({ ...s.extra, version: STATE_VERSION, instance: s.instance, parent: s.parent, heartbeat: s.heartbeat, children }, null, 2) + '\n';
+  const hostPort = s.hostPort ? { hostPort: s.hostPort } : {};
+  return JSON.stringify({ ...s.extra, version: STATE_VERSION, instance: s.instance, parent: s.parent, heartbeat: s.heartbeat, children, ...hostPort }, null, 2) + '\n';
 }
 
 /** The state file's content; null when there is none. */
@@ -176,5 +219,6 @@ export function childConfigOf(c: StateChild): ChildConfig {
   const cfg: ChildConfig = { name: c.name, mac: c.mac, mode: c.mode, flags: c.flags, mtu: c.mtu, macaddr: [...c.macaddr] };
   if (c.netns) cfg.netns = c.netns.path;
   if (c.bcQueueLen !== undefined) cfg.bcQueueLen = c.bcQueueLen;
+  if (c.cni) cfg.cni = { ...c.cni, ips: [...c.cni.ips] };
   return cfg;
 }

@@ -235,3 +235,47 @@ export function parseLogLevel(text: string): LogLevel | Problem {
   return text === 'quiet' || text === 'normal' || text === 'verbose'
     ? text : problem(`bad log level ${quote(text)} (quiet, normal or verbose)`);
 }
+
+// ---- the host port (host-port.ts) ----
+
+/** `--host-port NAME[:MAC]`: the host's own port among the children; no MAC is 'auto', as a child's. */
+export interface HostPortSpec { name: string; mac: number | 'auto' }
+
+export function parseHostPort(text: string): HostPortSpec | Problem {
+  // An interface name holds no ":", so the first one ends it.
+  const colon = text.indexOf(':');
+  const name = colon < 0 ? text : text.slice(0, colon);
+  const bad = childNameProblem(name);
+  if (bad) return bad;
+  if (colon < 0) return { name, mac: 'auto' };
+  const mac = parseChildMac(text.slice(colon + 1));
+  return typeof mac === 'object' ? mac : { name, mac };
+}
+
+/** An address of the host port with its prefix length: canonical text (IPv6 compressed, lower case). */
+export interface Cidr { addr: string; prefix: number }
+
+/** The canonical text of an IPv4/IPv6 address (no prefix, no zone), or null when it is not one */
+export function canonicalIp(text: string): string | null {
+  if (isIPv4(text)) return text; // Node takes dotted quads only, without leading zeros: already canonical
+  if (!isIPv6(text) || text.includes('%')) return null;
+  // The WHATWG URL parser serializes IPv6 hosts in the RFC 5952 form (compressed, lower case, IPv4 tail in hex).
+  return new URL(`http://[${text}]/`).hostname.slice(1, -1);
+}
+
+/** `ADDR/PREFIX` (IPv4 or IPv6; no prefix: a host's, /32 or /128, as ip(8) takes it); not multicast or unspecified. */
+export function parseCidr(text: string): Cidr | Problem {
+  const slash = text.indexOf('/');
+  const addr = canonicalIp(slash < 0 ? text : text.slice(0, slash));
+  if (addr === null) return problem(`bad address ${quote(text)} (ADDR/PREFIX, IPv4 or IPv6)`);
+  const v6 = addr.includes(':');
+  const prefix = slash < 0 ? (v6 ? 128 : 32) : parseDecimal(text.slice(slash + 1), 0, v6 ? 128 : 32, 'prefix length');
+  if (typeof prefix !== 'number') return prefix;
+  const first = v6 ? parseInt(addr.split(':')[0] || '0', 16) >> 8 : Number(addr.split('.')[0]);
+  if (addr === '0.0.0.0' || addr === '::' || (v6 ? first === 0xff : first >= 224 && first <= 239)) {
+    return problem(`${quote(text)} is ${addr === '0.0.0.0' || addr === '::' ? 'unspecified' : 'multicast'}: not an interface address`);
+  }
+  return { addr, prefix };
+}
+
+export const formatCidr = (c: Cidr): string => `${c.addr}/${c.prefix}`;

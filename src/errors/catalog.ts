@@ -92,6 +92,35 @@ export const CATALOG = {
   UMV_ERR_FOREIGN_TAP: { errno: null, exit: EXIT.FAILURE, meaning: 'a link with a kept child\'s name is not the TAP umacvlan made (another alias or owner): not adopted' },
 } as const satisfies Record<`UMV_ERR_${string}`, ErrorInfo>;
 
+/**
+ * The CNI specification's error codes (its "Error codes" table): the `code` of the error object a CNI command prints
+ * on stdout (src/cni/cni-error.ts). They are the specification's numbers, not ours; the CNI plugin answers with these
+ * and never with a UMV_ERR_ code.
+ */
+export const CNI_CODE = {
+  /** the config's cniVersion is one the plugin does not speak, or too low for the command */
+  INCOMPATIBLE_VERSION: 1,
+  /** a key or value of the network config the plugin does not support (the message names it) */
+  UNSUPPORTED_FIELD: 2,
+  /** the container or its network namespace does not exist */
+  UNKNOWN_CONTAINER: 3,
+  /** a required CNI_ environment variable is missing or invalid (the message names it) */
+  INVALID_ENV: 4,
+  /** reading stdin or talking to a helper failed */
+  IO_FAILURE: 5,
+  /** the input is not JSON, or not the JSON shape expected */
+  DECODE_FAILED: 6,
+  /** the network config fails a check */
+  INVALID_CONFIG: 7,
+  /** a transient condition (no daemon answering): the runtime should try again later */
+  TRY_AGAIN_LATER: 11,
+  /** STATUS: the plugin cannot serve ADD now */
+  NOT_AVAILABLE: 50,
+  /** a failure without a code of its own (a system call refused, a bug): the reference library's ErrInternal */
+  INTERNAL: 999,
+} as const;
+export type CniCode = (typeof CNI_CODE)[keyof typeof CNI_CODE];
+
 /** Every code umacvlan reports: a UsageError's, a RuleError's, a CaptureError's, a DaemonError's, an answer's. */
 export type ErrorCode = keyof typeof CATALOG;
 

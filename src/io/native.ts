@@ -125,7 +125,7 @@ export interface NativeAddon {
   /** NETLINK_ADD_MEMBERSHIP: joins netlink group `group` (any number, also above 31) → 0 | -errno */
   nlJoin(fd: number, group: number): number;
   /** Opens `path` from a thread inside namespace nsfd (-1: here) → fd | -errno */
-  openInNetns(nsfd: number, path: string): number;
+  openInNetns(nsfd: number, path: string, write?: 0 | 1): number;
   /** pread from offset 0 until EOF or buf is full → bytes (buf.length: maybe more) | -errno */
   preadAll(fd: number, buf: Uint8Array): number;
 }

@@ -47,7 +47,7 @@ export class LinkWatcher {
 let seqCounter = 1;
 
 /** Sends one request on a fresh socket in the namespace and collects its answer: links (for a dump) and the ACK. */
-function request(nsfd: number, msg: Uint8Array, seq: number, what: string, dump: boolean): LinkEvent[] {
+function request(nsfd: number, msg: Uint8Array, seq: number, what: string, dump: boolean, op = 'RTM_SETLINK'): LinkEvent[] {
   const addon = loadAddon();
   const fd = addon.nlOpen(nsfd, 0);
   if (fd < 0) throw new IfaceError(what, 'socket(NETLINK_ROUTE)', -fd);
@@ -70,7 +70,7 @@ function request(nsfd: number, msg: Uint8Array, seq: number, what: string, dump:
         (a) => { if (a.seq === seq) { error = a.error; done = true; } },
         (s) => { if (s === seq && dump) done = true; });
     }
-    if (error < 0) throw new IfaceError(what, 'RTM_SETLINK', -error);
+    if (error < 0) throw new IfaceError(what, op, -error);
     return links;
   } finally {
     addon.closeFd(fd);
@@ -99,4 +99,11 @@ export function moveLink(ifname: string, to: string, opts: { from?: string } = {
   } finally {
     addon.closeFd(target);
   }
+}
+
+/** Sends one request that answers with an ACK only (an address, a route), in the namespace; throws its IfaceError
+ *  (`op` names the request, `what` the interface) with the kernel's errno. */
+export function ackRequest(build: (seq: number) => Uint8Array, what: string, op: string, opts: NsOpt = {}): void {
+  const seq = seqCounter++;
+  inNs(opts, (nsfd) => request(nsfd, build(seq), seq, what, false, op));
 }

@@ -100,6 +100,27 @@ export class FakeHost implements Host {
     return () => { this.vlanCb = null; };
   }
   notify(text: string): void { this.notes.push(text); }
+  /** addresses (ADDR/PREFIX) and host routes as the kernel would hold them, by ifindex; an add of one there answers
+   *  EEXIST, a delete of one not there EADDRNOTAVAIL / ESRCH; `ipRefuse` makes a request for that address fail */
+  readonly addrs = new Map<number, Set<string>>();
+  readonly routes = new Map<number, Set<string>>();
+  readonly ipRefuse = new Map<string, string>();
+  setAddress(_ifname: string, ifindex: number, add: boolean, a: { addr: string; prefix: number }): void {
+    this.ipChange(this.addrs, ifindex, add, `${a.addr}/${a.prefix}`, a.addr, 'EADDRNOTAVAIL');
+  }
+  setHostRoute(_ifname: string, ifindex: number, add: boolean, addr: string): void {
+    this.ipChange(this.routes, ifindex, add, addr, addr, 'ESRCH');
+  }
+  private ipChange(m: Map<number, Set<string>>, ifindex: number, add: boolean, key: string, addr: string, missing: string): void {
+    const fail = (code: string): never => { throw Object.assign(new Error(`${addr}: ${code}`), { code }); };
+    const refused = this.ipRefuse.get(addr);
+    if (refused) fail(refused);
+    const set = m.get(ifindex) ?? new Set<string>();
+    m.set(ifindex, set);
+    if (add && set.has(key)) fail('EEXIST');
+    if (!add && !set.has(key)) fail(missing);
+    if (add) set.add(key); else set.delete(key);
+  }
   netnsIdentity(netns: string): NetnsIdentity | null { return this.namespaces.get(netns) ?? null; }
   findNetns(id: NetnsIdentity): string | null {
     for (const [path, v] of this.procNs) if (v.dev === id.dev && v.ino === id.ino) return path;

@@ -43,10 +43,10 @@ describe('state file', () => {
 
   test('keys it does not know are kept and written back unchanged, at the top and in a child', () => {
     const raw = JSON.parse(stateText(sample())) as Record<string, unknown> & { children: Array<Record<string, unknown>> };
-    raw.hostPort = { name: 'h0' };
+    raw.laterKey = { name: 'h0' };
     raw.children[0].attachment = { network: 'n', containerId: 'abc', ips: ['198.18.0.5/24'] };
     const again = JSON.parse(stateText(parseState(JSON.stringify(raw), 'p'))) as typeof raw;
-    expect(again.hostPort).toEqual({ name: 'h0' });
+    expect(again.laterKey).toEqual({ name: 'h0' });
     expect(again.children[0].attachment).toEqual(raw.children[0].attachment);
     expect(again.version).toBe(1);
   });
