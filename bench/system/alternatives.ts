@@ -7,13 +7,14 @@ import type { Proc, Shell } from './sh.js';
 import { sleep } from '../../support/time.js';
 import { CLI } from '../../support/paths.js';
 
-export type AltId = 'veth' | 'kernel-bridge' | 'umacvlan-bridge' | 'vde' | 'kernel-vepa' | 'umacvlan-vepa';
+export type AltId = 'veth' | 'kernel-bridge' | 'umacvlan-bridge' | 'umacvlan-macnat' | 'vde' | 'kernel-vepa' | 'umacvlan-vepa';
 export type Offloads = 'off' | 'default';
 
 export const ALTERNATIVES: readonly { readonly id: AltId; readonly label: string }[] = [
   { id: 'veth', label: 'direct veth (upper bound)' },
   { id: 'kernel-bridge', label: 'kernel macvlan, bridge' },
   { id: 'umacvlan-bridge', label: 'umacvlan, bridge' },
+  { id: 'umacvlan-macnat', label: 'umacvlan, bridge, --mac-nat (the wire sees one MAC)' },
   { id: 'vde', label: 'vde_switch, TAP ports' },
   { id: 'kernel-vepa', label: 'kernel macvlan, VEPA + hairpin bridge' },
   { id: 'umacvlan-vepa', label: 'umacvlan, VEPA + hairpin bridge' },
@@ -189,6 +190,7 @@ export class Deployer {
       case 'kernel-bridge': return this.kernel('bridge', mode, children, features);
       case 'kernel-vepa': return this.kernel('vepa', mode, children, features);
       case 'umacvlan-bridge': return this.umacvlan('bridge', mode, children, features);
+      case 'umacvlan-macnat': return this.umacvlan('bridge', mode, children, features, true);
       case 'umacvlan-vepa': return this.umacvlan('vepa', mode, children, features);
       case 'vde': return this.vde(mode, features);
     }
@@ -231,7 +233,7 @@ export class Deployer {
   }
 
   private async umacvlan(kind: 'bridge' | 'vepa', mode: Offloads, children: number,
-    features: Record<string, string>): Promise<Deployment> {
+    features: Record<string, string>, macNat = false): Promise<Deployment> {
     this.wire(kind === 'vepa', mode, features);
     const { a, b, outside } = this.endpoints();
     const extras = this.extras(children);
@@ -242,7 +244,8 @@ export class Deployer {
       '--parent', this.sb.dev('pw'),
       '--child', `${a.dev}:${a.mac}:${kind}`, '--child', `${b.dev}:${b.mac}:${kind}`,
       ...extras.flatMap((x) => ['--child', `${x}:auto:${kind}`]),
-      '--netns', `${a.dev}=${this.sb.ns('a')}`, '--netns', `${b.dev}=${this.sb.ns('b')}`);
+      '--netns', `${a.dev}=${this.sb.ns('a')}`, '--netns', `${b.dev}=${this.sb.ns('b')}`,
+      ...(macNat ? ['--mac-nat'] : []));
     const out = `${this.sb.scratch}/umacvlan.out`;
     const err = `${this.sb.scratch}/umacvlan.err`;
     const proc = this.sh.start(argv, out, err);

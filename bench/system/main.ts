@@ -112,7 +112,7 @@ async function main(): Promise<number> {
 
   const unavailable: Partial<Record<AltId, string>> = {};
   const u = umacvlanUnavailable();
-  if (u) unavailable['umacvlan-bridge'] = unavailable['umacvlan-vepa'] = u;
+  if (u) unavailable['umacvlan-bridge'] = unavailable['umacvlan-macnat'] = unavailable['umacvlan-vepa'] = u;
   const v = vdeUnavailable();
   if (v) unavailable.vde = v;
   for (const tool of ['iperf3', 'trafgen', 'ethtool', 'python3', 'stdbuf']) {
@@ -185,7 +185,7 @@ async function main(): Promise<number> {
           const s = await sample(ctx, deployer, settings, round, alt, offloads, 2, 'main');
           if (s.notStarted && alt.startsWith('umacvlan') && !umacvlanStarted) {
             // The daemon has never come up in this run: a missing build, not noise. Say so once, in the table.
-            unavailable['umacvlan-bridge'] = unavailable['umacvlan-vepa'] = `the daemon does not start: ${s.notStarted}`;
+            unavailable['umacvlan-bridge'] = unavailable['umacvlan-macnat'] = unavailable['umacvlan-vepa'] = `the daemon does not start: ${s.notStarted}`;
             console.error(`${alt}: not available: ${unavailable[alt]}`);
             continue;
           }

@@ -101,6 +101,7 @@ export function key(alt: AltId, offloads: Offloads): string {
 
 const RATIOS: readonly { name: string; over: AltId; under: AltId }[] = [
   { name: 'umacvlan / kernel macvlan (bridge)', over: 'umacvlan-bridge', under: 'kernel-bridge' },
+  { name: 'umacvlan --mac-nat / umacvlan (bridge)', over: 'umacvlan-macnat', under: 'umacvlan-bridge' },
   { name: 'umacvlan / direct veth', over: 'umacvlan-bridge', under: 'veth' },
   { name: 'umacvlan / vde_switch', over: 'umacvlan-bridge', under: 'vde' },
   { name: 'umacvlan / kernel macvlan (VEPA)', over: 'umacvlan-vepa', under: 'kernel-vepa' },

@@ -30,13 +30,13 @@ import { onTapEvent } from './tap-events.js';
 import { watchVlanUppers } from './vlan-uppers.js';
 import { Persistence } from './persistence.js';
 import type { ChildTap } from './host.js';
+import { NatOwners, type IngressDrop } from './nat-owners.js';
+import { NftIngress } from './nat-ingress.js';
+import { formatMac } from '../wire/ethernet.js';
 import { AddressBook } from './address-book.js';
 import { startHostPort, type HostPort, type HostPortView } from './host-port.js';
 import type { StateHostPort } from './state-file.js';
 import { hostPortChild } from './host-port-config.js';
-import { NatOwners, type IngressDrop } from './nat-owners.js';
-import { NftIngress } from './nat-ingress.js';
-import { formatMac } from '../wire/ethernet.js';
 
 export { DaemonError } from './daemon-error.js';
 export type { SetRequest } from './child-changes.js';
@@ -113,7 +113,7 @@ export class Daemon {
       d.unwatchVlans = watchVlanUppers(p, parent.ifindex);
       if (cfg.macNat) {
         p.mutate('setMacNat', true);
-        // What it learns and is given goes to the address book too: the host port routes to it.
+        // learned and static addresses go to the address book too: the host port routes to them
         d.nat = new NatOwners(p, cfg.macNat.static, openIngress(cfg.parent, formatMac(parent.mac), log, parent.ifindex), d.book);
         d.portListeners.add(d.nat);
         d.nat.start();
@@ -178,8 +178,6 @@ export class Daemon {
       if (!this.booting) this.store.save(this.ports);
     }
     for (const l of this.portListeners) l.added(rt.slot, rt.name);
-    // a CNI child taken back after a restart brings its IPAM addresses with it
-    if (rt.cfg.cni?.ips.length) this.book.set('cni', rt.name, rt.cfg.cni.ips.map((ip) => ip.split('/')[0]));
     return rt;
   }
 

@@ -23,7 +23,6 @@ const LOG_EVERY_MS = 60_000;
 /** Where the addresses go besides the table: the host port's address book (same shape as its set/forget) */
 export interface AddressSink {
   set(source: 'nat' | 'static', child: string, addrs: readonly string[]): void;
-  forget(child: string): void;
 }
 
 /** The parent's ingress drop (nat-ingress.ts), or a fake */
@@ -77,7 +76,9 @@ export class NatOwners {
       this.owners.delete(addr);
       this.drop.remove(addr);
     }
-    this.book?.forget(name);
+    // only what this source said: the child's other sources (a CNI result) are the daemon's to forget
+    this.book?.set('nat', name, []);
+    this.book?.set('static', name, []);
   }
 
   onLearn(e: LearnEvent): void {

@@ -47,10 +47,10 @@ export interface RunConfig {
   forget?: string[];
   /** delete every child of the state file, and the file, at this start */
   forgetAll?: boolean;
-  /** the host's own port among the children, its addresses and the routes through it (host-port.ts) */
-  hostPort?: HostPortConfig;
   /** --mac-nat: the wire sees only the parent's MAC (nat-config.ts); absent = off */
   macNat?: MacNatConfig;
+  /** the host's own port among the children, its addresses and the routes through it (host-port.ts) */
+  hostPort?: HostPortConfig;
 }
 
 export interface CaptureDraft {
@@ -78,9 +78,9 @@ export interface RunDraft {
   /** flags only: they act once, at this start */
   forget: Said<string>[];
   forgetAll?: Said<boolean>;
+  macNat?: Said<MacNatConfig | false>;
   hostPort?: Said<HostPortSpec>;
   hostPortAddr: Said<Cidr>[];
-  macNat?: Said<MacNatConfig | false>;
 }
 
 export const emptyDraft = (): RunDraft => ({ children: [], netns: [], capture: {}, forget: [], hostPortAddr: [] });

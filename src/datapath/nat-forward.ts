@@ -7,7 +7,7 @@
 // NDP requests, mDNS: rare next to unicast) and nothing per frame otherwise.
 //
 // Learning is rate-limited where it starts: a post only for a (address, child, kind) not posted in the last
-// REPOST_S seconds, at most POSTS_PER_BATCH per batch, and an owner's "still using it" at most once per SEEN_EVERY_S
+// REPOST_S seconds, at most POSTS_PER_BATCH per batch and POSTS_PER_SECOND per second, and an owner's "still using it" at most once per SEEN_EVERY_S
 // per address. Frames that teach nothing new allocate nothing.
 
 import { Drop, Egress, Learn, PARENT } from '../core/constants.js';
@@ -20,6 +20,8 @@ import type { Verdict } from '../core/verdict.js';
 export interface LearnEvent { type: 'learn'; kind: number; slot: number; addr: [number, number, number, number]; lease: number }
 
 export const POSTS_PER_BATCH = 16;
+/** ... and per second: a child sending from ever new addresses costs the control side a bounded rate */
+export const POSTS_PER_SECOND = 256;
 export const REPOST_S = 2;
 export const SEEN_EVERY_S = 60;
 const RECENT = 64;
@@ -31,6 +33,8 @@ export class NatLearner {
   private readonly when = new Float64Array(RECENT);
   private next = 0;
   private posted = 0;
+  private second = -1;
+  private leftThisSecond = 0;
   nowSec = 0;
 
   constructor(private readonly post: (e: LearnEvent) => void, private readonly clock: () => number) {}
@@ -39,11 +43,12 @@ export class NatLearner {
   begin(): void {
     this.nowSec = Math.floor(this.clock());
     this.posted = 0;
+    if (this.nowSec !== this.second) { this.second = this.nowSec; this.leftThisSecond = POSTS_PER_SECOND; }
   }
 
   offer(t: PortTable, v: Verdict, b: Uint8Array): void {
     const kind = v.learnKind;
-    if (kind === Learn.NONE || this.posted >= POSTS_PER_BATCH) return;
+    if (kind === Learn.NONE || this.posted >= POSTS_PER_BATCH || this.leftThisSecond <= 0) return;
     let w0 = 0, w1 = 0, w2 = 0xffff, w3: number;
     const a = v.learnAt;
     if (v.learnLen === 16) { w0 = be32(b, a); w1 = be32(b, a + 4); w2 = be32(b, a + 8); w3 = be32(b, a + 12); }
@@ -56,6 +61,7 @@ export class NatLearner {
       return;
     }
     this.posted++;
+    this.leftThisSecond--;
     this.post({ type: 'learn', kind, slot: v.learnSlot, addr: [w0, w1, w2, w3], lease: v.learnLease });
   }
 

@@ -8,7 +8,8 @@
 //
 // Without --mac-nat a child gets no lease (the problem shown). With it both get their own lease, reach the access
 // point (ping, a bounded TCP transfer, IPv6 through the NDP rewrite) and each other, and the access point's ingress
-// counter of foreign source MACs stays 0: the wire carries no other source MAC. With ip_forward=1 in the daemon's
+// counter of foreign source MACs stays 0: the wire carries no other source MAC. A child sending from the other's
+// address is refused (nat_conflict), a live add of a passthru child exits 1. With ip_forward=1 in the daemon's
 // namespace nothing reaches the wire twice (the daemon's nftables ingress drop keeps the parent's stack out).
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -161,6 +162,21 @@ describe.skipIf(!root)('--mac-nat: an access point that accepts one MAC', () => 
       const show = JSON.parse(d.cli(['show', '--json']).stdout) as Array<{ name: string; counters: Record<string, number> }>;
       for (const k of KIDS) expect(show.find((p) => p.name === names[k.short])!.counters.nat_rewritten).toBeGreaterThan(0);
     });
+
+    test('a child sending from another child\'s address is refused (nat_conflict); a live add of a passthru child exits 1', async () => {
+      const a1 = addrOf('c1')!;
+      sb.run(ns.c2, ['ip', 'addr', 'add', `${a1}/32`, 'dev', names.c2]);
+      // bounded by timeout(1): busybox ping does not keep its deadline while its ARP resolution is refused
+      const r = await ok(ns.c2, ['timeout', '2', 'busybox', 'ping', '-c', '2', '-I', a1, '-w', '2', '198.18.0.1']);
+      sb.run(ns.c2, ['ip', 'addr', 'del', `${a1}/32`, 'dev', names.c2]);
+      expect(r.code).not.toBe(0);
+      const show = JSON.parse(d.cli(['show', '--json']).stdout) as Array<{ name: string; counters: Record<string, number> }>;
+      expect(show.find((p) => p.name === names.c2)!.counters.drop_nat_conflict).toBeGreaterThan(0);
+      expect(d.stderr()).toContain(`claims ${a1}, which is ${names.c1}'s: refused (nat_conflict)`);
+      const add = d.cli(['add', `${sb.name('pt')}:auto:passthru`]);
+      expect(add.code).toBe(1);
+      expect(add.stderr).toContain('a passthru child cannot be added with --mac-nat (EINVAL)');
+    }, 20_000);
 
     test('with ip_forward=1 in the parent\'s namespace nothing reaches the wire twice', async () => {
       sb.run(dp, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);

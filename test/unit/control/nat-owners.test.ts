@@ -100,6 +100,15 @@ describe('who owns an address', () => {
     expect(r.log.lines).toContain('warn: mac-nat: child c2 claims 198.18.0.7, which is c1\'s: refused (nat_conflict)');
   });
 
+  test('learned and static addresses reach the address book (the host port routes to them), and leave it', async () => {
+    const r = await start([{ ip: 'fd00::5', child: 'c2' }]);
+    r.learn(Learn.CLAIM, 1, '198.18.0.7');
+    r.learn(Learn.LEASE, 2, '198.18.0.50', 60);
+    expect([r.d.book.of('c1'), r.d.book.of('c2').sort()]).toEqual([['198.18.0.7'], ['198.18.0.50', 'fd00::5']]);
+    await r.d.delChild('c1');
+    expect(r.d.book.of('c1')).toEqual([]);
+  });
+
   test('static entries win over a learned owner and never age', async () => {
     const r = await start([{ ip: '198.18.0.5', child: 'c2' }]);
     expect(r.owner('198.18.0.5')).toBe(2);

@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { MemoryEngine } from '../../support/memory-engine.js';
 import { forwardBatch, type BatchState, type CaptureTap } from '../../../src/datapath/forward.js';
-import { NatLearner, POSTS_PER_BATCH, type LearnEvent } from '../../../src/datapath/nat-forward.js';
+import { NatLearner, POSTS_PER_BATCH, POSTS_PER_SECOND, type LearnEvent } from '../../../src/datapath/nat-forward.js';
 import { Rx, Tx } from '../../../src/datapath/tx-list.js';
 import { PortTable } from '../../../src/core/port-table.js';
 import { Verdict } from '../../../src/core/verdict.js';
@@ -117,6 +117,19 @@ describe('the datapath under --mac-nat', () => {
     r.pump();
     expect(r.row(1)).toMatchObject({ drop_bad_gso: 1, nat_rewritten: 1 });
     expect(r.posted.length).toBe(0);
+  });
+
+  test('learning is bounded per second across batches', () => {
+    const r = rig();
+    for (let k = 0; k < 30; k++) {
+      for (let i = 0; i < 20; i++) r.eng.inject(3, udp4(C2, OUT, `198.18.${10 + k}.${i}`, '198.18.0.1', 7, 7, []));
+      r.pump();
+    }
+    expect(r.posted.length).toBe(POSTS_PER_SECOND);
+    r.setNow(1001);
+    r.eng.inject(3, udp4(C2, OUT, '198.18.99.1', '198.18.0.1', 7, 7, []));
+    r.pump();
+    expect(r.posted.length).toBe(POSTS_PER_SECOND + 1);
   });
 
   test('with --mac-nat off nothing is rewritten and nothing posted', () => {
