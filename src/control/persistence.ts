@@ -205,6 +205,7 @@ export class Persistence {
       });
     }
     this.state.children = children;
+    this.state.bclim = t.bcCutoff;
     this.state.parent = { name: p.parentName, ifindex: p.parent.ifindex };
     if (heartbeat) this.state.heartbeat = Date.now();
     try {

@@ -47,11 +47,14 @@ export interface DaemonState {
   parent: { name: string; ifindex: number };
   /** when forwarding last ran (ms since the epoch); 0: never */
   heartbeat: number;
+  /** the port's broadcast cutoff (bclim: set by any child, kept after it goes); absent in files of daemons before
+   *  it was kept */
+  bclim?: number;
   children: StateChild[];
   extra: Record<string, unknown>;
 }
 
-const TOP_KEYS = ['version', 'instance', 'parent', 'heartbeat', 'children'];
+const TOP_KEYS = ['version', 'instance', 'parent', 'heartbeat', 'bclim', 'children'];
 const CHILD_KEYS = ['name', 'mac', 'mode', 'flags', 'mtu', 'macaddr', 'bcqueuelen', 'netns'];
 
 export function defaultStatePath(parent: string, dir = CONTROL_DIR): string {
@@ -117,6 +120,10 @@ export function parseState(text: string, path: string): DaemonState {
   const p = v.parent;
   if (!isObj(p) || typeof p.name !== 'string' || !isUint(p.ifindex)) throw fail('"parent" is not {name, ifindex}');
   if (!isUint(v.heartbeat)) throw fail('"heartbeat" is not a time');
+  const bclim = v.bclim;
+  if (bclim !== undefined && !(typeof bclim === 'number' && Number.isInteger(bclim) && bclim >= -0x8000_0000 && bclim <= 0x7fff_ffff)) {
+    throw fail('"bclim" is not an s32');
+  }
   if (!Array.isArray(v.children)) throw fail('"children" is not a list');
   const children = v.children.map((c, i) => readChild(c, `children[${i}]`, fail));
   const names = new Set<string>();
@@ -124,7 +131,9 @@ export function parseState(text: string, path: string): DaemonState {
     if (names.has(c.name)) throw fail(`child ${c.name} is listed twice`);
     names.add(c.name);
   }
-  return { instance: v.instance, parent: { name: p.name, ifindex: p.ifindex }, heartbeat: v.heartbeat, children, extra: rest(v, TOP_KEYS) };
+  const state: DaemonState = { instance: v.instance, parent: { name: p.name, ifindex: p.ifindex }, heartbeat: v.heartbeat, children, extra: rest(v, TOP_KEYS) };
+  if (bclim !== undefined) state.bclim = bclim;
+  return state;
 }
 
 export function stateText(s: DaemonState): string {
@@ -132,7 +141,8 @@ export function stateText(s: DaemonState): string {
     ...c.extra, name: c.name, mac: formatMac(c.mac), mode: MODE_NAMES[c.mode], flags: c.flags, mtu: c.mtu,
     macaddr: c.macaddr.map(formatMac), ...(c.bcQueueLen === undefined ? {} : { bcqueuelen: c.bcQueueLen }), netns: c.netns,
   }));
-  return JSON.stringify({ ...s.extra, version: STATE_VERSION, instance: s.instance, parent: s.parent, heartbeat: s.heartbeat, children }, null, 2) + '\n';
+  return JSON.stringify({ ...s.extra, version: STATE_VERSION, instance: s.instance, parent: s.parent, heartbeat: s.heartbeat,
+    ...(s.bclim === undefined ? {} : { bclim: s.bclim }), children }, null, 2) + '\n';
 }
 
 /** The state file's content; null when there is none. */
