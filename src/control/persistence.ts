@@ -223,6 +223,8 @@ export class Persistence {
     const last = this.state.heartbeat;
     this.gapMs = this.adopted.size > 0 && last > 0 ? Math.max(0, Date.now() - last) : null;
     this.save(p, true);
+    // The heartbeat records that forwarding ran (the bound of a restart's gap): it discovers nothing the kernel
+    // announces. 1 Hz, one small file write with its fsyncs, on the main thread.
     this.timer = setInterval(() => { if (p.datapath) this.save(p, true); }, HEARTBEAT_MS);
     this.timer.unref();
   }
