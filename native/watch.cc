@@ -1,5 +1,6 @@
 // watch.cc - descriptors read when the kernel says so: a libuv poll on any fd (rtnetlink sockets, which Node's own
-// streams cannot wrap), joining netlink groups above 31, and a file kept open in a namespace and re-read with pread.
+// streams cannot wrap), joining netlink groups above 31, and files kept open in a namespace and re-read with pread
+// (one at a time, or all of them at once telling which changed).
 #include <fcntl.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
@@ -106,12 +107,60 @@ static Napi::Value PreadAll(const Napi::CallbackInfo& info) {
   return Num(info.Env(), static_cast<double>(got));
 }
 
+// 32-bit FNV-1a, continued over each chunk: the same value as io/dev-mcast.ts's fnv1a over the whole file.
+static uint32_t Fnv1a(uint32_t h, const uint8_t* d, size_t n) {
+  for (size_t i = 0; i < n; i++) h = (h ^ d[i]) * 0x01000193u;
+  return h;
+}
+
+template <typename T, napi_typedarray_type K>
+static bool TypedArg(const Napi::CallbackInfo& info, size_t i, T** data, size_t* count) {
+  if (info.Length() <= i || !info[i].IsTypedArray()) return false;
+  Napi::TypedArray ta = info[i].As<Napi::TypedArray>();
+  if (ta.TypedArrayType() != K) return false;
+  *data = reinterpret_cast<T*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
+  *count = ta.ByteLength() / sizeof(T);
+  return true;
+}
+
+// preadChanged(entries, n, scratch, changed) → how many changed | -EINVAL. entries: Uint32Array of n triples (fd,
+// length, FNV-1a hash of the last read); each file is read from offset 0 through scratch, chunk by chunk, hashed as
+// it goes (any size fits), and the index of every entry whose length or hash differs - or whose read failed - is
+// written to changed (Int32Array, at least n long). One call for every namespace's dev_mcast: the bytes are compared
+// here, what to do with a changed file is the caller's.
+static Napi::Value PreadChanged(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t* e; size_t ne; uint8_t* buf; size_t nbuf; int32_t* out; size_t nout;
+  if (!TypedArg<uint32_t, napi_uint32_array>(info, 0, &e, &ne) || !BytesArg(info, 2, &buf, &nbuf) || nbuf == 0 ||
+      !TypedArg<int32_t, napi_int32_array>(info, 3, &out, &nout)) return Num(env, -EINVAL);
+  size_t n = static_cast<size_t>(ArgInt(info, 1, 0));
+  if (n * 3 > ne || n > nout) return Num(env, -EINVAL);
+  int changed = 0;
+  for (size_t i = 0; i < n; i++) {
+    int fd = static_cast<int>(e[3 * i]);
+    uint32_t h = 0x811c9dc5u;
+    size_t got = 0;
+    bool failed = false;
+    for (;;) {
+      ssize_t r = pread(fd, buf, nbuf, static_cast<off_t>(got));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) { failed = true; break; }
+      if (r == 0) break;
+      h = Fnv1a(h, buf, static_cast<size_t>(r));
+      got += static_cast<size_t>(r);
+    }
+    if (failed || got != e[3 * i + 1] || h != e[3 * i + 2]) out[changed++] = static_cast<int32_t>(i);
+  }
+  return Num(env, changed);
+}
+
 void InitWatch(Napi::Env env, Napi::Object exports) {
   exports.Set("fdWatch", Napi::Function::New<FdWatchStart>(env, "fdWatch"));
   exports.Set("fdUnwatch", Napi::Function::New<FdWatchStop>(env, "fdUnwatch"));
   exports.Set("nlJoin", Napi::Function::New<NlJoin>(env, "nlJoin"));
   exports.Set("openInNetns", Napi::Function::New<OpenInNetns>(env, "openInNetns"));
   exports.Set("preadAll", Napi::Function::New<PreadAll>(env, "preadAll"));
+  exports.Set("preadChanged", Napi::Function::New<PreadChanged>(env, "preadChanged"));
 }
 
 }  // namespace umv

@@ -42,6 +42,21 @@ function linkFromNetlink(name: string): LinkState {
   };
 }
 
+/**
+ * A link's state from its RTM_NEWLINK as it arrives: the kernel fills every one with the flags, IFLA_ADDRESS and
+ * IFLA_MTU, so nothing is read again (a read enters the TAP's namespace from a thread: a millisecond between the
+ * event and the table). null when the message lacks them.
+ */
+function linkFromEvent(e: LinkEvent): LinkState | null {
+  if (e.mac < 0 || e.mtu < 0 || e.ifname === '') return null;
+  const up = (e.flags & IFF.UP) !== 0;
+  return {
+    ifindex: e.ifindex, name: e.ifname, mac: e.mac, mtu: e.mtu, up,
+    carrier: up && (e.carrier ?? (e.flags & IFF.LOWER_UP) !== 0),
+    promisc: (e.flags & IFF.PROMISC) !== 0, allmulti: (e.flags & IFF.ALLMULTI) !== 0,
+  };
+}
+
 class LinuxChildTap implements ChildTap {
   private leave: (() => void) | null = null;
   private nsIno = 0;
@@ -115,6 +130,8 @@ class LinuxChildTap implements ChildTap {
   private onLink(m: LinkEvent, cb: (ev: TapEvent) => void): void {
     if (this.closed) return;
     if (m.type === 'new') {
+      const link = linkFromEvent(m);
+      if (link) { cb({ type: 'state', link }); return; }
       try { cb({ type: 'state', link: this.state() }); } catch { /* vanished meanwhile: the DELLINK follows */ }
       return;
     }

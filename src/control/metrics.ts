@@ -116,7 +116,8 @@ export class MetricsServer {
       }, (e: Error) => { res.writeHead(500, { 'content-type': 'text/plain' }).end(`${e.message}\n`); });
     });
     server.maxConnections = this.o.maxConnections;
-    // no 'timeout' listener: Node destroys a socket idle this long
+    // no 'timeout' listener: Node destroys a socket idle this long. (A timer per open connection, for a client that
+    // went quiet: it discovers nothing the kernel announces.)
     server.setTimeout(this.o.idleMs);
     server.keepAliveTimeout = Math.min(server.keepAliveTimeout, this.o.idleMs);
     this.server = server;

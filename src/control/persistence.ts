@@ -220,6 +220,7 @@ export class Persistence {
     this.state.children = children;
     const hp = this.hostPortEntry?.();
     if (hp && children.some((c) => c.name === hp.name)) this.state.hostPort = hp; else delete this.state.hostPort;
+    this.state.bclim = t.bcCutoff;
     this.state.parent = { name: p.parentName, ifindex: p.parent.ifindex };
     if (heartbeat) this.state.heartbeat = Date.now();
     try {
@@ -237,6 +238,8 @@ export class Persistence {
     const last = this.state.heartbeat;
     this.gapMs = this.adopted.size > 0 && last > 0 ? Math.max(0, Date.now() - last) : null;
     this.save(p, true);
+    // The heartbeat records that forwarding ran (the bound of a restart's gap): it discovers nothing the kernel
+    // announces. 1 Hz, one small file write with its fsyncs, on the main thread.
     this.timer = setInterval(() => { if (p.datapath) this.save(p, true); }, HEARTBEAT_MS);
     this.timer.unref();
   }

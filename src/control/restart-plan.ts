@@ -72,5 +72,23 @@ export function planRestart(configured: readonly ChildConfig[], state: DaemonSta
     if (forget.includes(s.name) || configured.some((c) => c.name === s.name)) continue;
     children.push({ cfg: childConfigOf(s), stored: s });
   }
+  keepBclim(children, configured, state, warnings);
   return { children, forgotten, warnings };
+}
+
+/**
+ * bclim is the port's (the last value any child set, kept after it went): the stored one goes back through the
+ * first child started; a configured one that differs loses to it, as the other kept settings do.
+ */
+function keepBclim(children: PlannedChild[], configured: readonly ChildConfig[], state: DaemonState, warnings: string[]): void {
+  if (state.bclim === undefined || children.length === 0) return;
+  for (const c of configured) {
+    if (c.bcCutoff !== undefined && c.bcCutoff !== state.bclim) {
+      warnings.push(`child ${c.name}: the configuration's bclim ${c.bcCutoff} differs from the kept ${state.bclim}; the kept one stays`);
+    }
+  }
+  children.forEach((c, i) => {
+    const { bcCutoff: _, ...rest } = c.cfg;  // a copy: the configuration given stays as it was
+    c.cfg = i === 0 ? { ...rest, bcCutoff: state.bclim } : rest;
+  });
 }

@@ -98,6 +98,7 @@ export class ControlServer {
     // wait for it): read and discard, bound it in time, and let close() destroy it.
     s.on('error', () => {});
     s.resume();
+    // Timers on control connections bound a silent client; they discover nothing the kernel announces.
     s.setTimeout(REQUEST_TIMEOUT_MS, () => s.destroy());
     this.sockets.add(s);
     s.on('close', () => this.sockets.delete(s));

@@ -59,13 +59,16 @@ export interface DaemonState {
   parent: { name: string; ifindex: number };
   /** when forwarding last ran (ms since the epoch); 0: never */
   heartbeat: number;
+  /** the port's broadcast cutoff (bclim: set by any child, kept after it goes); absent in files of daemons before
+   *  it was kept */
+  bclim?: number;
   children: StateChild[];
   /** absent: no host port */
   hostPort?: StateHostPort;
   extra: Record<string, unknown>;
 }
 
-const TOP_KEYS = ['version', 'instance', 'parent', 'heartbeat', 'children', 'hostPort'];
+const TOP_KEYS = ['version', 'instance', 'parent', 'heartbeat', 'bclim', 'children', 'hostPort'];
 const CHILD_KEYS = ['name', 'mac', 'mode', 'flags', 'mtu', 'macaddr', 'bcqueuelen', 'netns', 'cni'];
 
 export function defaultStatePath(parent: string, dir = CONTROL_DIR): string {
@@ -156,6 +159,10 @@ export function parseState(text: string, path: string): DaemonState {
   const p = v.parent;
   if (!isObj(p) || typeof p.name !== 'string' || !isUint(p.ifindex)) throw fail('"parent" is not {name, ifindex}');
   if (!isUint(v.heartbeat)) throw fail('"heartbeat" is not a time');
+  const bclim = v.bclim;
+  if (bclim !== undefined && !(typeof bclim === 'number' && Number.isInteger(bclim) && bclim >= -0x8000_0000 && bclim <= 0x7fff_ffff)) {
+    throw fail('"bclim" is not an s32');
+  }
   if (!Array.isArray(v.children)) throw fail('"children" is not a list');
   const children = v.children.map((c, i) => readChild(c, `children[${i}]`, fail));
   const names = new Set<string>();
@@ -165,6 +172,7 @@ export function parseState(text: string, path: string): DaemonState {
   }
   const state: DaemonState = { instance: v.instance, parent: { name: p.name, ifindex: p.ifindex }, heartbeat: v.heartbeat, children, extra: rest(v, TOP_KEYS) };
   if (v.hostPort !== undefined) state.hostPort = readHostPort(v.hostPort, names, fail);
+  if (bclim !== undefined) state.bclim = bclim;
   return state;
 }
 
@@ -175,7 +183,8 @@ export function stateText(s: DaemonState): string {
     ...(c.cni ? { cni: c.cni } : {}),
   }));
   const hostPort = s.hostPort ? { hostPort: s.hostPort } : {};
-  return JSON.stringify({ ...s.extra, version: STATE_VERSION, instance: s.instance, parent: s.parent, heartbeat: s.heartbeat, children, ...hostPort }, null, 2) + '\n';
+  return JSON.stringify({ ...s.extra, version: STATE_VERSION, instance: s.instance, parent: s.parent, heartbeat: s.heartbeat,
+    ...(s.bclim === undefined ? {} : { bclim: s.bclim }), children, ...hostPort }, null, 2) + '\n';
 }
 
 /** The state file's content; null when there is none. */

@@ -70,6 +70,34 @@ export class DevMcastFile {
   }
 
   close(): void { loadAddon().closeFd(this.fd); }
+
+  /** Its descriptor and last read's length and hash, as preadChanged takes them, at entries[3 * i]. */
+  entry(entries: Uint32Array, i: number): void {
+    entries[3 * i] = this.fd;
+    entries[3 * i + 1] = this.lastLen < 0 ? 0xffffffff : this.lastLen;
+    entries[3 * i + 2] = this.lastHash;
+  }
+}
+
+/** Reused by every changedFiles call: it runs on every tick of the re-read schedule. */
+const batch = { entries: new Uint32Array(3 * 64), changed: new Int32Array(64), scratch: new Uint8Array(1 << 14) };
+
+/**
+ * Calls f(i) for each of files whose bytes differ from its last read (length and hash), or could not be read; one
+ * native call reads and compares them all, so an idle tick costs no parse and no per-file call. f re-reads the file
+ * (read()) to parse it.
+ */
+export function forEachChanged(files: readonly DevMcastFile[], f: (i: number) => void): void {
+  const n = files.length;
+  if (n === 0) return;
+  if (batch.changed.length < n) {
+    batch.entries = new Uint32Array(3 * n * 2);
+    batch.changed = new Int32Array(n * 2);
+  }
+  for (let i = 0; i < n; i++) files[i].entry(batch.entries, i);
+  const k = loadAddon().preadChanged(batch.entries, n, batch.scratch, batch.changed);
+  if (k < 0) throw new IfaceError('dev_mcast', 'pread', -k);
+  for (let j = 0; j < k; j++) f(batch.changed[j]);
 }
 
 /** 32-bit FNV-1a: cheap enough to run over the whole file on every re-read. */

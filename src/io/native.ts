@@ -128,6 +128,9 @@ export interface NativeAddon {
   openInNetns(nsfd: number, path: string, write?: 0 | 1): number;
   /** pread from offset 0 until EOF or buf is full → bytes (buf.length: maybe more) | -errno */
   preadAll(fd: number, buf: Uint8Array): number;
+  /** entries: n triples (fd, length, FNV-1a hash of its last read); each file is read through scratch → how many
+   *  differ (or failed to read), their indices written to changed | -errno */
+  preadChanged(entries: Uint32Array, n: number, scratch: Uint8Array, changed: Int32Array): number;
 }
 
 /** An opaque native poll handle (fdWatch) */

@@ -74,6 +74,15 @@ describe('--persist over the fake host', () => {
     expect(d.restartGapMs).not.toBeNull();
   });
 
+  test('the port\'s bclim, set live through a child that is gone since, is back after a restart', async () => {
+    const r = rig();
+    const d1 = await r.start([child('a'), child('b')]);
+    d1.setChild('b', { bcCutoff: -3 });
+    await r.stop(d1);
+    const d2 = await r.start([child('a')], { forget: ['b'] });
+    expect(d2.table.bcCutoff).toBe(-3);
+  });
+
   test('a MAC changed from inside while down is followed, as live', async () => {
     const r = rig();
     await r.stop(await r.start([child('a')]));

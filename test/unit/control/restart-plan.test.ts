@@ -59,4 +59,14 @@ describe('restart plan', () => {
     expect(p.children).toEqual([{ cfg: given('a', { mode: Mode.PASSTHRU }), stored: null }]);
     expect(p.forgotten.map((c) => c.name)).toEqual(['a']);
   });
+
+  test('the kept bclim (the port\'s) goes back through the first child started; a configured one that differs warns', () => {
+    const kept = { ...state(stored('a'), stored('b')), bclim: -5 };
+    const b = given('b', { bcCutoff: 7 });
+    const p = planRestart([given('a'), b], kept, []);
+    expect(p.children.map((c) => c.cfg.bcCutoff)).toEqual([-5, undefined]);
+    expect(p.warnings).toEqual(['child b: the configuration\'s bclim 7 differs from the kept -5; the kept one stays']);
+    expect(b.bcCutoff).toBe(7);  // the configuration given is not changed
+    expect(planRestart([given('a', { bcCutoff: 7 })], state(stored('a')), []).warnings).toEqual([]);
+  });
 });

@@ -60,6 +60,17 @@ describe('state file', () => {
     expect(refusal(JSON.stringify(raw)).message).toContain('children[1].bcqueuelen is not a u32');
   });
 
+  test('the port\'s bclim is kept as an s32 (negative too); a file without it reads as not set', () => {
+    const s = sample();
+    expect('bclim' in JSON.parse(stateText(s))).toBe(false);
+    expect(parseState(stateText(s), 'p').bclim).toBeUndefined();
+    s.bclim = -5;
+    expect(parseState(stateText(s), 'p')).toEqual(s);
+    const raw = JSON.parse(stateText(s)) as Record<string, unknown>;
+    raw.bclim = 2 ** 31;
+    expect(refusal(JSON.stringify(raw)).message).toContain('"bclim" is not an s32');
+  });
+
   test('a higher version is refused naming both', () => {
     const raw = JSON.parse(stateText(sample())) as Record<string, unknown>;
     raw.version = 2;

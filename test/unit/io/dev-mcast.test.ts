@@ -36,3 +36,24 @@ test('parseDevMcastBytes: the same lines from bytes, at most the limit kept per 
   expect(fnv1a(b, b.length)).not.toBe(fnv1a(b, b.length - 1));
   expect(fnv1a(b, 10)).toBe(fnv1a(b.slice(0, 10), 10));
 });
+
+test('forEachChanged: one native read of every file names only those whose bytes differ from their last read', async () => {
+  const { DevMcastFile, forEachChanged } = await import('../../../src/io/dev-mcast.js');
+  // this process's own namespace: readable without root, and nothing here joins groups while the test runs
+  const seen = new DevMcastFile({});
+  const fresh = new DevMcastFile({});
+  try {
+    expect(seen.read(true)).not.toBeNull();
+    const changed: number[] = [];
+    forEachChanged([seen, fresh, seen], (i) => changed.push(i));
+    // the native hash equals fnv1a's (else an unchanged file would be re-parsed on every tick); never read = changed
+    expect(changed).toEqual([1]);
+    expect(fresh.read(false)).not.toBeNull();
+    changed.length = 0;
+    forEachChanged([seen, fresh], (i) => changed.push(i));
+    expect(changed).toEqual([]);
+  } finally {
+    seen.close();
+    fresh.close();
+  }
+});
