@@ -12,7 +12,9 @@
 // as frames arrived recently: until `spinUs` after the last frame (adaptive, the default), or `busyPollUs` after
 // every empty look (--busy-poll-us, a fixed spin). The reply to a frame just forwarded (a ping's echo, a TCP ACK)
 // then finds the worker awake; a quiet engine sleeps at once and costs nothing. The spin yields the CPU on every
-// turn, so it only uses time nobody else on the core wants.
+// turn, and stops (the engine sleeps) as soon as a yield comes back late, i.e. another thread wanted this core: on a
+// machine whose cores are all busy (two cores, a sender, a receiver and this worker) spinning would take the time
+// the work needs, and the wake-up is then the cheaper price.
 #include <sched.h>
 
 #include <ctime>
@@ -23,6 +25,10 @@
 namespace umv {
 
 namespace {
+// A sched_yield() with nothing else runnable on the core returns in a few microseconds (a system call); one that
+// took longer gave the core to another thread.
+constexpr uint64_t kYieldBusyNs = 50000;
+
 inline uint64_t NowNs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -61,8 +67,10 @@ unsigned Engine::Spin(unsigned max, uint64_t untilNs) {
       unsigned n = Harvest(max);
       if (n > 0) return n;
     }
-    if (NowNs() >= untilNs) return 0;
-    sched_yield();  // another thread on this core goes first: the spin takes only idle time
+    uint64_t now = NowNs();
+    if (now >= untilNs) return 0;
+    sched_yield();
+    if (NowNs() - now > kYieldBusyNs) return 0;  // someone else ran: this core is wanted, sleep instead
   }
 }
 
