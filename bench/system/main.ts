@@ -33,9 +33,10 @@ measures, removes everything (also on Ctrl-C), and writes PREFIX.md and PREFIX.j
   --no-daemon-rows skip the daemon rows (\`npm run bench:daemon\`'s, measured once per run)
   --out PREFIX     output files (default bench/results/latest, or bench/results/quick with --quick)
 
-A default run takes about 15 minutes on 2 cores: 5 rounds × 12 samples of 7–8 s, 4 sparse-RTT samples of 7 s per round,
-3 rounds of scale steps (~25 s each), then once: 2 idle-CPU windows (10 s), --mac-nat, capture on (2 samples), and
-the daemon rows (~3–4 minutes).
+A default run takes 14–15 minutes on 2 quiet cores: 5 rounds × 12 samples of ~7 s (7 min), sparse round trips on 4 of
+them in the first 3 rounds (2 × 3.2 s each: 1.3 min), 2 rounds of scale steps (2 × 8 samples, ~1.7 min with the start-up,
+SIGTERM and idle measures), then once: 2 idle-CPU windows (10 s), --mac-nat and capture on (~35 s), and the daemon rows
+(~3.5 min).
 `;
 
 function settingsFrom(argv: string[]): { settings: Settings; out: string } | undefined {
@@ -71,9 +72,9 @@ function settingsFrom(argv: string[]): { settings: Settings; out: string } | und
     scale: quick || values['no-scale'] ? [] : [2, 16, 64, 256, 1024, 4096].filter((n) => n <= scaleMax),
     alternatives: known.filter((id) => only.includes(id)),
     defaultOffloadMeasures: quick ? 'tcp' : 'all',
-    sparse: !quick,
+    sparseRounds: quick ? 0 : Math.min(rounds, 3),
     idleSeconds: 10,
-    scaleRounds: Math.min(rounds, 3),
+    scaleRounds: Math.min(rounds, 2),
     once: !quick,
     daemonRows: !quick && !values['no-daemon-rows'] && values.only === undefined,
   };

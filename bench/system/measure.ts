@@ -1,7 +1,7 @@
 // The four measures, each bounded in time and count: TCP throughput (iperf3), 64-byte UDP frames per second
 // delivered at the receiver (trafgen as the generator), UDP round trips (our own ping-pong), and around each load
 // the forwarder's CPU time (/proc/PID/stat) and its GC events (--trace-gc lines written during the window).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Deployment, Endpoint, Forwarder } from './alternatives.js';
 import type { BenchSandbox, NsKey } from './sandbox.js';
 import type { Proc, Shell } from './sh.js';
@@ -114,12 +114,31 @@ export function procTicks(pid: number, tid?: number): number {
   }
 }
 
-/** Share of one core (0.01 = 1 %) a process, or one of its threads, used over `seconds` of doing nothing asked. */
-export async function idleCpu(ctx: Ctx, pid: number, seconds: number, tid?: number): Promise<number> {
+/** Nanoseconds on a CPU (/proc/.../schedstat: exact, where stat's ticks charge a thread that wakes briefly only by
+ *  chance) of every thread of a process, or of one of them. */
+export function runNs(pid: number, tid?: number): number {
+  let sum = 0;
+  let tids: string[];
+  try {
+    tids = tid === undefined ? readdirSync(`/proc/${pid}/task`) : [String(tid)];
+  } catch {
+    return 0;
+  }
+  for (const t of tids) {
+    try {
+      sum += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+    } catch { /* a thread that ended meanwhile */ }
+  }
+  return sum;
+}
+
+/** Share of one core (0.01 = 1 %) a process, or one of its threads, used over `seconds` of doing nothing asked. A
+ *  thread that ends inside the window takes its time with it: idle daemons start none. */
+export async function idleCpu(pid: number, seconds: number, tid?: number): Promise<number> {
   const t0 = performance.now();
-  const c0 = procTicks(pid, tid);
+  const c0 = runNs(pid, tid);
   await sleep(seconds * 1000);
-  return (procTicks(pid, tid) - c0) / ctx.clockTicks / ((performance.now() - t0) / 1000);
+  return (runNs(pid, tid) - c0) / 1e9 / ((performance.now() - t0) / 1000);
 }
 
 export function rssBytes(pid: number): number {

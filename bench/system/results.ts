@@ -69,8 +69,9 @@ export interface Settings {
   readonly alternatives: readonly AltId[];
   /** Measures taken with default offloads (all of them in a full run; TCP only in a quick one). */
   readonly defaultOffloadMeasures: 'all' | 'tcp';
-  /** Sparse round trips (SPARSE in sample.ts) on the offloads-off samples of the kernel and umacvlan rows. */
-  readonly sparse: boolean;
+  /** Rounds that measure sparse round trips (SPARSE in sample.ts) on the offloads-off samples of the kernel and
+   *  umacvlan rows (0: none). */
+  readonly sparseRounds: number;
   /** Length of the idle-CPU window (once per run, umacvlan rows, offloads off). */
   readonly idleSeconds: number;
   /** Rounds that measure the scale steps up to 256 children; larger steps are measured once. */

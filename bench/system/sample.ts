@@ -54,7 +54,7 @@ export async function sample(ctx: Ctx, deployer: Deployer, settings: Settings, r
         await sleep(1000);
         s.rssPerChildKiB = rssBytes(pid) / 1024 / children;
         // `ip netns exec` execs the daemon in place: its PID is its main thread's TID
-        s.idleMainPct = (await idleCpu(ctx, pid, 3, pid)) * 100;
+        s.idleMainPct = (await idleCpu(pid, 3, pid)) * 100;
       });
     }
     // The main samples prove their paths by measuring them (the round trips come first and teach a learning switch
@@ -72,7 +72,7 @@ export async function sample(ctx: Ctx, deployer: Deployer, settings: Settings, r
         s.rttLost = r.lost;
       });
     }
-    if (kind === 'main' && offloads === 'off' && settings.sparse && SPARSE_ALTS.includes(alt)) {
+    if (kind === 'main' && offloads === 'off' && (round <= settings.sparseRounds || round === 0) && SPARSE_ALTS.includes(alt)) {
       const seconds = (SPARSE.count + 20) * SPARSE.gapMs / 1000 + 5;
       await attempt('sparse rtt child→child', async () => {
         const r = await rtt(ctx, d.a, d.b, SPARSE.count, seconds, SPARSE.gapMs);
@@ -123,7 +123,7 @@ export async function sample(ctx: Ctx, deployer: Deployer, settings: Settings, r
     if (opts.idle && pid !== undefined) {
       await attempt('idle cpu', async () => {
         await sleep(1000);  // the loads' last frames and timers settle
-        s.idleCpuPct = (await idleCpu(ctx, pid, settings.idleSeconds)) * 100;
+        s.idleCpuPct = (await idleCpu(pid, settings.idleSeconds)) * 100;
       });
     }
     for (const f of d.forwarders) {
