@@ -30,7 +30,7 @@ measures, removes everything (also on Ctrl-C), and writes PREFIX.md and PREFIX.j
   --only LIST      a subset of: ${ALTERNATIVES.map((a) => a.id).join(', ')}
   --no-scale       skip the 2/16/64/256-children measure of a full run
   --scale-max N    largest scale step: 256 (default), 1024 or 4096 (steps above 256 measured once; 4096 takes minutes)
-  --no-daemon-rows skip the daemon rows (\`npm run bench:daemon\`'s, measured once per run)
+  --no-daemon-rows skip the daemon rows (\`npm run bench:daemon\`'s, measured once per run; --quick skips them too)
   --out PREFIX     output files (default bench/results/latest, or bench/results/quick with --quick)
 
 A default run takes 14–15 minutes on 2 quiet cores: 5 rounds × 12 samples of ~7 s (7 min), sparse round trips on 4 of
@@ -76,7 +76,7 @@ function settingsFrom(argv: string[]): { settings: Settings; out: string } | und
     idleSeconds: 10,
     scaleRounds: Math.min(rounds, 2),
     once: !quick,
-    daemonRows: !quick && !values['no-daemon-rows'] && values.only === undefined,
+    daemonRows: !quick && !values['no-daemon-rows'],
   };
   const out = values.out ?? `bench/results/${quick ? 'quick' : 'latest'}`;
   return { settings, out };
