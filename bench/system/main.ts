@@ -175,6 +175,8 @@ async function main(): Promise<number> {
     cleanup();
     process.exit(sig === 'SIGINT' ? 130 : 143);
   };
+  // A measure's stray rejection is that measure's failure, not the end of a 15-minute run (and of its clean-up).
+  process.on('unhandledRejection', (e) => console.error(`unhandled in a measure: ${(e as Error)?.message ?? String(e)}`));
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
