@@ -19,10 +19,10 @@ export interface Sample {
   sparseOutP99Us?: number;
   /** The forwarder process (all threads) idle with the bench topology: % of one core. */
   idleCpuPct?: number;
-  /** umacvlan: start → ready, SIGTERM → exit (s), RSS per child (KiB), main thread idle (% of a core). */
+  /** umacvlan: start → ready, SIGTERM → exit (s), the process's RSS (KiB), main thread idle (% of a core). */
   startupSeconds?: number;
   stopSeconds?: number;
-  rssPerChildKiB?: number;
+  rssKiB?: number;
   idleMainPct?: number;
   /** Capture on: 64-byte frames/s at a paced rate, and the capture's lost frames (ring + writer) at that rate and at
    *  full rate. */
@@ -101,7 +101,7 @@ export interface RunResults {
   ratios?: Ratio[];
   scaleMedians?: {
     children: number; alt: AltId; framesPerSecond?: Stat; cpuSecondsPerMillion?: Stat; gcFrames?: Stat; gcMain?: Stat;
-    startupSeconds?: Stat; stopSeconds?: Stat; rssPerChildKiB?: Stat; idleMainPct?: Stat;
+    startupSeconds?: Stat; stopSeconds?: Stat; rssKiB?: Stat; idleMainPct?: Stat;
   }[];
   /** The daemon rows (bench/system/daemon-*.ts), measured once per bench. */
   daemonRows?: Judged[];
@@ -190,7 +190,7 @@ export function summarize(r: RunResults): void {
         gcMain: stat(nums((s) => s.gcMain)),
         startupSeconds: stat(nums((s) => s.startupSeconds)),
         stopSeconds: stat(nums((s) => s.stopSeconds)),
-        rssPerChildKiB: stat(nums((s) => s.rssPerChildKiB)),
+        rssKiB: stat(nums((s) => s.rssKiB)),
         idleMainPct: stat(nums((s) => s.idleMainPct)),
       });
     }
@@ -287,8 +287,9 @@ export function renderMarkdown(r: RunResults): string {
     } else {
       out.push('| children | kernel macvlan (k frames/s) | umacvlan (k frames/s) | umacvlan / kernel | umacvlan / its 2 children '
         + '| umacvlan CPU s / M frames | umacvlan GC, data-path worker | umacvlan GC, main thread | umacvlan start-up s (all TAPs ready) '
-        + '| umacvlan SIGTERM → exit s | umacvlan RSS per child KiB | umacvlan main thread idle, % of a core |');
-      out.push('|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+        + '| umacvlan SIGTERM → exit s | umacvlan RSS MiB | umacvlan RSS per child beyond 2, KiB | umacvlan main thread idle, % of a core |');
+      out.push('|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+      const rss2 = r.scaleMedians?.find((s) => s.children === 2 && s.alt === 'umacvlan-bridge')?.rssKiB?.median;
       const two = r.scaleMedians?.find((s) => s.children === 2 && s.alt === 'umacvlan-bridge')?.framesPerSecond?.median;
       const fmt = (v: number): string => (v / 1e3).toFixed(0);
       for (const n of [...new Set((r.scaleMedians ?? []).map((s) => s.children))]) {
@@ -300,7 +301,8 @@ export function renderMarkdown(r: RunResults): string {
         out.push(`| ${n} | ${cell(k?.framesPerSecond, fmt)} | ${uCell} | ${ratioCell(ratio)} | ${ratioCell(vsTwo)} | `
           + `${cell(u?.cpuSecondsPerMillion, (v) => v.toFixed(2))} | ${cell(u?.gcFrames, (v) => v.toFixed(0))} | `
           + `${cell(u?.gcMain, (v) => v.toFixed(0))} | ${cell(u?.startupSeconds, (v) => v.toFixed(1))} | `
-          + `${cell(u?.stopSeconds, (v) => v.toFixed(1))} | ${cell(u?.rssPerChildKiB, (v) => v.toFixed(0))} | `
+          + `${cell(u?.stopSeconds, (v) => v.toFixed(1))} | ${cell(u?.rssKiB, (v) => (v / 1024).toFixed(0))} | `
+          + `${rss2 !== undefined && u?.rssKiB && n > 2 ? ((u.rssKiB.median - rss2) / (n - 2)).toFixed(0) : '–'} | `
           + `${cell(u?.idleMainPct, (v) => v.toFixed(2))} |`);
       }
     }
@@ -334,9 +336,16 @@ export function renderMarkdown(r: RunResults): string {
   out.push('<details><summary>' + `${r.commands.length} commands` + '</summary>');
   out.push('');
   out.push('```');
-  out.push(...r.commands);
+  out.push(...r.commands.map(shortCommand));
   out.push('```');
   out.push('</details>');
   out.push('');
   return out.join('\n');
+}
+
+/** A command with thousands of --child arguments (the scale steps) shown with its first and last few. */
+function shortCommand(c: string): string {
+  const parts = c.split(' --child ');
+  if (parts.length <= 8) return c;
+  return [...parts.slice(0, 4), `… ${parts.length - 6} more --child …`, ...parts.slice(-2)].join(' --child ');
 }

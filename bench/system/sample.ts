@@ -52,7 +52,7 @@ export async function sample(ctx: Ctx, deployer: Deployer, settings: Settings, r
     if (kind === 'scale' && opts.scaleExtras && pid !== undefined) {
       await attempt('idle main thread', async () => {
         await sleep(1000);
-        s.rssPerChildKiB = rssBytes(pid) / 1024 / children;
+        s.rssKiB = rssBytes(pid) / 1024;
         // `ip netns exec` execs the daemon in place: its PID is its main thread's TID
         s.idleMainPct = (await idleCpu(pid, 3, pid)) * 100;
       });
@@ -174,7 +174,7 @@ export function fmtSample(s: Sample): string {
   if (s.sparseOutP50Us !== undefined) parts.push(`sparse c→o ${s.sparseOutP50Us.toFixed(0)}/${(s.sparseOutP99Us ?? 0).toFixed(0)} µs`);
   if (s.idleCpuPct !== undefined) parts.push(`idle ${s.idleCpuPct.toFixed(2)} %`);
   if (s.startupSeconds !== undefined && s.children > 2) parts.push(`start ${s.startupSeconds.toFixed(1)} s, stop ${s.stopSeconds?.toFixed(1) ?? '?'} s`);
-  if (s.rssPerChildKiB !== undefined) parts.push(`rss ${s.rssPerChildKiB.toFixed(0)} KiB/child, main idle ${s.idleMainPct?.toFixed(2) ?? '?'} %`);
+  if (s.rssKiB !== undefined) parts.push(`rss ${(s.rssKiB / 1024).toFixed(0)} MiB, main idle ${s.idleMainPct?.toFixed(2) ?? '?'} %`);
   if (s.cpuSecondsPerMillion !== undefined) parts.push(`cpu ${s.cpuSecondsPerMillion.toFixed(2)} s/M`);
   if (s.gcFrames !== undefined) parts.push(`gc worker ${s.gcFrames}+${s.gcTcp ?? '-'}, main ${s.gcMain ?? '?'}`);
   if (s.errors.length > 0) parts.push(`ERRORS: ${s.errors.join('; ')}`);
