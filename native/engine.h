@@ -50,7 +50,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
   void CloseAll();
   unsigned Harvest(unsigned max);  // wait.cc
   void FlushIfNeeded();             // wait.cc
-  unsigned Spin(unsigned max, uint64_t untilNs);  // wait.cc
+  unsigned Spin(unsigned max, uint64_t untilNs, bool yielding);  // wait.cc
   bool Ready() { return parent_.Ready() || taps_.rx().CqReady() || taps_.staged() > 0; }  // without entering
   static bool BindView(View& v, Napi::Value val, size_t elemSize);
   uint8_t* RegionBase(unsigned r, size_t* size);

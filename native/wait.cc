@@ -11,10 +11,11 @@
 // path"): the wake itself, and the cold caches of the code that runs after it. So poll() first spins, for as long
 // as frames arrived recently: until `spinUs` after the last frame (adaptive, the default), or `busyPollUs` after
 // every empty look (--busy-poll-us, a fixed spin). The reply to a frame just forwarded (a ping's echo, a TCP ACK)
-// then finds the worker awake; a quiet engine sleeps at once and costs nothing. The spin yields the CPU on every
-// turn, and stops (the engine sleeps) as soon as a yield comes back late, i.e. another thread wanted this core: on a
-// machine whose cores are all busy (two cores, a sender, a receiver and this worker) spinning would take the time
-// the work needs, and the wake-up is then the cheaper price.
+// then finds the worker awake; a quiet engine sleeps at once and costs nothing. The adaptive spin yields the CPU on
+// every turn, and stops (the engine sleeps) as soon as a yield comes back late, i.e. another thread wanted this core:
+// on a machine whose cores are all busy (two cores, a sender, a receiver and this worker) spinning would take the
+// time the work needs, and the wake-up is then the cheaper price. The fixed spin is what its user asked for: it
+// neither yields nor stops early.
 #include <sched.h>
 
 #include <ctime>
@@ -58,8 +59,9 @@ void Engine::FlushIfNeeded() {
   if (rx.Pending() || rx.TaskRunPending()) rx.Flush();
 }
 
-// Spins until a frame is there or `untilNs` passes → frames harvested (0: time is up).
-unsigned Engine::Spin(unsigned max, uint64_t untilNs) {
+// Spins until a frame is there or `untilNs` passes → frames harvested (0: time is up, or, `yielding`, the core is
+// wanted by another thread).
+unsigned Engine::Spin(unsigned max, uint64_t untilNs, bool yielding) {
   Uring& rx = taps_.rx();
   for (;;) {
     if (rx.TaskRunPending()) rx.Flush();
@@ -69,6 +71,7 @@ unsigned Engine::Spin(unsigned max, uint64_t untilNs) {
     }
     uint64_t now = NowNs();
     if (now >= untilNs) return 0;
+    if (!yielding) continue;
     sched_yield();
     if (NowNs() - now > kYieldBusyNs) return 0;  // someone else ran: this core is wanted, sleep instead
   }
@@ -95,7 +98,7 @@ Napi::Value Engine::Poll(const Napi::CallbackInfo& info) {
     if (rx.Pending()) rx.Enter(0, -1);
     uint64_t now = NowNs();
     uint64_t until = busyPollUs_ ? now + static_cast<uint64_t>(busyPollUs_) * 1000 : lastFrameNs_ + spinNs_;
-    if (until > now) n = Spin(max, until);
+    if (until > now) n = Spin(max, until, busyPollUs_ == 0);
     if (n == 0) {
       taps_.ArmPoll(parent_.fd());
       long long ns = timeoutMs < 0 ? -1 : static_cast<long long>(timeoutMs * 1e6);
