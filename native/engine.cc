@@ -61,7 +61,7 @@ void Engine::CloseAll() {
   open_ = false;
 }
 
-// open(parent, nsfd, batch, ringFrames, frameSize, tapBuffers, scratchBytes, busyPollUs) → 0 | -errno
+// open(parent, nsfd, batch, ringFrames, frameSize, tapBuffers, scratchBytes, busyPollUs, spinUs) → 0 | -errno
 Napi::Value Engine::Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (open_ || parent_.base() || scratch_) return Num(env, Fail("open", -EBUSY));
@@ -73,6 +73,9 @@ Napi::Value Engine::Open(const Napi::CallbackInfo& info) {
   unsigned tapBuffers = static_cast<unsigned>(ArgInt(info, 5, 256));
   size_t scratchLen = static_cast<size_t>(ArgInt(info, 6, 1 << 20));
   busyPollUs_ = static_cast<unsigned>(ArgInt(info, 7, 0));
+  int spinUs = ArgInt(info, 8, 0);
+  if (spinUs < 0 || spinUs > 1000000) return Num(env, Fail("spinUs", -EINVAL));
+  spinNs_ = static_cast<uint64_t>(spinUs) * 1000;
   if (parent.empty() || parent.size() >= IFNAMSIZ) return Num(env, Fail("parent name", -EINVAL));
   if (frameSize < 2048 || frameSize % TPACKET_ALIGNMENT || frameSize > kRingBlock) return Num(env, Fail("frameSize", -EINVAL));
   if (tapBuffers < 2 * batch_ || tapBuffers > 32768 || (tapBuffers & (tapBuffers - 1))) return Num(env, Fail("tapBuffers", -EINVAL));

@@ -49,7 +49,9 @@ class Engine : public Napi::ObjectWrap<Engine> {
   int Fail(const char* op, int negErrno) { failedOp_ = op; return negErrno; }
   void CloseAll();
   unsigned Harvest(unsigned max);  // wait.cc
-  bool Ready() { return parent_.Ready() || taps_.rx().CqReady() || taps_.staged() > 0; }
+  void FlushIfNeeded();             // wait.cc
+  unsigned Spin(unsigned max, uint64_t untilNs, bool yielding);  // wait.cc
+  bool Ready() { return parent_.Ready() || taps_.rx().CqReady() || taps_.staged() > 0; }  // without entering
   static bool BindView(View& v, Napi::Value val, size_t elemSize);
   uint8_t* RegionBase(unsigned r, size_t* size);
   size_t RxCapacity() const;
@@ -58,7 +60,9 @@ class Engine : public Napi::ObjectWrap<Engine> {
   const char* failedOp_ = "";
   bool open_ = false;
   unsigned batch_ = 0;
-  unsigned busyPollUs_ = 0;
+  unsigned busyPollUs_ = 0;  // fixed spin after every empty look (--busy-poll-us); 0: adaptive (spinNs_)
+  uint64_t spinNs_ = 0;      // adaptive spin: keep looking this long after the last frame before sleeping
+  uint64_t lastFrameNs_ = 0;
   bool tapsFirst_ = false;
   uint16_t sendGen_ = 0;  // tags TAP write completions with the send() they belong to
 

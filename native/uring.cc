@@ -53,6 +53,7 @@ int Uring::Init(unsigned sqEntries, unsigned cqEntries, unsigned extraFlags) {
   sqHead_ = reinterpret_cast<unsigned*>(base + p.sq_off.head);
   sqTail_ = reinterpret_cast<unsigned*>(base + p.sq_off.tail);
   sqArray_ = reinterpret_cast<unsigned*>(base + p.sq_off.array);
+  if (extraFlags & IORING_SETUP_TASKRUN_FLAG) sqFlags_ = reinterpret_cast<unsigned*>(base + p.sq_off.flags);
   sqMask_ = *reinterpret_cast<unsigned*>(base + p.sq_off.ring_mask);
   sqEntries_ = p.sq_entries;
   cqHead_ = reinterpret_cast<unsigned*>(base + p.cq_off.head);

@@ -42,6 +42,11 @@ class Uring {
   }
   void SeenCqe() { __atomic_store_n(cqHead_, *cqHead_ + 1, __ATOMIC_RELEASE); }
   bool CqReady() const { return *cqHead_ != __atomic_load_n(cqTail_, __ATOMIC_ACQUIRE); }
+  /** Deferred task work waits for us to enter (a ring set up with IORING_SETUP_TASKRUN_FLAG; false otherwise): lets
+   *  a spinning waiter see a TAP's frame without a system call per look. */
+  bool TaskRunPending() const {
+    return sqFlags_ && (__atomic_load_n(sqFlags_, __ATOMIC_ACQUIRE) & IORING_SQ_TASKRUN) != 0;
+  }
 
   /** Registers a provided-buffer ring of `entries` (power of two) buffers for group `bgid`; returns 0 or -errno. */
   int RegisterBufRing(io_uring_buf_ring* ring, unsigned entries, unsigned bgid);
@@ -57,6 +62,7 @@ class Uring {
   unsigned* sqHead_ = nullptr;
   unsigned* sqTail_ = nullptr;
   unsigned* sqArray_ = nullptr;
+  unsigned* sqFlags_ = nullptr;
   unsigned sqMask_ = 0;
   unsigned sqEntries_ = 0;
   unsigned sqTailLocal_ = 0;

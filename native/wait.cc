@@ -1,10 +1,23 @@
 // wait.cc - poll(): give back the last batch, then harvest the parent ring and the TAP completions, waiting when
 // there is nothing.
 //
+// DOC: How the engine waits
 // The engine sleeps in io_uring_enter() on the TAPs' rx ring, where a one-shot POLL_ADD on the parent socket (armed
 // only before sleeping, so a busy ring costs no completions) and the TAP reads wake it. That ring defers its task
-// work (DEFER_TASKRUN): completions appear only when we enter, so every poll() enters once (Flush) before
-// harvesting. With busyPollUs, poll() spins that long before it sleeps.
+// work (DEFER_TASKRUN): completions appear only when we enter. It also raises IORING_SQ_TASKRUN in the shared ring
+// when such work waits (TASKRUN_FLAG), so poll() enters only when there is something to run or to submit, and a
+// spinning poll() sees a TAP's frame by reading memory.
+// Waking a sleeping thread is the expensive part of forwarding sparse traffic (bench/results/profile.md, "Wake-up
+// path"): the wake itself, and the cold caches of the code that runs after it. So poll() first spins, for as long
+// as frames arrived recently: until `spinUs` after the last frame (adaptive, the default), or `busyPollUs` after
+// every empty look (--busy-poll-us, a fixed spin). The reply to a frame just forwarded (a ping's echo, a TCP ACK)
+// then finds the worker awake; a quiet engine sleeps at once and costs nothing. The adaptive spin yields the CPU on
+// every turn, and stops (the engine sleeps) as soon as a yield comes back late, i.e. another thread wanted this core:
+// on a machine whose cores are all busy (two cores, a sender, a receiver and this worker) spinning would take the
+// time the work needs, and the wake-up is then the cheaper price. The fixed spin is what its user asked for: it
+// neither yields nor stops early.
+#include <sched.h>
+
 #include <ctime>
 
 #include "common.h"
@@ -13,6 +26,10 @@
 namespace umv {
 
 namespace {
+// A sched_yield() with nothing else runnable on the core returns in a few microseconds (a system call); one that
+// took longer gave the core to another thread.
+constexpr uint64_t kYieldBusyNs = 50000;
+
 inline uint64_t NowNs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -36,6 +53,30 @@ unsigned Engine::Harvest(unsigned max) {
   return n;
 }
 
+// Runs deferred TAP completions and submits what is queued, only when there is any (one syscall saved per poll).
+void Engine::FlushIfNeeded() {
+  Uring& rx = taps_.rx();
+  if (rx.Pending() || rx.TaskRunPending()) rx.Flush();
+}
+
+// Spins until a frame is there or `untilNs` passes → frames harvested (0: time is up, or, `yielding`, the core is
+// wanted by another thread).
+unsigned Engine::Spin(unsigned max, uint64_t untilNs, bool yielding) {
+  Uring& rx = taps_.rx();
+  for (;;) {
+    if (rx.TaskRunPending()) rx.Flush();
+    if (Ready()) {
+      unsigned n = Harvest(max);
+      if (n > 0) return n;
+    }
+    uint64_t now = NowNs();
+    if (now >= untilNs) return 0;
+    if (!yielding) continue;
+    sched_yield();
+    if (NowNs() - now > kYieldBusyNs) return 0;  // someone else ran: this core is wanted, sleep instead
+  }
+}
+
 // poll(max, timeoutMs) → frames written into the bound rx arrays | -errno
 Napi::Value Engine::Poll(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -48,20 +89,16 @@ Napi::Value Engine::Poll(const Napi::CallbackInfo& info) {
   parent_.Release();
   taps_.Release();
   taps_.Rearm();
-  rx.Flush();  // submits re-arms and runs deferred TAP completions: one syscall per poll
+  FlushIfNeeded();
   unsigned n = Harvest(max);
   if (n == 0 && timeoutMs != 0) {
     // A multishot read that ended in this harvest (pool empty, say) must be armed again before we sleep, or its TAP
     // would wait for the timeout; the slots given back above are there for it now.
     taps_.Rearm();
     if (rx.Pending()) rx.Enter(0, -1);
-    if (busyPollUs_) {
-      uint64_t end = NowNs() + static_cast<uint64_t>(busyPollUs_) * 1000;
-      while (NowNs() < end) {
-        rx.Flush();  // TAP completions are deferred until we enter the kernel (DEFER_TASKRUN)
-        if (Ready() && (n = Harvest(max)) > 0) break;
-      }
-    }
+    uint64_t now = NowNs();
+    uint64_t until = busyPollUs_ ? now + static_cast<uint64_t>(busyPollUs_) * 1000 : lastFrameNs_ + spinNs_;
+    if (until > now) n = Spin(max, until, busyPollUs_ == 0);
     if (n == 0) {
       taps_.ArmPoll(parent_.fd());
       long long ns = timeoutMs < 0 ? -1 : static_cast<long long>(timeoutMs * 1e6);
@@ -72,6 +109,7 @@ Napi::Value Engine::Poll(const Napi::CallbackInfo& info) {
   } else if (rx.Pending()) {
     rx.Enter(0, -1);
   }
+  if (n > 0 && spinNs_) lastFrameNs_ = NowNs();
   return Num(env, n);
 }
 

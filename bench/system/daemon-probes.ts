@@ -52,7 +52,10 @@ export function startRtt(sb: Sandbox, ns: string, to: string, count: number, sec
 
 export function startProbe<T>(sb: Sandbox, ns: string, args: readonly string[], timeoutMs: number): { proc: ChildProcess; done: Promise<T> } {
   const proc = sb.spawn(ns, ['python3', PROBE, ...args]);
-  return { proc, done: jsonOf<T>(sb, proc, timeoutMs, `daemon_probe ${args[0]}`) };
+  const done = jsonOf<T>(sb, proc, timeoutMs, `daemon_probe ${args[0]}`);
+  // A probe that fails while the row awaits something else must fail the row where it awaits `done`, not the process.
+  done.catch(() => undefined);
+  return { proc, done };
 }
 
 /** A listening stream receiver; `done` resolves with its counts when it ends (after `seconds`). */
@@ -61,6 +64,7 @@ export async function streamReceiver(sb: Sandbox, ns: string, addr: string, seco
   const p = sb.spawn(ns, ['python3', PROBE, 'stream', 'recv', addr, String(STREAM_PORT), String(seconds)]);
   // wrapped: an async function returning the promise itself would wait for the receiver to end
   const done = jsonOf<{ received: number; longest_gap_ms: number }>(sb, p, (seconds + 10) * 1000, 'stream recv');
+  done.catch(() => undefined);  // see startProbe
   await listening(p, 'stream recv');
   return { done };
 }

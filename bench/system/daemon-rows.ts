@@ -91,8 +91,7 @@ export async function groupFlood(sb: Sandbox, lab: DaemonLab, c: Counts): Promis
   const t0 = performance.now();
   const join = startProbe<{ joined: number; seconds: number }>(sb, j.ns, ['join', j.name, String(c.groups)], 180_000);
   let ended = false;
-  // both ways: a probe that dies must end the row (its error is thrown below), not the whole run
-  join.done.then(() => { ended = true; }, () => { ended = true; });
+  join.done.then(() => { ended = true; }, () => { ended = true; });  // a failed join is reported below, where it is awaited
   // Round trips in slices while the joins go on (and one slice after): the worst slice's p99 is the row's.
   let worstP99 = 0, lost = 0, slices = 0;
   do {

@@ -7,23 +7,36 @@ import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { ALTERNATIVES, Deployer, OFFLOADS_OFF, umacvlanUnavailable, vdeUnavailable,
   type AltId, type Deployment, type Offloads } from './alternatives.js';
-import { frames, reachable, rtt, startEchoServers, tcp, type Ctx } from './measure.js';
+import { startEchoServers, type Ctx } from './measure.js';
 import { renderMarkdown, summarize, type RunResults, type Sample, type Settings } from './results.js';
-import { BenchSandbox, removeStale } from './sandbox.js';
+import { BenchSandbox, PREFIX, removeStale } from './sandbox.js';
+import { fmtSample, sample } from './sample.js';
+import { onceRows, readBaseline } from './once.js';
+import { DAEMON_ROWS, DEFAULT_COUNTS, runDaemonRows } from './daemon-run.js';
+import { judge, type Measured } from './daemon-report.js';
+import { createSandbox, type Sandbox } from '../../support/sandbox.js';
 import { REPO_ROOT } from '../../support/paths.js';
 import { Shell, quote } from './sh.js';
 import { ensureTools, version } from './tools.js';
 
-const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--only ALT,...] [--out PREFIX]
+const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--only ALT,...] [--scale-max N] [--out PREFIX]
 
 Runs as root. Builds network namespaces (prefix umb<pid>), deploys each alternative in turn on the same topology,
 measures, removes everything (also on Ctrl-C), and writes PREFIX.md and PREFIX.json.
 
-  --rounds N    rounds, alternatives alternated inside each (default 5; at least 3 for medians worth reading)
-  --quick       3 rounds, 1-second loads, default offloads for TCP only, no scale measure (about 3 minutes)
-  --only LIST   a subset of: ${ALTERNATIVES.map((a) => a.id).join(', ')}
-  --no-scale    skip the 2/16/64/256-children measure of a full run
-  --out PREFIX  output files (default bench/results/latest, or bench/results/quick with --quick)
+  --rounds N       rounds, alternatives alternated inside each (default 5; at least 3 for medians worth reading)
+  --quick          3 rounds, 1-second loads, default offloads for TCP only, no sparse RTT, no scale measure, no
+                   once-per-run rows (about 3 minutes)
+  --only LIST      a subset of: ${ALTERNATIVES.map((a) => a.id).join(', ')}
+  --no-scale       skip the 2/16/64/256-children measure of a full run
+  --scale-max N    largest scale step: 256 (default), 1024 or 4096 (steps above 256 measured once; 4096 takes minutes)
+  --no-daemon-rows skip the daemon rows (\`npm run bench:daemon\`'s, measured once per run; --quick skips them too)
+  --out PREFIX     output files (default bench/results/latest, or bench/results/quick with --quick)
+
+A default run takes 14–15 minutes on 2 quiet cores: 5 rounds × 12 samples of ~7 s (7 min), sparse round trips on 4 of
+them in the first 3 rounds (2 × 3.2 s each: 1.3 min), 2 rounds of scale steps (2 × 8 samples, ~1.7 min with the start-up,
+SIGTERM and idle measures), then once: 2 idle-CPU windows (10 s), --mac-nat and capture on (~35 s), and the daemon rows
+(~3.5 min).
 `;
 
 function settingsFrom(argv: string[]): { settings: Settings; out: string } | undefined {
@@ -34,6 +47,8 @@ function settingsFrom(argv: string[]): { settings: Settings; out: string } | und
       rounds: { type: 'string' },
       only: { type: 'string' },
       'no-scale': { type: 'boolean', default: false },
+      'scale-max': { type: 'string' },
+      'no-daemon-rows': { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -45,6 +60,8 @@ function settingsFrom(argv: string[]): { settings: Settings; out: string } | und
   const known = ALTERNATIVES.map((a) => a.id);
   const only = values.only ? values.only.split(',').map((s) => s.trim()) : known;
   for (const id of only) if (!known.includes(id as AltId)) throw new Error(`--only: unknown alternative ${id}`);
+  const scaleMax = values['scale-max'] !== undefined ? Number(values['scale-max']) : 256;
+  if (![256, 1024, 4096].includes(scaleMax)) throw new Error(`--scale-max: 256, 1024 or 4096, not ${values['scale-max']}`);
   const settings: Settings = {
     rounds,
     quick,
@@ -52,9 +69,14 @@ function settingsFrom(argv: string[]): { settings: Settings; out: string } | und
     framesSeconds: quick ? 1 : 2,
     warmupMs: quick ? 300 : 500,
     rttCount: quick ? 500 : 2000,
-    scale: quick || values['no-scale'] ? [] : [2, 16, 64, 256],
+    scale: quick || values['no-scale'] ? [] : [2, 16, 64, 256, 1024, 4096].filter((n) => n <= scaleMax),
     alternatives: known.filter((id) => only.includes(id)),
     defaultOffloadMeasures: quick ? 'tcp' : 'all',
+    sparseRounds: quick ? 0 : Math.min(rounds, 3),
+    idleSeconds: 10,
+    scaleRounds: Math.min(rounds, 2),
+    once: !quick,
+    daemonRows: !quick && !values['no-daemon-rows'],
   };
   const out = values.out ?? `bench/results/${quick ? 'quick' : 'latest'}`;
   return { settings, out };
@@ -81,17 +103,6 @@ function rotate<T>(xs: readonly T[], by: number): T[] {
   return [...xs.slice(k), ...xs.slice(0, k)];
 }
 
-function fmtSample(s: Sample): string {
-  const parts: string[] = [];
-  if (s.tcpChildBps !== undefined) parts.push(`tcp c→c ${(s.tcpChildBps / 1e9).toFixed(2)}`);
-  if (s.tcpOutsideBps !== undefined) parts.push(`c→o ${(s.tcpOutsideBps / 1e9).toFixed(2)} Gb/s`);
-  if (s.framesPerSecond !== undefined) parts.push(`${(s.framesPerSecond / 1e3).toFixed(0)} k frames/s`);
-  if (s.rttP50Us !== undefined) parts.push(`rtt ${s.rttP50Us.toFixed(0)}/${(s.rttP99Us ?? 0).toFixed(0)} µs`);
-  if (s.cpuSecondsPerMillion !== undefined) parts.push(`cpu ${s.cpuSecondsPerMillion.toFixed(2)} s/M`);
-  if (s.gcFrames !== undefined) parts.push(`gc worker ${s.gcFrames}+${s.gcTcp ?? '-'}, main ${s.gcMain ?? '?'}`);
-  if (s.errors.length > 0) parts.push(`ERRORS: ${s.errors.join('; ')}`);
-  return parts.join(', ');
-}
 
 async function main(): Promise<number> {
   const parsed = settingsFrom(process.argv.slice(2));
@@ -119,6 +130,7 @@ async function main(): Promise<number> {
     if (missing.includes(tool)) throw new Error(`${tool} is missing and could not be installed`);
   }
 
+  const baseline = readBaseline(root);
   const results: RunResults = {
     schema: 'umacvlan-system-bench/1',
     command: `npm run bench${process.argv.length > 2 ? ` -- ${quote(process.argv.slice(2))}` : ''}`,
@@ -131,6 +143,7 @@ async function main(): Promise<number> {
     samples: [],
     scale: [],
     commands: [],
+    baselineRttP50Us: baseline,
   };
   const outPath = resolve(root, out);
   const write = (): void => {
@@ -141,11 +154,12 @@ async function main(): Promise<number> {
   };
 
   const sb = new BenchSandbox(sh);
+  let daemonSb: Sandbox | undefined;
   let cleaned = false;
   const cleanup = (): void => {
     if (cleaned) return;
     cleaned = true;
-    for (const p of sb.destroySync()) console.error(`cleanup: ${p}`);
+    for (const p of [...sb.destroySync(), ...daemonSb?.cleanup() ?? []]) console.error(`cleanup: ${p}`);
   };
   const onSignal = (sig: NodeJS.Signals): void => {
     console.error(`\n${sig}: removing the sandbox`);
@@ -161,6 +175,8 @@ async function main(): Promise<number> {
     cleanup();
     process.exit(sig === 'SIGINT' ? 130 : 143);
   };
+  // A measure's stray rejection is that measure's failure, not the end of a 15-minute run (and of its clean-up).
+  process.on('unhandledRejection', (e) => console.error(`unhandled in a measure: ${(e as Error)?.message ?? String(e)}`));
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
@@ -169,7 +185,8 @@ async function main(): Promise<number> {
   const python = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim() || 'python3';
   const ctx: Ctx = { sh, sb, root, clockTicks, python };
   const deployer = new Deployer(sh, sb, root);
-  const alts = settings.alternatives.filter((id) => !unavailable[id]);
+  // The once-per-run rows are measured after the rounds (once.ts), not in them.
+  const alts = settings.alternatives.filter((id) => !unavailable[id] && !ALTERNATIVES.find((a) => a.id === id)?.once);
   for (const [id, why] of Object.entries(unavailable)) {
     if (settings.alternatives.includes(id as AltId)) console.error(`${id}: not available: ${why}`);
   }
@@ -182,7 +199,8 @@ async function main(): Promise<number> {
       for (const offloads of ['off', 'default'] as const) {
         for (const alt of rotate(alts, round - 1)) {
           if (unavailable[alt]) continue;
-          const s = await sample(ctx, deployer, settings, round, alt, offloads, 2, 'main');
+          const idle = round === 1 && offloads === 'off' && settings.once && (alt === 'umacvlan-bridge' || alt === 'umacvlan-vepa');
+          const s = await sample(ctx, deployer, settings, round, alt, offloads, 2, 'main', { idle });
           if (s.notStarted && alt.startsWith('umacvlan') && !umacvlanStarted) {
             // The daemon has never come up in this run: a missing build, not noise. Say so once, in the table.
             unavailable['umacvlan-bridge'] = unavailable['umacvlan-macnat'] = unavailable['umacvlan-vepa'] = `the daemon does not start: ${s.notStarted}`;
@@ -194,12 +212,13 @@ async function main(): Promise<number> {
           console.error(`round ${round}/${settings.rounds} ${offloads.padEnd(7)} ${alt.padEnd(15)} ${fmtSample(s)} (${s.seconds?.toFixed(1)} s)`);
         }
       }
-      if (settings.scale.length > 0) {
+      if (settings.scale.length > 0 && round <= settings.scaleRounds) {
         const scaleAlts = rotate((['kernel-bridge', 'umacvlan-bridge'] as const).filter((a) => alts.includes(a) && !unavailable[a]),
           round - 1);
-        for (const n of settings.scale) {
+        // Steps above 256 take minutes: once, in the first round.
+        for (const n of settings.scale.filter((k) => k <= 256 || round === 1)) {
           for (const alt of scaleAlts) {
-            const s = await sample(ctx, deployer, settings, round, alt, 'off', n, 'scale');
+            const s = await sample(ctx, deployer, settings, round, alt, 'off', n, 'scale', { scaleExtras: round === 1 });
             results.scale.push(s);
             console.error(`round ${round}/${settings.rounds} scale ${String(n).padStart(3)} ${alt.padEnd(15)} ${fmtSample(s)} (${s.seconds?.toFixed(1)} s)`);
           }
@@ -207,6 +226,20 @@ async function main(): Promise<number> {
       }
       if (round === 1) results.commands = [...new Set(sh.commands)];
       write();
+    }
+    if (settings.once && !unavailable['umacvlan-bridge']) await onceRows(ctx, deployer, settings, results, write);
+    if (settings.daemonRows) {
+      console.error('daemon rows (once; as npm run bench:daemon)');
+      daemonSb = createSandbox(PREFIX, { onCommand: (a) => sh.commands.push(quote(a)) });
+      results.daemonRows = [];
+      const measured: Measured[] = [];
+      try {
+        await runDaemonRows(daemonSb, new Set(DAEMON_ROWS), DEFAULT_COUNTS, measured);
+      } finally {
+        results.daemonRows = measured.map(judge);
+        for (const p of daemonSb.cleanup()) console.error(`cleanup: ${p}`);
+        daemonSb = undefined;
+      }
     }
     results.complete = true;
   } finally {
@@ -218,93 +251,6 @@ async function main(): Promise<number> {
   }
   console.error(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${outPath}.md, ${outPath}.json`);
   return 0;
-}
-
-/** One alternative deployed, measured and removed. Every measure is tried; a failure is recorded, not thrown. */
-async function sample(ctx: Ctx, deployer: Deployer, settings: Settings, round: number, alt: AltId, offloads: Offloads,
-  children: number, kind: 'main' | 'scale'): Promise<Sample> {
-  const s: Sample = { round, alt, offloads, children, errors: [] };
-  const started = Date.now();
-  const timings: Record<string, number> = {};
-  let mark = Date.now();
-  const lap = (what: string): void => {
-    const now = Date.now();
-    timings[what] = (now - mark) / 1000;
-    mark = now;
-  };
-  const attempt = async (what: string, f: () => Promise<void>): Promise<void> => {
-    try {
-      await f();
-    } catch (e) {
-      s.errors.push(`${what}: ${(e as Error).message}`);
-    }
-    lap(what);
-  };
-  let dep: Deployment | undefined;
-  try {
-    dep = await deployer.deploy(alt, offloads, children);
-    s.features = { ...dep.features };
-    lap('deploy');
-    const d = dep;
-    // The main samples prove their paths by measuring them (the round trips come first and teach a learning switch
-    // where b is); a scale sample only counts frames, and no path would look like a rate of zero.
-    if (kind === 'scale') {
-      await reachable(ctx, d.a, d.b);
-      lap('reachable');
-    }
-    const all = kind === 'main' && (offloads === 'off' || settings.defaultOffloadMeasures === 'all');
-    if (all) {
-      await attempt('rtt', async () => {
-        const r = await rtt(ctx, d.a, d.b, settings.rttCount, 10);
-        s.rttP50Us = r.p50Us;
-        s.rttP99Us = r.p99Us;
-        s.rttLost = r.lost;
-      });
-    }
-    if (all || kind === 'scale') {
-      await attempt('frames', async () => {
-        const r = await frames(ctx, d, settings.framesSeconds, settings.warmupMs);
-        s.framesPerSecond = r.delivered;
-        s.framesOnDevice = r.receivedOnDevice;
-        s.framesOffered = r.offered;
-        s.cpuSecondsPerMillion = r.cpuSecondsPerMillion;
-        s.gcFrames = r.usage.gcEvents;
-        if (r.usage.gcMain !== undefined) s.gcMain = (s.gcMain ?? 0) + r.usage.gcMain;
-        if (r.usage.gcEvents || r.usage.gcMain) s.gcByIsolate = { ...r.usage.gcByIsolate };
-      });
-    }
-    if (kind === 'main') {
-      let gcTcp: number | undefined;
-      await attempt('tcp child→child', async () => {
-        const r = await tcp(ctx, d, d.a, d.b, settings.tcpSeconds);
-        s.tcpChildBps = r.bitsPerSecond;
-        s.tcpChildRetransmits = r.retransmits;
-        if (r.usage.gcEvents !== undefined) gcTcp = (gcTcp ?? 0) + r.usage.gcEvents;
-        if (r.usage.gcMain !== undefined) s.gcMain = (s.gcMain ?? 0) + r.usage.gcMain;
-      });
-      await attempt('tcp child→outside', async () => {
-        const r = await tcp(ctx, d, d.aOut, d.outside, settings.tcpSeconds);
-        s.tcpOutsideBps = r.bitsPerSecond;
-        s.tcpOutsideRetransmits = r.retransmits;
-        if (r.usage.gcEvents !== undefined) gcTcp = (gcTcp ?? 0) + r.usage.gcEvents;
-        if (r.usage.gcMain !== undefined) s.gcMain = (s.gcMain ?? 0) + r.usage.gcMain;
-      });
-      s.gcTcp = gcTcp;
-    }
-    for (const f of d.forwarders) {
-      if (f.proc.exitCode !== undefined) s.errors.push(`${f.name} exited ${f.proc.exitCode} during the measures`);
-    }
-  } catch (e) {
-    s.errors.push((e as Error).message);
-    if (!dep) s.notStarted = (e as Error).message.replace(/^exited \d+ while waiting for umacvlan to print ready: /, '').slice(0, 240);
-  } finally {
-    lap('measures');
-    s.errors.push(...await deployer.teardown());
-    lap('teardown');
-    s.seconds = (Date.now() - started) / 1000;
-    s.timings = timings;
-  }
-  return s;
 }
 
 main().then((code) => process.exit(code), (e: unknown) => {

@@ -1,7 +1,7 @@
 // The four measures, each bounded in time and count: TCP throughput (iperf3), 64-byte UDP frames per second
 // delivered at the receiver (trafgen as the generator), UDP round trips (our own ping-pong), and around each load
 // the forwarder's CPU time (/proc/PID/stat) and its GC events (--trace-gc lines written during the window).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Deployment, Endpoint, Forwarder } from './alternatives.js';
 import type { BenchSandbox, NsKey } from './sandbox.js';
 import type { Proc, Shell } from './sh.js';
@@ -103,11 +103,48 @@ class UsageMeter {
 // V8's --trace-gc line: "[PID:ISOLATE] 1234 ms: Scavenge ..." (newer V8 adds ":CONTEXT" after the isolate).
 const GC_LINE = /^\[\d+:(0x[0-9a-f]+)(?::\d+)?\]\s+[\d.]+ ms: (?:Scavenge|Minor Mark|Mark)/gm;
 
-function procTicks(pid: number): number {
+/** CPU ticks (user + system) of a process (all its threads) or of one of its threads. */
+export function procTicks(pid: number, tid?: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15 of proc(5))
+  } catch {
+    return 0;
+  }
+}
+
+/** Nanoseconds on a CPU (/proc/.../schedstat: exact, where stat's ticks charge a thread that wakes briefly only by
+ *  chance) of every thread of a process, or of one of them. */
+export function runNs(pid: number, tid?: number): number {
+  let sum = 0;
+  let tids: string[];
+  try {
+    tids = tid === undefined ? readdirSync(`/proc/${pid}/task`) : [String(tid)];
+  } catch {
+    return 0;
+  }
+  for (const t of tids) {
+    try {
+      sum += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+    } catch { /* a thread that ended meanwhile */ }
+  }
+  return sum;
+}
+
+/** Share of one core (0.01 = 1 %) a process, or one of its threads, used over `seconds` of doing nothing asked. A
+ *  thread that ends inside the window takes its time with it: idle daemons start none. */
+export async function idleCpu(pid: number, seconds: number, tid?: number): Promise<number> {
+  const t0 = performance.now();
+  const c0 = runNs(pid, tid);
+  await sleep(seconds * 1000);
+  return (runNs(pid, tid) - c0) / 1e9 / ((performance.now() - t0) / 1000);
+}
+
+export function rssBytes(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
   } catch {
     return 0;
   }
@@ -138,10 +175,13 @@ export async function startEchoServers(ctx: Ctx, seconds: number): Promise<void>
   }
 }
 
-export async function rtt(ctx: Ctx, from: Endpoint, to: Endpoint, count: number, seconds: number): Promise<RttResult> {
+/** Round trips of one datagram in flight: back to back (gapMs 0), or one every gapMs (sparse, as interactive traffic
+ *  comes: each then pays the forwarder's wake-up). */
+export async function rtt(ctx: Ctx, from: Endpoint, to: Endpoint, count: number, seconds: number, gapMs = 0): Promise<RttResult> {
   const script = `${ctx.root}/bench/system/udp_pingpong.py`;
+  const warmup = gapMs > 0 ? Math.min(20, count) : Math.min(100, count);
   const r = await ctx.sh.runAsync(inNs(ctx.sb, from.ns, ctx.python, script, 'ping', '--to', to.ip, '--port', String(PING_PORT),
-    '--count', String(count), '--warmup', String(Math.min(100, count)), '--seconds', String(seconds)),
+    '--count', String(count), '--warmup', String(warmup), '--seconds', String(seconds), '--gap-ms', String(gapMs)),
   { timeoutMs: (seconds + 10) * 1000 });
   const j = JSON.parse(r.stdout) as { received: number; lost: number; p50_us: number | null; p99_us: number | null };
   if (j.received === 0 || j.p50_us === null || j.p99_us === null) throw new Error(`no echo from ${to.ip} (${j.lost} lost)`);
@@ -198,14 +238,14 @@ export function udpFrameConfig(from: Endpoint, to: Endpoint): string {
  * 64-byte frames from a to b as fast as one trafgen process sends them. Counted at the receiver over a window that
  * starts after a warm-up, so start-up and tear-down of the generator do not enter the rate.
  */
-export async function frames(ctx: Ctx, dep: Deployment, seconds: number, warmupMs: number): Promise<FramesResult> {
+export async function frames(ctx: Ctx, dep: Deployment, seconds: number, warmupMs: number, rate?: string): Promise<FramesResult> {
   const { a, b } = dep;
   const cfg = `${ctx.sb.scratch}/udp64.cfg`;
   writeFileSync(cfg, udpFrameConfig(a, b));
   // Bounded in count as well as in time: one trafgen process on this kind of machine sends well under 4 M frames/s.
   const maxFrames = Math.ceil(4e6 * (seconds + warmupMs / 1000 + 2));
   const gen = ctx.sh.start(inNs(ctx.sb, a.ns, 'trafgen', '--dev', a.dev, '--conf', cfg, '--cpus', '1',
-    '--num', String(maxFrames), '--no-sock-mem', '--notouch-irq', '--no-cpu-stats'),
+    '--num', String(maxFrames), '--no-sock-mem', '--notouch-irq', '--no-cpu-stats', ...(rate ? ['--rate', rate] : [])),
   `${ctx.sb.scratch}/trafgen.out`, `${ctx.sb.scratch}/trafgen.err`);
   const guard = setTimeout(() => { void ctx.sh.stop(gen, 'SIGKILL', 0); }, (seconds + warmupMs / 1000 + 15) * 1000);
   try {

@@ -4,6 +4,8 @@
 `serve` echoes every datagram back until its deadline; `ping` sends one datagram at a time, waits for its echo,
 and prints one JSON line of statistics. Both are bounded in time, the pinger also in count. Blocking sockets with
 SO_RCVTIMEO: one recv system call per reply, no poll loop, so the tool adds as little as it can to each RTT.
+With --gap-ms the pings are sparse: one every gap (on a fixed schedule, the pinger sleeping in between), the way
+interactive traffic arrives, so every ping pays the wake-up of whatever forwards it.
 """
 import argparse
 import errno
@@ -53,9 +55,16 @@ def ping(args):
     lost = 0
     sent = 0
     pad = bytes(args.size - 8)
+    gap_ns = int(args.gap_ms * 1e6)
+    next_ns = time.monotonic_ns()
     for seq in range(args.warmup + args.count):
         if time.monotonic() > deadline:
             break
+        if gap_ns > 0:
+            next_ns += gap_ns
+            wait = next_ns - time.monotonic_ns()
+            if wait > 0:
+                time.sleep(wait / 1e9)
         msg = seq.to_bytes(8, 'big') + pad
         t0 = time.perf_counter_ns()
         sock.send(msg)
@@ -107,6 +116,7 @@ def main():
     p.add_argument('--seconds', type=float, default=10)
     p.add_argument('--timeout-ms', type=float, default=200)
     p.add_argument('--size', type=int, default=32)
+    p.add_argument('--gap-ms', type=float, default=0, help='one ping every GAP ms (0: back to back)')
     p.add_argument('--quit', action='store_true', help='tell the server to stop when done')
     args = parser.parse_args()
     serve(args) if args.cmd == 'serve' else ping(args)

@@ -77,7 +77,7 @@ export class Datapath implements DatapathSink {
   /** Resolves once the worker has applied everything posted so far (between two batches). */
   async settled(): Promise<void> {
     const want = Atomics.load(this.ctl, CTL.POSTED);
-    // The worker applies changes between batches, at most one idle wait (20 ms) away.
+    // The worker applies changes between batches, at most one idle wait away (20 ms; 100 ms after a second of nothing).
     while (Atomics.load(this.ctl, CTL.APPLIED) < want) await new Promise((r) => setTimeout(r, 2));
   }
 

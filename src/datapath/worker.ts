@@ -21,7 +21,14 @@ const post = (m: FromWorker): void => parentPort!.postMessage(m);
 
 /** Broadcast to every child of a full table is ~4k copies: room for a batch of those before an early flush. */
 const TX_CAPACITY = 65536;
+/** How long poll() sleeps when nothing comes: the longest a change posted by the control side waits to be applied
+ *  (Datapath.settled()) and a stop to be seen, while the daemon is in use. */
 const IDLE_WAIT_MS = 20;
+/** After this many empty waits in a row (about a second of nothing: no frame, no change), the worker sleeps longer:
+ *  an idle daemon then wakes 10 times a second instead of 50, which is most of its idle CPU. The first frame or
+ *  change brings the short wait back. */
+const QUIET_POLLS = 50;
+const QUIET_WAIT_MS = 100;
 
 function apply(table: PortTable, engine: EngineApi, s: BatchState, m: ToWorker): void {
   switch (m.op) {
@@ -75,9 +82,11 @@ function run(): void {
   // child is gone, or its slot already names another child).
   const detached = new Uint8Array(table.maxChildren + 1);
   let anyDetached = false;
+  let emptyPolls = 0;
   const applyPosted = (): void => {
     const posted = Atomics.load(ctl, CTL.POSTED);
     if (posted === seen) return;
+    emptyPolls = 0;
     for (let m = receiveMessageOnPort(init.port); m !== undefined; m = receiveMessageOnPort(init.port)) {
       const msg = m.message as ToWorker;
       if (msg.op === 'detach' && msg.port >= 0 && msg.port < detached.length) { detached[msg.port] = 1; anyDetached = true; }
@@ -96,7 +105,9 @@ function run(): void {
       // Detached before this poll: the engine no longer reads those ports, so nothing of theirs can be in it.
       if (anyDetached) { detached.fill(0); anyDetached = false; }
       // While floods wait, poll without sleeping: the batch after this one drains more of them
-      if (engine.poll(rx, flood.count > 0 ? 0 : IDLE_WAIT_MS) > 0 || flood.count > 0) {
+      const wait = flood.count > 0 ? 0 : emptyPolls < QUIET_POLLS ? IDLE_WAIT_MS : QUIET_WAIT_MS;
+      if (engine.poll(rx, wait) > 0 || flood.count > 0) {
+        emptyPolls = 0;
         // A change posted while poll() waited (a child set up a moment before its first frame) applies to this
         // batch: the batch after the post, as the kernel's change applies to the next frame.
         applyPosted();
@@ -104,6 +115,8 @@ function run(): void {
         // One timestamp per batch (as passt's pcap does): a clock read per frame would cost more than the capture.
         const tsNs = s.capture === null ? 0 : Math.round((performance.timeOrigin + performance.now()) * 1e6);
         forwardBatch(s, rx, engine, tsNs);
+      } else if (emptyPolls < QUIET_POLLS) {
+        emptyPolls++;
       }
     }
   } catch (e) {

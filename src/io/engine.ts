@@ -30,7 +30,15 @@ export interface OpenEngineOptions extends EngineOptions {
   tapBuffers?: number;
   /** size of the scratch region (default 1 MiB) */
   scratchBytes?: number;
+  /** adaptive waiting: poll() keeps looking (spinning, yielding the CPU each turn) until this long after the last
+   *  frame before it sleeps; 0 = sleep at once. Ignored while busyPollUs (a fixed spin) is set. Default ADAPTIVE_SPIN_US */
+  spinUs?: number;
 }
+
+/** How long after a frame the engine stays awake for the next one by default: the reply to a frame it just forwarded
+ *  (a ping's echo, an ACK) usually comes back well inside this, and an idle engine sleeps after it.
+ *  bench/results/profile.md ("Wake-up path") has the measurements behind the number. */
+export const ADAPTIVE_SPIN_US = 250;
 
 export type { EngineStats } from './contract.js';
 
@@ -51,7 +59,8 @@ export class Engine implements EngineApi {
     const n = new addon.Engine();
     const rc = withNetns(opts.netns, (nsfd) => n.open(
       opts.parent, nsfd, opts.batch, opts.ringFrames ?? 256, opts.frameSize ?? DEFAULT_FRAME_SIZE,
-      opts.tapBuffers ?? Math.max(256, nextPow2(2 * opts.batch)), opts.scratchBytes ?? 1 << 20, opts.busyPollUs ?? 0));
+      opts.tapBuffers ?? Math.max(256, nextPow2(2 * opts.batch)), opts.scratchBytes ?? 1 << 20, opts.busyPollUs ?? 0,
+      opts.spinUs ?? ADAPTIVE_SPIN_US));
     if (rc < 0) throw new IfaceError(opts.parent, n.failedOp(), -rc);
     this.native = n;
     this.parent = opts.parent;

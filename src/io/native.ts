@@ -13,7 +13,7 @@ export interface NativeEngine {
   /** Opens the parent socket and ring in namespace `nsfd` (-1: the caller's) → 0 | -errno; failedOp() names the
    *  step that failed (e.g. 'SIOCGIFINDEX' → ENODEV: no such parent). */
   open(parent: string, nsfd: number, batch: number, ringFrames: number, frameSize: number, tapBuffers: number,
-    scratchBytes: number, busyPollUs: number): number;
+    scratchBytes: number, busyPollUs: number, spinUs: number): number;
   failedOp(): string;
   /** Region 0 = parent rx ring, 1 = TAP read pool, 2 = scratch. An external ArrayBuffer, no copy. -EINVAL if unknown. */
   memory(region: number): ArrayBuffer | number;
