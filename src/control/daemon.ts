@@ -178,6 +178,8 @@ export class Daemon {
       if (!this.booting) this.store.save(this.ports);
     }
     for (const l of this.portListeners) l.added(rt.slot, rt.name);
+    // a CNI child taken back after a restart brings its IPAM addresses with it
+    if (rt.cfg.cni?.ips.length) this.book.set('cni', rt.name, rt.cfg.cni.ips.map((ip) => ip.split('/')[0]));
     return rt;
   }
 

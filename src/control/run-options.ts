@@ -8,17 +8,18 @@
 
 import { parseChild } from './child-spec.js';
 import { MAC_NAT_OPTION } from './nat-config.js';
+import { HOST_PORT_ADDR_OPTION } from './host-port-config.js';
 import type { ChildConfig } from './child-config.js';
 import { fieldsOf, type Fields } from './json-fields.js';
-import { asBoolean, asInteger, asParsed, asString, describe, type Json } from './json-strict.js';
+import { asBoolean, asInteger, asParsed, asString, type Json } from './json-strict.js';
 import type { CaptureDraft, RunDraft } from './run-config.js';
 import { blame, type Said } from './said.js';
-import { at, clip, isProblem, must, problem, UsageError, type Problem } from './usage-error.js';
+import { at, clip, must, problem, UsageError, type Problem } from './usage-error.js';
 import {
   BUSY_POLL_MAX_US, captureFileProblem, captureFilterProblem, capturePortProblem, checked, childNameProblem,
-  controlPathProblem, formatCidr, ifNameProblem, netnsProblem, parseCaptureFormat, parseCidr, parseDecimal, parseHostPort,
-  parseLogLevel, parseMetrics, parseRotate, ROTATE_MAX_FILES, ROTATE_MAX_MB, SNAPLEN_MAX, type CaptureFormat,
-  type CaptureRotate, type Cidr, type HostPortSpec, type LogLevel,
+  controlPathProblem, ifNameProblem, netnsProblem, parseCaptureFormat, parseDecimal, parseHostPort, parseLogLevel,
+  parseMetrics, parseRotate, ROTATE_MAX_FILES, ROTATE_MAX_MB, SNAPLEN_MAX, type CaptureFormat, type CaptureRotate,
+  type HostPortSpec, type LogLevel,
 } from './values.js';
 
 export const RUN_DEFAULTS: { readonly log: LogLevel; readonly busyPollUs: number; readonly maxGroups: number } =
@@ -190,8 +191,6 @@ export const RUN_OPTIONS: readonly RunOption[] = [
 
 /** The host's own port among the children (host-port.ts): its name and MAC, and its addresses. */
 function hostPortOptions(): RunOption[] {
-  const same = (a: readonly Said<Cidr>[], b: readonly Said<Cidr>[]): boolean =>
-    a.length === b.length && a.every((c, i) => formatCidr(c.value) === formatCidr(b[i].value));
   return [
     setting<HostPortSpec>({
       flag: '--host-port', arg: 'NAME[:MAC]', key: 'hostPort',
@@ -199,30 +198,7 @@ function hostPortOptions(): RunOption[] {
         'through it to every child address the daemon knows (no MAC: one is picked, as for a child)',
       text: parseHostPort, slot: top('hostPort'), same: (a, b) => a.name === b.name && a.mac === b.mac,
     }),
-    {
-      flag: '--host-port-addr', arg: 'CIDR', key: 'hostPortAddr', repeat: true, default: '[]',
-      help: 'an address of the host port (198.18.0.1/24, fd00::1/64); repeat for more',
-      fromFlag: (d, text) => {
-        d.hostPortAddr.push({ value: at(parseCidr(text), '--host-port-addr', text), field: '--host-port-addr', text, from: 'flag' });
-      },
-      fromJson: (d, f, key) => {
-        const list = f.get(key, (v) => (Array.isArray(v) ? v : problem(`expected an array of "ADDR/PREFIX" strings, got ${describe(v)}`)));
-        list?.value.forEach((item, i) => {
-          const field = `${f.at(key)}[${i}]`;
-          const c = asParsed(parseCidr)(item);
-          if (isProblem(c)) throw UsageError.of(c, field);
-          d.hostPortAddr.push({ value: c, field, text: JSON.stringify(item), from: 'file' });
-        });
-      },
-      merge: (flags, file, out) => {
-        const a = flags.hostPortAddr, b = file.hostPortAddr;
-        if (a.length && b.length && !same(a, b)) {
-          return blame(a[0], `disagrees with ${b[0].field.replace(/\[0\]$/, '')} = ${clip(b.map((c) => formatCidr(c.value)).join(', '), 40)}`, 'UMV_ERR_CONFLICT');
-        }
-        out.hostPortAddr = [...(a.length ? a : b)];
-        return null;
-      },
-    },
+    HOST_PORT_ADDR_OPTION,
   ];
 }
 
