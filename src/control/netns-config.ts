@@ -3,6 +3,7 @@
 // hand in a fake); linuxCniSys goes through src/io/ (rtnetlink from a socket opened in the namespace, /proc/sys files
 // opened from a thread there), never through `ip` or nsenter: the daemon needs no tool the node may lack.
 
+import { formatIp, parseIp } from '../cni/ip.js';
 import { addAddress, addRoute, AF, ifindexIn, listAddresses, listRoutes, writeSysctlIn, type IpPrefix } from '../io/rtnl-addr.js';
 
 export interface SeenRoute { dst: string; gw?: string }
@@ -32,41 +33,14 @@ export function prefixOf(cidr: string): IpPrefix | null {
   return { family: bytes.length === 4 ? AF.INET : AF.INET6, addr: bytes, len: n };
 }
 
+/** An IP literal as the 4 or 16 bytes rtnetlink takes, or null (read as the CNI results are: src/cni/ip.ts). */
 export function ipBytes(ip: string): Uint8Array | null {
-  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  if (v4) {
-    const b = v4.slice(1).map(Number);
-    return b.every((x) => x <= 255) ? Uint8Array.from(b) : null;
-  }
-  if (!/^[0-9a-fA-F:]+$/.test(ip) || ip.split('::').length > 2) return null;
-  const [head, tail] = ip.includes('::') ? ip.split('::') : [ip, null];
-  const h = head === '' ? [] : head.split(':');
-  const t = tail === null || tail === '' ? [] : tail.split(':');
-  const fill = tail === null ? 0 : 8 - h.length - t.length;
-  if (fill < 0 || (tail === null && h.length !== 8)) return null;
-  const groups = [...h, ...Array<string>(fill).fill('0'), ...t];
-  if (groups.length !== 8 || !groups.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return null;
-  const out = new Uint8Array(16);
-  groups.forEach((g, i) => { const v = parseInt(g, 16); out[2 * i] = v >> 8; out[2 * i + 1] = v & 0xff; });
-  return out;
+  const b = parseIp(ip);
+  return b === null ? null : Uint8Array.from(b);
 }
 
-/** bytes → text: dotted IPv4, or IPv6 with the longest run of zero groups compressed */
-export function ipText(b: Uint8Array): string {
-  if (b.length === 4) return [...b].join('.');
-  const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push((b[i] << 8) | b[i + 1]);
-  let best = -1, bestLen = 1;
-  for (let i = 0; i < 8;) {
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
-    i = j === i ? i + 1 : j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
-}
+/** The kernel's 4 or 16 bytes as text, written as the CNI results write it (src/cni/ip.ts). */
+export const ipText = (b: Uint8Array): string => formatIp([...b]);
 
 const RT_TABLE_MAIN = 254;
 

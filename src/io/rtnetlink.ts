@@ -46,8 +46,11 @@ export class LinkWatcher {
 
 let seqCounter = 1;
 
-/** Sends one request on a fresh socket in the namespace and collects its answer: links (for a dump) and the ACK. */
-function request(nsfd: number, msg: Uint8Array, seq: number, what: string, dump: boolean, op = 'RTM_SETLINK'): LinkEvent[] {
+/**
+ * Sends one request on a fresh NETLINK_ROUTE socket in the namespace and hands each datagram of the answer to
+ * `take` until it says the answer is complete (its ACK, or a dump's DONE); the one receive loop of every request.
+ */
+export function roundTrip(nsfd: number, msg: Uint8Array, what: string, take: (buf: Uint8Array, n: number) => boolean): void {
   const addon = loadAddon();
   const fd = addon.nlOpen(nsfd, 0);
   if (fd < 0) throw new IfaceError(what, 'socket(NETLINK_ROUTE)', -fd);
@@ -55,26 +58,34 @@ function request(nsfd: number, msg: Uint8Array, seq: number, what: string, dump:
     const sent = addon.nlSend(fd, msg);
     if (sent < 0) throw new IfaceError(what, 'sendto(NETLINK_ROUTE)', -sent);
     const buf = new Uint8Array(RECV_BUF);
-    const links: LinkEvent[] = [];
     const deadline = Date.now() + ANSWER_TIMEOUT_MS;
-    let done = false;
-    let error = 0;
-    while (!done) {
+    for (let done = false; !done;) {
       const left = deadline - Date.now();
       if (left <= 0) throw new IfaceError(what, 'rtnetlink answer', 110);  // ETIMEDOUT
       const n = addon.recvInto(fd, buf, left);
       if (n === -11) continue;
       if (n < 0) throw new IfaceError(what, 'recv(NETLINK_ROUTE)', -n);
-      parseMessages(buf, Math.min(n, buf.length),
-        (e, s) => { if (s === seq) links.push(e); },
-        (a) => { if (a.seq === seq) { error = a.error; done = true; } },
-        (s) => { if (s === seq && dump) done = true; });
+      done = take(buf, Math.min(n, buf.length));
     }
-    if (error < 0) throw new IfaceError(what, op, -error);
-    return links;
   } finally {
     addon.closeFd(fd);
   }
+}
+
+/** One request and its answer: links (for a dump) and the ACK. */
+function request(nsfd: number, msg: Uint8Array, seq: number, what: string, dump: boolean, op = 'RTM_SETLINK'): LinkEvent[] {
+  const links: LinkEvent[] = [];
+  let error = 0;
+  roundTrip(nsfd, msg, what, (buf, n) => {
+    let done = false;
+    parseMessages(buf, n,
+      (e, s) => { if (s === seq) links.push(e); },
+      (a) => { if (a.seq === seq) { error = a.error; done = true; } },
+      (s) => { if (s === seq && dump) done = true; });
+    return done;
+  });
+  if (error < 0) throw new IfaceError(what, op, -error);
+  return links;
 }
 
 /** Every link of a namespace (RTM_GETLINK dump), as 'new' events. */

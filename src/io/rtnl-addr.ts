@@ -4,6 +4,7 @@
 
 import { closeSync, writeSync } from 'node:fs';
 import { loadAddon } from './native.js';
+import { roundTrip } from './rtnetlink.js';
 import { IfaceError } from './errors.js';
 import { withNetns } from './netns.js';
 import { buildDump, buildNewAddr, buildNewRoute, parseAnswer, RTM_ADDR, RTM_ROUTE, type AddrEntry, type IpPrefix, type Parsed, type RouteEntry } from './rtnl-addr-codec.js';
@@ -11,33 +12,13 @@ import { buildDump, buildNewAddr, buildNewRoute, parseAnswer, RTM_ADDR, RTM_ROUT
 export type { AddrEntry, IpPrefix, RouteEntry } from './rtnl-addr-codec.js';
 export { AF } from './rtnl-addr-codec.js';
 
-const RECV_BUF = 1 << 16;
-const ANSWER_TIMEOUT_MS = 2000;
 let seqCounter = 1;
 
 function exchange(nsfd: number, msg: Uint8Array, seq: number, what: string): Parsed {
-  const addon = loadAddon();
-  const fd = addon.nlOpen(nsfd, 0);
-  if (fd < 0) throw new IfaceError(what, 'socket(NETLINK_ROUTE)', -fd);
-  try {
-    const sent = addon.nlSend(fd, msg);
-    if (sent < 0) throw new IfaceError(what, 'sendto(NETLINK_ROUTE)', -sent);
-    const buf = new Uint8Array(RECV_BUF);
-    const out: Parsed = { addrs: [], routes: [], error: null, done: false };
-    const deadline = Date.now() + ANSWER_TIMEOUT_MS;
-    while (!out.done) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new IfaceError(what, 'rtnetlink answer', 110);
-      const n = addon.recvInto(fd, buf, left);
-      if (n === -11) continue;
-      if (n < 0) throw new IfaceError(what, 'recv(NETLINK_ROUTE)', -n);
-      parseAnswer(buf, Math.min(n, buf.length), seq, out);
-    }
-    if (out.error !== null && out.error < 0) throw new IfaceError(what, 'rtnetlink', -out.error);
-    return out;
-  } finally {
-    addon.closeFd(fd);
-  }
+  const out: Parsed = { addrs: [], routes: [], error: null, done: false };
+  roundTrip(nsfd, msg, what, (buf, n) => { parseAnswer(buf, n, seq, out); return out.done; });
+  if (out.error !== null && out.error < 0) throw new IfaceError(what, 'rtnetlink', -out.error);
+  return out;
 }
 
 /** The ifindex of `name` in the namespace at `netns`; -errno when it has none */
