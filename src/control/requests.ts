@@ -1,7 +1,7 @@
 // What the control socket does with a request. A client sends its argv; the daemon parses it again with the same
 // parser as the command line (nothing a client sends is trusted), then acts on its own port table.
 
-import { MODE_NAMES, PARENT, type ModeBit } from '../core/constants.js';
+import { Mode, MODE_NAMES, PARENT, type ModeBit } from '../core/constants.js';
 import { explain, traceFrame, EGRESS_NAMES } from '../core/trace.js';
 import { ETHERTYPE_EXPERIMENTAL, formatMac } from '../wire/ethernet.js';
 import { parseCommand, type Command } from './args.js';
@@ -177,6 +177,9 @@ export async function handleRequest(d: Daemon, req: Record<string, unknown>, ext
         const rt = d.liveChild(cmd.name);
         const refused = setRefusal(cmd.name, cmd.change, d.table.mode[rt.slot] as ModeBit);
         if (refused) return { ok: false, error: refused.message, code: refused.code };
+        if (cmd.change.what === 'mode' && cmd.change.mode !== Mode.BRIDGE && d.hostPortView?.name === cmd.name) {
+          return { ok: false, error: `${cmd.name} is the host port: it stays in bridge mode (del it, then add a child of that mode)`, code: 'UMV_ERR_HOST_PORT_MODE' };
+        }
         const r = toSetRequest(cmd.change);
         if ('on' in cmd.change) {
           const bit = flagBit(cmd.change.what);

@@ -56,6 +56,7 @@ export const CATALOG = {
   UMV_ERR_SOURCE_OP: { errno: 'EINVAL', exit: EXIT.USAGE, meaning: 'macaddr add or del without exactly one MAC, or flush with one' },
 
   // ---- the daemon's own refusals ----
+  UMV_ERR_HOST_PORT_MODE: { errno: 'EINVAL', exit: EXIT.USAGE, meaning: 'set mode on the host port, which stays a bridge child (del it and add a child of that mode instead)' },
   UMV_ERR_PASSTHRU_MAC: { errno: null, exit: EXIT.USAGE, meaning: 'set mac on a passthru child, which follows its parent: set the parent\'s MAC (the kernel would set it for you)' },
   UMV_ERR_CHILD_GONE: { errno: null, exit: EXIT.USAGE, meaning: 'the child\'s TAP was deleted outside umacvlan: add it again or del it' },
 

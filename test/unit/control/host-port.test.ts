@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Daemon, DaemonError } from '../../../src/control/daemon.js';
 import type { ChildConfig } from '../../../src/control/child-config.js';
 import type { HostPortConfig } from '../../../src/control/host-port-config.js';
-import { portViews } from '../../../src/control/requests.js';
+import { handleRequest, portViews } from '../../../src/control/requests.js';
 import { Mode } from '../../../src/core/constants.js';
 import { CATALOG, exitOf } from '../../../src/errors/catalog.js';
 import { AddressBook } from '../../../src/control/address-book.js';
@@ -135,6 +135,22 @@ describe('the host port', () => {
     expect(r.tap().closed && !r.tap().persistent).toBe(true);
     d.book.set('cni', 'c1', ['198.18.0.12']);
     expect(r.routes()).toEqual(['198.18.0.11']);
+  });
+
+  test('set cannot take it out of bridge mode (UMV_ERR_HOST_PORT_MODE); set mode bridge and set mac still work', async () => {
+    const r = rig();
+    const d = await r.start([child('c1', 0x0200_0000_0001)]);
+    const set = (...argv: string[]) => handleRequest(d, { cmd: 'exec', argv: ['set', ...argv] });
+    for (const mode of ['vepa', 'private', 'source', 'passthru']) {
+      const a = await set('hp0', 'mode', mode);
+      expect(a.ok).toBe(false);
+      expect(a.code).toBe('UMV_ERR_HOST_PORT_MODE');
+      expect(d.table.mode[d.children.get('hp0')!.slot]).toBe(Mode.BRIDGE);
+    }
+    expect((await set('hp0', 'mode', 'bridge')).ok).toBe(true);
+    expect((await set('hp0', 'mac', '02:00:00:00:00:99')).ok).toBe(true);
+    expect((await set('c1', 'mode', 'vepa')).ok).toBe(true);  // an ordinary child still can
+    expect(d.table.mode[d.children.get('c1')!.slot]).toBe(Mode.VEPA);
   });
 
   test('deleted with del: it stops following the book', async () => {
