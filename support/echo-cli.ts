@@ -1,12 +1,16 @@
-// A small UDP echo, the demo's and the tests' stand-in for ping (a fresh machine has none):
+// A small UDP echo (IPv4 or IPv6, as ADDR is), the demo's and the tests' stand-in for ping (a fresh machine has none):
 //   node dist/support/echo-cli.js serve ADDR PORT [SECONDS]      echo every datagram back, stop after SECONDS (default 30)
 //   node dist/support/echo-cli.js ping ADDR PORT [COUNT] [TIMEOUT_MS]
 // ping prints one JSON line: {"sent":N,"received":N,"rttUs":[...]} and exits 0 if every probe came back, else 1.
 
 import { createSocket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+
+/** ADDR picks the family: an IPv6 address, a udp6 socket */
+const family = (addr: string): 'udp4' | 'udp6' => (isIPv6(addr) ? 'udp6' : 'udp4');
 
 function serve(addr: string, port: number, seconds: number): void {
-  const s = createSocket('udp4');
+  const s = createSocket(family(addr));
   s.on('message', (msg, rinfo) => s.send(msg, rinfo.port, rinfo.address));
   s.bind(port, addr, () => process.stdout.write('listening\n'));
   setTimeout(() => s.close(), seconds * 1000).unref();
@@ -14,7 +18,7 @@ function serve(addr: string, port: number, seconds: number): void {
 }
 
 function ping(addr: string, port: number, count: number, timeoutMs: number): void {
-  const s = createSocket('udp4');
+  const s = createSocket(family(addr));
   const sentAt = new Map<number, bigint>();
   const rtt: number[] = [];
   let seq = 0;

@@ -54,7 +54,7 @@ describe.skipIf(!root || !existsSync(STATIC_IPAM))('host port beside a kernel ma
 
   const conf = (mode: string, ip: string): string => JSON.stringify({
     cniVersion: '1.0.0', name: 'uhpnet', type: 'umacvlan', master: pu, mode,
-    ipam: { type: 'static', addresses: [{ address: `${ip}/24` }] },
+    ipam: { type: 'static', addresses: [{ address: `${ip}/${ip.includes(':') ? 64 : 24}` }] },
   });
   const cni = (command: 'ADD' | 'DEL', ns: string, mode: string, ip: string): { code: number; out: string } => {
     const r = spawnSync('ip', ['netns', 'exec', h, shim], {
@@ -143,6 +143,25 @@ describe.skipIf(!root || !existsSync(STATIC_IPAM))('host port beside a kernel ma
     expect(routes(hp)).not.toContain('198.18.2.20 static');
     expect(routes(hp)).toHaveLength(MODES.length);
   });
+
+  test('IPv6: a CNI child\'s IPv6 address gets a host route through the host port, and the host reaches it', async () => {
+    // This test is about IPv6: on for the host port (the daemon's namespace keeps it off elsewhere) and in one child.
+    const ns6 = sb.addNs('u6', { ipv6: true });
+    sb.exec(h, `sysctl -qw net.ipv6.conf.${hp}.disable_ipv6=0 && ip -6 addr add fd00:2::1/128 dev ${hp} nodad`);
+    const add = cni('ADD', ns6, 'bridge', 'fd00:2::20');
+    expect(add.code, add.out).toBe(0);
+    const routes6 = (): string[] => sb.run(h, ['ip', '-6', 'route', 'show', 'dev', hp]).split('\n').map((l) => l.split(' ')[0]);
+    expect(routes6()).toContain('fd00:2::20');
+    expect(show().find((p) => p.name === hp)!.hostPort?.routes).toContain('fd00:2::20');
+    // DAD in the child's namespace: the echo server can bind the address once it is no longer tentative
+    for (let i = 0; i < 50 && /tentative/.test(sb.run(ns6, ['ip', '-6', 'addr', 'show', 'dev', 'eth0'])); i++) await new Promise((r) => setTimeout(r, 100));
+    udpEchoServer(sb, ns6, 'fd00:2::20', 60);
+    expect(await reaches(h, 'fd00:2::20')).toBe(true);
+    const del = cni('DEL', ns6, 'bridge', 'fd00:2::20');
+    expect(del.code, del.out).toBe(0);
+    expect(routes6()).not.toContain('fd00:2::20');
+    sb.exec(h, `ip -6 addr del fd00:2::1/128 dev ${hp} && sysctl -qw net.ipv6.conf.${hp}.disable_ipv6=1`);
+  }, 60_000);
 
   test('a bad --host-port or --host-port-addr: exit 2, the option named, nothing made', () => {
     for (const [args, culprit] of [[['--host-port', 'a/b'], '--host-port a/b: '], [['--host-port', `${hp}x:01:00:5e:00:00:01`], '--host-port '],
