@@ -16,6 +16,18 @@ import { attachTap, markTap, pinNetns, tapLinks, unpersistTap, unpinNetns } from
 import type { ChildTap, Host, LinkState, NetnsIdentity, ParentEvent, TapEvent, TapMark, VlanWatchEvent } from './host.js';
 import { nsInode, watchInNs, type NsMember } from './ns-watch.js';
 import { setAddress, setHostRoute } from '../io/ip-config.js';
+import { ipPrefix, type IpPrefix } from '../io/rtnl-addr-codec.js';
+import { parseIp } from '../wire/ip-address.js';
+
+const EINVAL = 22;
+
+/** The host port's address text (canonical already: values/addresses.ts) as rtnetlink's bytes; EINVAL, as the kernel
+ *  would answer, for text that is no address */
+function hostPrefix(ifname: string, op: string, addr: string, len?: number): IpPrefix {
+  const b = parseIp(addr);
+  if (b === null) throw new IfaceError(ifname, op, EINVAL);
+  return ipPrefix(b, len);
+}
 
 function linkIn(ns: NsOpt, name: string): LinkState {
   const { ifindex, flags, mtu, mac } = linkInfo(name, ns);
@@ -259,11 +271,11 @@ export class LinuxHost implements Host {
   }
 
   setAddress(ifname: string, ifindex: number, add: boolean, a: { addr: string; prefix: number }): void {
-    setAddress(ifname, ifindex, add, a.addr, a.prefix);
+    setAddress(ifname, ifindex, add, hostPrefix(ifname, add ? 'RTM_NEWADDR' : 'RTM_DELADDR', a.addr, a.prefix));
   }
 
   setHostRoute(ifname: string, ifindex: number, add: boolean, addr: string): void {
-    setHostRoute(ifname, ifindex, add, addr);
+    setHostRoute(ifname, ifindex, add, hostPrefix(ifname, add ? 'RTM_NEWROUTE' : 'RTM_DELROUTE', addr));
   }
 
   notify(text: string): void {

@@ -11,7 +11,7 @@ import type { RunDraft } from './run-config.js';
 import type { RunOption } from './run-options.js';
 import { blame, cite, type Said } from './said.js';
 import { problem, quote, type Problem } from './usage-error.js';
-import { childNameProblem } from './values.js';
+import { childNameProblem } from '../values/names.js';
 
 export interface NatStatic { ip: string; child: string }
 export interface MacNatConfig { static: NatStatic[] }

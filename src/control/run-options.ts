@@ -15,12 +15,15 @@ import { asBoolean, asInteger, asParsed, asString, type Json } from './json-stri
 import type { CaptureDraft, RunDraft } from './run-config.js';
 import { blame, type Said } from './said.js';
 import { at, clip, must, problem, UsageError, type Problem } from './usage-error.js';
+import { parseMetrics } from '../values/addresses.js';
 import {
-  BUSY_POLL_MAX_US, captureFileProblem, captureFilterProblem, capturePortProblem, checked, childNameProblem,
-  controlPathProblem, ifNameProblem, netnsProblem, parseCaptureFormat, parseDecimal, parseHostPort, parseLogLevel,
-  parseMetrics, parseRotate, ROTATE_MAX_FILES, ROTATE_MAX_MB, SNAPLEN_MAX, type CaptureFormat, type CaptureRotate,
-  type HostPortSpec, type LogLevel,
-} from './values.js';
+  captureFileProblem, capturePortProblem, checked, childNameProblem, controlPathProblem, ifNameProblem, netnsProblem,
+} from '../values/names.js';
+import { parseDecimal } from '../values/numbers.js';
+import {
+  BUSY_POLL_MAX_US, captureFilterProblem, parseCaptureFormat, parseHostPort, parseLogLevel, parseRotate, ROTATE_MAX_FILES,
+  ROTATE_MAX_MB, SNAPLEN_MAX, type CaptureFormat, type CaptureRotate, type HostPortSpec, type LogLevel,
+} from '../values/run-settings.js';
 
 export const RUN_DEFAULTS: { readonly log: LogLevel; readonly busyPollUs: number; readonly maxGroups: number } =
   { log: 'normal', busyPollUs: 0, maxGroups: 1024 };

@@ -65,25 +65,10 @@ const RTM_DEL = { ADDR: 21, ROUTE: 25 } as const;
 export const RTPROT_STATIC = 4;
 const RT_SCOPE_NOWHERE = 255;
 
-/** Dotted-quad or IPv6 text (validated by the caller: node:net isIP) as a prefix of length `len` (default: a host's) */
-export function ipPrefix(text: string, len?: number): IpPrefix {
-  if (!text.includes(':')) {
-    return { family: AF.INET, addr: Uint8Array.from(text.split('.').map(Number)), len: len ?? 32 };
-  }
-  let t = text;
-  // An IPv4 tail (::ffff:198.18.0.1) becomes its two last groups.
-  const v4 = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(t);
-  if (v4) {
-    const q = v4[2].split('.').map(Number);
-    t = `${v4[1]}${((q[0] << 8) | q[1]).toString(16)}:${((q[2] << 8) | q[3]).toString(16)}`;
-  }
-  const [head, tail] = t.includes('::') ? t.split('::') : [t, null];
-  const hs = head === '' ? [] : head.split(':');
-  const ts = tail === null || tail === '' ? [] : tail.split(':');
-  const groups = tail === null ? hs : [...hs, ...new Array<string>(8 - hs.length - ts.length).fill('0'), ...ts];
-  const addr = new Uint8Array(16);
-  groups.forEach((g, i) => { const v = parseInt(g, 16); addr[2 * i] = v >> 8; addr[2 * i + 1] = v & 0xff; });
-  return { family: AF.INET6, addr, len: len ?? 128 };
+/** An address's 4 or 16 bytes (read from text by wire/ip-address.ts, the caller's) as a prefix of length `len`
+ *  (default: a host's); the family follows from the length */
+export function ipPrefix(addr: ArrayLike<number>, len?: number): IpPrefix {
+  return { family: addr.length === 4 ? AF.INET : AF.INET6, addr: Uint8Array.from(addr), len: len ?? addr.length * 8 };
 }
 
 /** RTM_DELADDR (ACK asked): `prefix` off the link `ifindex`; EADDRNOTAVAIL when it is not there */
