@@ -5,7 +5,7 @@
 import { Mode } from '../core/constants.js';
 import type { ChildConfig } from './child-config.js';
 import { asParsed, describe } from './json-strict.js';
-import type { RunOption } from './run-options.js';
+import type { RunOption } from './run-option-row.js';
 import { blame, cite, type Said } from './said.js';
 import { at, clip, isProblem, problem, quote, UsageError } from './usage-error.js';
 import { formatIfAddr, type IfAddr, parseIfAddr } from '../values/addresses.js';
