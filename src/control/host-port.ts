@@ -58,8 +58,8 @@ export class HostPort {
   /** its TAP is deleted or moved away: nothing more to set */
   private dead = false;
 
-  private constructor(private readonly rt: ChildRt, private readonly cfg: HostPortConfig, private readonly host: Host,
-    private readonly log: Log, private readonly book: AddressBook, stored: StateHostPort | null) {
+  private constructor(rt: ChildRt, private readonly cfg: HostPortConfig, private readonly host: Host,
+    private readonly log: Log, book: AddressBook, stored: StateHostPort | null) {
     const link = rt.tap!.state();
     this.ifindex = link.ifindex;
     this.up = link.up;
