@@ -1,6 +1,8 @@
 // rtnl-addr-codec.ts — rtnetlink messages for addresses and routes (RTM_NEWADDR, RTM_NEWROUTE, their dumps), as a CNI
 // attachment configures and checks them inside a container's namespace. Pure bytes: no I/O.
 
+import { eachAttr } from './rtnetlink-codec.js';
+
 const NLMSG_HDRLEN = 16;
 const NLMSG_ERROR = 2;
 const NLMSG_DONE = 3;
@@ -107,15 +109,6 @@ export function buildDump(seq: number, type: number): Uint8Array {
 
 export interface Parsed { addrs: AddrEntry[]; routes: RouteEntry[]; error: number | null; done: boolean }
 
-function attrs(dv: DataView, a: number, end: number, fn: (type: number, d: number, len: number) => void): void {
-  while (a + 4 <= end) {
-    const len = dv.getUint16(a, true);
-    if (len < 4 || a + len > end) return;
-    fn(dv.getUint16(a + 2, true) & 0x3fff, a + 4, len - 4);
-    a += align4(len);
-  }
-}
-
 /** The messages of one datagram that answer `seq`: addresses, routes, the error/ACK, the end of a dump. */
 export function parseAnswer(buf: Uint8Array, len: number, seq: number, into: Parsed): void {
   const dv = new DataView(buf.buffer, buf.byteOffset, len);
@@ -130,7 +123,7 @@ export function parseAnswer(buf: Uint8Array, len: number, seq: number, into: Par
     else if (mine && type === RTM_ADDR.NEW && end - body >= 8) {
       const family = dv.getUint8(body), plen = dv.getUint8(body + 1), ifindex = dv.getUint32(body + 4, true);
       let local: Uint8Array | null = null, address: Uint8Array | null = null;
-      attrs(dv, body + 8, end, (t, d, n) => {
+      eachAttr(dv, body + 8, end, (t, d, n) => {
         if (t === IFA.LOCAL) local = buf.slice(d, d + n);
         if (t === IFA.ADDRESS) address = buf.slice(d, d + n);
       });
@@ -140,7 +133,7 @@ export function parseAnswer(buf: Uint8Array, len: number, seq: number, into: Par
       const family = dv.getUint8(body), dlen = dv.getUint8(body + 1);
       let table = dv.getUint8(body + 4), oif = 0;
       let dst: Uint8Array = new Uint8Array(family === AF.INET6 ? 16 : 4), gw: Uint8Array | null = null;
-      attrs(dv, body + 12, end, (t, d, n) => {
+      eachAttr(dv, body + 12, end, (t, d, n) => {
         if (t === RTA.DST) dst = buf.slice(d, d + n);
         if (t === RTA.GATEWAY) gw = buf.slice(d, d + n);
         if (t === RTA.OIF && n >= 4) oif = dv.getUint32(d, true);
