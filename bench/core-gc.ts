@@ -1,9 +1,9 @@
 // The allocation check for the hot path: decide() + countVerdict() over the core bench's batches in a plain,
 // preallocated loop (no harness); then the datapath's batch (forwardBatch: the GSO header check, the flood queue
-// filling, overflowing and draining, the transmit list) over an engine that only says every frame was sent. Run with --trace-gc (npm run bench:core-gc, after npx tsc -p .): no "Scavenge"
-// or "Mark-Compact" line may appear between the two markers. A GC there means something on the path allocates.
+// filling, overflowing and draining, the transmit list) over an engine that only says every frame was sent. Run with
+// --trace-gc (npm run bench:core-gc, after npx tsc -p .): no "Scavenge" or "Mark-Compact" line may appear between the
+// two markers. A GC there means something on the path allocates.
 
-import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { makeCounters } from '../src/core/counters.js';
 import { PortTable } from '../src/core/port-table.js';
 import { Verdict } from '../src/core/verdict.js';
@@ -11,7 +11,7 @@ import { BATCH, buildTable, buildWorkload, runBatch } from './core.bench.js';
 import { forwardBatch, type BatchState } from '../src/datapath/forward.js';
 import { FloodQueue } from '../src/datapath/flood-queue.js';
 import { Rx, Tx } from '../src/datapath/tx-list.js';
-import type { EngineApi, EngineStats, RxBatch, TxList } from '../src/io/contract.js';
+import { GcWatch, SinkEngine } from './gc-check.js';
 
 const FRAMES = Number(process.env.UMV_GC_FRAMES ?? 20_000_000);
 const WARMUP_FRAMES = 2_000_000;
@@ -33,24 +33,6 @@ t.setVlanClaimed(0x8100, 4000, true);
 const w = buildWorkload(16);
 const v = new Verdict();
 const c = makeCounters(t.maxChildren + 1);
-
-/** An engine whose sends all succeed: what forwardBatch does around the I/O is what is measured */
-class SinkEngine implements EngineApi {
-  readonly parentIfindex = 1;
-  constructor(readonly regions: readonly Uint8Array[]) {}
-  poll(_rx: RxBatch, _timeoutMs: number): number { return 0; }
-  send(tx: TxList): number {
-    for (let j = 0; j < tx.count; j++) tx.result[j] = tx.len[j];
-    return tx.count;
-  }
-  attachTap(): void {}
-  detachTap(): void {}
-  membership(): void {}
-  stats(): EngineStats { return { ringDrops: 0, rxErrors: 0, rxTruncated: 0, poolEmpty: 0, skipped: 0, ringTruncated: 0, ringTooBig: 0 }; }
-  portError(): number { return 0; }
-  portStats(): boolean { return false; }
-  close(): void {}
-}
 
 const eng = new SinkEngine([w.mem, w.mem, new Uint8Array(8 << 20)]);
 const fv = new Verdict();
@@ -79,36 +61,15 @@ function datapathLoop(frames: number): number {
 loop(t, w, v, c, WARMUP_FRAMES);
 datapathLoop(WARMUP_FRAMES / 4);
 
-// Besides --trace-gc's lines, count GC events inside the loop's time window ourselves, so a script can check it.
-const gcStarts: number[] = [];
-const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcStarts.push(e.startTime); });
-obs.observe({ entryTypes: ['gc'] });
-
+const gc = new GcWatch('core-gc');
 const frames = Math.ceil(FRAMES / BATCH) * BATCH;
-console.log(`=== core-gc: loop start (${frames} frames) ===`);
 const cpu0 = process.cpuUsage();
-const w0 = performance.now();
-const t0 = process.hrtime.bigint();
-const copies = loop(t, w, v, c, frames);
-const t1 = process.hrtime.bigint();
-const w1 = performance.now();
+let copies = 0;
+const ms = gc.measure('loop', `${frames} frames`, () => { copies = loop(t, w, v, c, frames); });
 const cpu = process.cpuUsage(cpu0);
-console.log('=== core-gc: loop end ===');
-const secs = Number(t1 - t0) / 1e9;
+const secs = ms / 1000;
 const cpuS = (cpu.user + cpu.system) / 1e6;
 console.log(`${frames} decisions in ${secs.toFixed(3)} s: ${(frames / secs / 1e6).toFixed(2)} M frames/s, ${((secs * 1e9) / frames).toFixed(1)} ns/frame wall, ${((cpuS * 1e9) / frames).toFixed(1)} ns/frame CPU, ${(copies / frames).toFixed(2)} egress copies/frame`);
 const dpFrames = Math.ceil(FRAMES / 4 / BATCH) * BATCH;
-console.log(`=== core-gc: datapath loop start (${dpFrames} frames) ===`);
-const d0 = performance.now();
-datapathLoop(dpFrames);
-const d1 = performance.now();
-console.log(`=== core-gc: datapath loop end (${s.flood!.count} frames left queued) ===`);
-// GC entries are delivered asynchronously: look once the loop's events have been queued.
-setTimeout(() => {
-  obs.disconnect();
-  const inLoop = gcStarts.filter((x) => x >= w0 && x <= w1).length;
-  const inDatapath = gcStarts.filter((x) => x >= d0 && x <= d1).length;
-  console.log(`GC events during the loop: ${inLoop}`);
-  console.log(`GC events during the datapath loop: ${inDatapath}`);
-  if (inLoop > 0 || inDatapath > 0) process.exitCode = 1;
-}, 50);
+gc.measure('datapath loop', `${dpFrames} frames`, () => datapathLoop(dpFrames), () => ` (${s.flood!.count} frames left queued)`);
+gc.report();

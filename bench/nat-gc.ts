@@ -6,7 +6,6 @@
 // The frames are restored from a pristine copy before each batch (byte by byte: a subarray would allocate), since
 // the rewrite changes them in place.
 
-import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { makeCounters } from '../src/core/counters.js';
 import { Mode, PARENT } from '../src/core/constants.js';
 import { addrWords } from '../src/core/nat-address.js';
@@ -16,7 +15,7 @@ import { forwardBatch, type BatchState } from '../src/datapath/forward.js';
 import { FloodQueue } from '../src/datapath/flood-queue.js';
 import { NatLearner, type LearnEvent } from '../src/datapath/nat-forward.js';
 import { Rx, Tx } from '../src/datapath/tx-list.js';
-import type { EngineApi, EngineStats, RxBatch, TxList } from '../src/io/contract.js';
+import { GcWatch, SinkEngine } from './gc-check.js';
 
 const FRAMES = Number(process.env.UMV_GC_FRAMES ?? 5_000_000);
 const BATCH = 256;
@@ -87,20 +86,6 @@ for (let f = 0; f < n; f++) {
   port[f] = p; at[f] = a; len[f] = Math.max(60, bytes.length);
 }
 
-class SinkEngine implements EngineApi {
-  readonly parentIfindex = 1;
-  constructor(readonly regions: readonly Uint8Array[]) {}
-  poll(_rx: RxBatch, _timeoutMs: number): number { return 0; }
-  send(tx: TxList): number { for (let j = 0; j < tx.count; j++) tx.result[j] = tx.len[j]; return tx.count; }
-  attachTap(): void {}
-  detachTap(): void {}
-  membership(): void {}
-  stats(): EngineStats { return { ringDrops: 0, rxErrors: 0, rxTruncated: 0, poolEmpty: 0, skipped: 0, ringTruncated: 0, ringTooBig: 0 }; }
-  portError(): number { return 0; }
-  portStats(): boolean { return false; }
-  close(): void {}
-}
-
 const eng = new SinkEngine([mem, mem, new Uint8Array(8 << 20)]);
 const v = new Verdict(Verdict.capacityFor(KIDS));
 v.defer = true;
@@ -128,19 +113,8 @@ function loop(frames: number): void {
 }
 
 loop(FRAMES / 5);
-const gcStarts: number[] = [];
-const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcStarts.push(e.startTime); });
-obs.observe({ entryTypes: ['gc'] });
-console.log(`=== nat-gc: loop start (${FRAMES} frames) ===`);
-const w0 = performance.now();
-loop(FRAMES);
-const w1 = performance.now();
-console.log('=== nat-gc: loop end ===');
-console.log(`${FRAMES} frames through forwardBatch with --mac-nat in ${((w1 - w0) / 1000).toFixed(3)} s: ` +
-  `${((w1 - w0) * 1e6 / FRAMES).toFixed(1)} ns/frame; learn events posted ${posts} (all in the warm-up)`);
-setTimeout(() => {
-  obs.disconnect();
-  const inLoop = gcStarts.filter((x) => x >= w0 && x <= w1).length;
-  console.log(`GC events during the loop: ${inLoop}`);
-  if (inLoop > 0) process.exitCode = 1;
-}, 50);
+const gc = new GcWatch('nat-gc');
+const ms = gc.measure('loop', `${FRAMES} frames`, () => loop(FRAMES));
+console.log(`${FRAMES} frames through forwardBatch with --mac-nat in ${(ms / 1000).toFixed(3)} s: ` +
+  `${(ms * 1e6 / FRAMES).toFixed(1)} ns/frame; learn events posted ${posts} (all in the warm-up)`);
+gc.report();

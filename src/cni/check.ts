@@ -8,7 +8,7 @@
 // plugin in the chain may have added them.
 
 import { CNI_CODE, CniError } from './cni-error.js';
-import { formatCidr, parseCidr, sameIp, sameNet, type Cidr } from './ip.js';
+import { formatCidr, parseCidr, sameIp, sameNet, type Cidr } from '../wire/ip-address.js';
 import type { Result } from './result.js';
 
 export interface Seen {

@@ -5,7 +5,7 @@
 // for ADD, CHECK, DEL and STATUS; umacvlan needs it only where an IPAM plugin is run (parseNetConf asks for it then).
 // A missing or invalid variable is CniError 4 naming it, in skel's words.
 
-import { ifNameProblem } from '../control/values.js';
+import { ifNameProblem } from '../values/names.js';
 import { CNI_CODE, CniError } from './cni-error.js';
 import { parseCniMac } from './mac.js';
 

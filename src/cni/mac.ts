@@ -2,9 +2,9 @@
 //
 // The reference plugin hands the text to net.ParseMAC: six hex pairs separated by ":" or "-", or three groups of
 // four hex digits separated by "." (either case). What a device may have (unicast, not zero) is the kernel's rule,
-// asked of control/values.ts like every other MAC umacvlan takes.
+// asked of values/macs-modes.ts like every other MAC umacvlan takes.
 
-import { parseUnicastMac } from '../control/values.js';
+import { parseUnicastMac } from '../values/macs-modes.js';
 import { CniError } from './cni-error.js';
 
 const COLON_OR_DASH = /^[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(?:\1[0-9a-fA-F]{2}){4}$/;

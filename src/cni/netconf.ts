@@ -7,10 +7,12 @@
 // the config, then CNI_ARGS, then runtimeConfig.mac, each overriding the one before (ADD and CHECK: DEL reads no MAC,
 // as the reference's DEL reads none). Whether the MTU fits the master is checkMtu's, once the master is known.
 
-import { BCQUEUELEN_MAX, controlPathProblem, ifNameProblem, parseMode } from '../control/values.js';
+import { parseMode } from '../values/macs-modes.js';
+import { controlPathProblem, ifNameProblem } from '../values/names.js';
+import { BCQUEUELEN_MAX } from '../values/numbers.js';
 import { Mode, MODE_NAMES } from '../core/constants.js';
 import { MTU_MIN } from '../core/rules.js';
-import { flagProblem } from '../control/child-config.js';
+import { flagProblem } from '../values/child-flags.js';
 import { CNI_CODE, CniError } from './cni-error.js';
 import { CNI_NAME_RE, goQuote, missingEnv, parseCniArgs, type CniEnv } from './cni-env.js';
 import { GoFields, isObject, jsonType, type JsonObject } from './go-json.js';

@@ -9,7 +9,7 @@
 import { CNI_CODE, CniError } from './cni-error.js';
 import { compareVersions, SUPPORTED_VERSIONS } from './versions.js';
 import { GoFields, isObject, jsonType } from './go-json.js';
-import { formatCidr, formatIp, isV4, parseCidr, parseIp } from './ip.js';
+import { formatCidr, formatIp, isV4, parseCidr, parseIp } from '../wire/ip-address.js';
 
 export interface Dns { nameservers?: string[]; domain?: string; search?: string[]; options?: string[] }
 

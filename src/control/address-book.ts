@@ -3,10 +3,7 @@
 // child; the book answers the union and tells its listeners (the host port's routes) when a child's union changes.
 // Addresses are kept in one canonical text form (IPv6 compressed, lower case), so two spellings are one address.
 
-import { canonicalIp } from './values.js';
-
-/** The canonical text of an IPv4/IPv6 address (no prefix length), or null when it is not one */
-export const canonicalAddress = canonicalIp;
+import { canonicalIp } from '../wire/ip-address.js';
 
 export type AddressSource = 'cni' | 'nat' | 'static';
 const SOURCES: readonly AddressSource[] = ['cni', 'nat', 'static'];
@@ -22,7 +19,7 @@ export class AddressBook {
   set(source: AddressSource, child: string, addrs: readonly string[]): void {
     const canon: string[] = [];
     for (const a of addrs) {
-      const c = canonicalAddress(a);
+      const c = canonicalIp(a);
       // The sources parse what they hand in; text that is not an address here is a caller's bug, said at once.
       if (c === null) throw new RangeError(`address book: ${JSON.stringify(a)} is not an IPv4 or IPv6 address`);
       if (!canon.includes(c)) canon.push(c);

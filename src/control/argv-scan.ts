@@ -8,7 +8,7 @@
 import type { HelpTopic } from './help.js';
 import { CAPTURE_OPTIONS, RUN_OPTIONS } from './run-options.js';
 import { at, clip, quote, UsageError, type Problem } from './usage-error.js';
-import { checked, controlPathProblem, ifNameProblem } from './values.js';
+import { checked, controlPathProblem, ifNameProblem } from '../values/names.js';
 
 /** How a client finds the daemon: by its parent's name, by socket path, or (neither) the only one running. */
 export interface DaemonTarget {

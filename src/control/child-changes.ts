@@ -8,7 +8,6 @@ import { formatMac } from '../wire/ethernet.js';
 import type { ChildConfig } from './child-spec.js';
 import { DaemonError, describeError, ruleFailure } from './daemon-error.js';
 import { releaseMemberships, syncMemberships } from './group-memberships.js';
-import { EXIT as Exit } from './help.js';
 import type { ChildTap, TapEvent } from './host.js';
 import type { ChildRt, PortState } from './port-state.js';
 

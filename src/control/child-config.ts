@@ -3,16 +3,19 @@
 // A child option is written two ways: as `:OPTION` of `NAME:MAC:MODE[:OPTION...]` (--child, add) and as a key of a
 // child object in the config file. CHILD_OPTIONS is the one list of them: the text grammar (child-spec.ts), the
 // config reader (config-file.ts) and --help read it, and test/unit/control/option-docs.test.ts holds the schema and
-// the README to it. A new option is a row here; a new flag bit also needs its bit in core/constants.ts.
+// the README to it. A new option is a row here; a new flag bit is a row of FLAG_OPTIONS (values/child-flags.ts, shared
+// with CNI) and its bit in core/constants.ts.
 
 import type { CniAttachment } from './cni-attachment.js';
-import { Flag, Mode, MODE_NAMES, type ModeBit } from '../core/constants.js';
-import { checkNopromiscMode, MTU_MIN } from '../core/rules.js';
+import { Mode, MODE_NAMES, type ModeBit } from '../core/constants.js';
+import { MTU_MIN } from '../core/rules.js';
+import { FLAG_OPTIONS, type FlagOption } from '../values/child-flags.js';
+import { parseMacList, parseUnicastMac } from '../values/macs-modes.js';
+import {
+  BCLIM_MAX, BCLIM_MIN, BCQUEUELEN_MAX, mtuProblem, parseBcLim, parseBcQueueLen, parseMtu,
+} from '../values/numbers.js';
 import { asBoolean, asInteger, describe, type Json } from './json-strict.js';
 import { isProblem, problem, UsageError, type Problem } from './usage-error.js';
-import {
-  BCLIM_MAX, BCLIM_MIN, BCQUEUELEN_MAX, mtuProblem, parseBcLim, parseBcQueueLen, parseMacList, parseMtu, parseUnicastMac,
-} from './values.js';
 
 export interface ChildConfig {
   /** The TAP's name and the child's handle for ever. */
@@ -75,49 +78,13 @@ const row = <T>(r: Row<T>): ChildOption => ({
   },
 });
 
-/** A bare word that sets a flag bit; `check` is the mode's say on it. */
-interface FlagOption {
-  readonly name: string;
-  /** its bit in ChildConfig.flags (core/constants.ts Flag) */
-  readonly bit: number;
-  readonly help: string;
-  /** the mode's say on the bit being set; absent: any mode */
-  readonly check?: (c: ChildConfig) => Problem | null;
-}
-
-/**
- * The options that are one bit of `flags`: a bare word in the text, a boolean in the file, `set NAME WORD on|off`
- * on a running daemon and a word in `show`. The daemon carries the bits to the port table as they are.
- */
-export const FLAG_OPTIONS = [
-  { name: 'nodst', bit: Flag.NODST, help: 'source-mode copies are not also delivered by destination (any mode)' },
-  {
-    name: 'nopromisc', bit: Flag.NOPROMISC, help: 'do not make the parent promiscuous (passthru only, as ip(8) insists)',
-    check: (c: ChildConfig): Problem | null => {
-      const e = checkNopromiscMode(c.mode, c.flags, -1);
-      return e ? problem(e.message) : null;
-    },
-  },
-] as const satisfies readonly FlagOption[];
-
-export type FlagName = (typeof FLAG_OPTIONS)[number]['name'];
-const flagOption = (name: string): FlagOption | undefined => FLAG_OPTIONS.find((f) => f.name === name);
-export const isFlagName = (s: string): s is FlagName => flagOption(s) !== undefined;
-export const flagBit = (name: FlagName): number => flagOption(name)!.bit;
-
-/** Whether a child of `mode` may have flag `name` set: the same check for add, the file and set. */
-export function flagProblem(name: FlagName, mode: ModeBit): Problem | null {
-  const f = flagOption(name)!;
-  return f.check?.({ name: '', mac: 'auto', mode, flags: f.bit, macaddr: [] }) ?? null;
-}
-
 const flagRow = (f: FlagOption): ChildOption =>
   row<boolean>({
     name: f.name, help: f.help, default: 'false', text: () => true, json: asBoolean,
     put: (c, on) => {
       if (!on) return null;
       c.flags |= f.bit;
-      return f.check?.(c) ?? null;
+      return f.check?.(c.mode, c.flags) ?? null;
     },
   });
 

@@ -11,12 +11,13 @@
 // One anchored regular expression cuts the text into NAME, MAC, MODE and OPTIONs; its tokens are deliberately
 // loose (a MAC token is anything "MAC-shaped": six groups of one or two letters/digits) so that a wrong value is
 // still recognised as *the MAC* or *the mode* and the error can name it ("bad MAC "zz"", "no mode") instead of
-// "does not match". The pattern matches every string; the value parsers (values.ts) decide. Each choice point of the
+// "does not match". The pattern matches every string; the value parsers (src/values/) decide. Each choice point of the
 // pattern is bounded (an option ends at ":" or the end), so it cannot backtrack across options: linear time.
 
 import { CHILD_OPTIONS, type ChildConfig } from './child-config.js';
 import { at, problem, quote, refusing, UsageError, type Problem } from './usage-error.js';
-import { childNameProblem, parseChildMac, parseMode } from './values.js';
+import { parseChildMac, parseMode } from '../values/macs-modes.js';
+import { childNameProblem } from '../values/names.js';
 
 const MAC_SHAPED = '[0-9A-Za-z]{1,2}(?::[0-9A-Za-z]{1,2}){5}';
 const LIST_ITEM = `(?:${MAC_SHAPED}|[^:,]*)`;

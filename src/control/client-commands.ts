@@ -5,15 +5,14 @@ import type { ModeBit } from '../core/constants.js';
 import { clientScan, take, unexpected, type Occurrence } from './argv-scan.js';
 import type { Command } from './args.js';
 import { parseChild } from './child-spec.js';
-import { FLAG_OPTIONS, flagProblem, isFlagName, type FlagName } from './child-config.js';
+import { FLAG_OPTIONS, flagProblem, isFlagName, type FlagName } from '../values/child-flags.js';
 import { captureConfig, emptyDraft } from './run-config.js';
 import { parseCniRef, type CniRef } from './cni-ref.js';
 import { CAPTURE_OPTIONS } from './run-options.js';
 import { at, isProblem, must, problem, quote, UsageError, type Problem } from './usage-error.js';
-import {
-  captureFileProblem, checked, childNameProblem, onOff, parseAnyMac, parseBcLim, parseBcQueueLen, parseDecimal, parseMacList, parseMode, parseMtu,
-  parseUnicastMac, portNameProblem,
-} from './values.js';
+import { parseAnyMac, parseMacList, parseMode, parseUnicastMac } from '../values/macs-modes.js';
+import { captureFileProblem, checked, childNameProblem, portNameProblem } from '../values/names.js';
+import { onOff, parseBcLim, parseBcQueueLen, parseDecimal, parseMtu } from '../values/numbers.js';
 
 export type SetChange =
   | { what: 'mode'; mode: ModeBit }

@@ -19,7 +19,7 @@ import { ipamSpeaksGc, staleChildren } from './cni-gc.js';
 import type { CniCall } from './cni-request.js';
 import type { Daemon } from './daemon.js';
 import type { CniSys } from './netns-config.js';
-import { parseMode } from './values.js';
+import { parseMode } from '../values/macs-modes.js';
 import { checkAgainst } from '../cni/check.js';
 
 export interface CniContext { sys: CniSys; ipam: IpamContext; controlPath: string }

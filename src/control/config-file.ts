@@ -9,7 +9,8 @@ import { asParsed, asString, describe, JsonSyntax, parseJson, type Json } from '
 import { emptyDraft, type RunDraft } from './run-config.js';
 import { RUN_OPTIONS } from './run-options.js';
 import { refusing, UsageError } from './usage-error.js';
-import { childNameProblem, hasNul, netnsProblem, parseChildMac, parseMode } from './values.js';
+import { parseChildMac, parseMode } from '../values/macs-modes.js';
+import { childNameProblem, hasNul, netnsProblem } from '../values/names.js';
 
 export { CHILD_KEYS } from './child-config.js';
 export { ROTATE_KEYS } from './run-options.js';

@@ -1,5 +1,6 @@
 // The daemon: joins the port table (core), the TAPs and the parent (host), and the datapath worker. This file wires
 // them at start-up and takes them down; each concern has its own file:
+//   daemon-children.ts   the children as users change them, and who hears of each change (the base of Daemon)
 //   port-state.ts        the shared state, and replication of every table change to the worker (typed messages)
 //   child-changes.ts     add, del and set, with the kernel's rules asked first
 //   tap-events.ts        the TAP-event state machine (deleted, moved, MAC/MTU/flags, up/down)
@@ -16,30 +17,26 @@ import { PARENT } from '../core/constants.js';
 import type { PortTable } from '../core/port-table.js';
 import { readRow } from '../core/counters.js';
 import { Datapath, type DatapathOptions, type DatapathSink } from '../datapath/handle.js';
-import type { ChildConfig } from './child-spec.js';
 import { readEngineStats, type EngineSnapshot } from '../datapath/engine-stats.js';
 import type { RunConfig } from './config-file.js';
-import { addChild, delChild, liveChild, setChild, type SetRequest } from './child-changes.js';
+import { DaemonChildren } from './daemon-children.js';
 import { DaemonError, describeError } from './daemon-error.js';
 import { EXIT as Exit } from './help.js';
 import type { Host, LinkState, ParentEvent } from './host.js';
 import type { Log } from './log.js';
 import { onParentState } from './parent-events.js';
-import { PortState, type ChildRt } from './port-state.js';
-import { onTapEvent } from './tap-events.js';
 import { watchVlanUppers } from './vlan-uppers.js';
 import { Persistence } from './persistence.js';
-import type { ChildTap } from './host.js';
 import { NatOwners, type IngressDrop } from './nat-owners.js';
 import { NftIngress } from './nat-ingress.js';
 import { formatMac } from '../wire/ethernet.js';
-import { AddressBook } from './address-book.js';
-import { startHostPort, type HostPort, type HostPortView } from './host-port.js';
+import { startHostPort, type HostPortView } from './host-port.js';
 import type { StateHostPort } from './state-file.js';
 import { hostPortChild } from './host-port-config.js';
 
 export { DaemonError } from './daemon-error.js';
 export type { SetRequest } from './child-changes.js';
+export type { PortListener } from './daemon-children.js';
 export type { ChildRt, ChildState } from './port-state.js';
 
 const BATCH = 256;
@@ -51,44 +48,22 @@ const openWorker: OpenDatapath = (table, o) => new Datapath(table, o);
 export type OpenIngress = (parent: string, parentMac: string, log: Log, ifindex: number) => IngressDrop;
 const openNft: OpenIngress = (parent, mac, log, ifindex) => new NftIngress(parent, mac, log, ifindex);
 
-/** Who wants to hear of children coming and going (a running capture names its ports) */
-export interface PortListener {
-  added(slot: number, name: string): void;
-  removed(slot: number, name: string): void;
-}
-
-export class Daemon {
-  private readonly ports: PortState;
+export class Daemon extends DaemonChildren {
   private unwatchParent: (() => void) | null = null;
   private unwatchVlans: (() => void) | null = null;
   private stopping = false;
-  /** the state file and the kept children of a --persist daemon (persistence.ts) */
-  private store: Persistence | null = null;
   /** --mac-nat: who owns which address (nat-owners.ts); null when off */
   nat: NatOwners | null = null;
   /** at stop, delete the children (and the state file) even under --persist: the parent went, or stop --remove-children */
   removeOnStop = false;
-  /** until every configured child is up: the state file is written once, after, so a start that fails midway
-   *  leaves the previous one as it was */
-  private booting = true;
   /** resolves with the exit code when the daemon must end on its own (parent deleted, datapath failure) */
   readonly ended: Promise<number>;
   private endWith!: (code: number) => void;
-  readonly portListeners = new Set<PortListener>();
-  /** the addresses each child holds, from every source (CNI results, --mac-nat, the configuration) */
-  readonly book = new AddressBook();
-  /** the host's own port among the children and its routes (host-port.ts); null: none */
-  private hostPort: HostPort | null = null;
 
-  private constructor(readonly cfg: RunConfig, host: Host, readonly log: Log, parent: LinkState) {
-    this.ports = new PortState(cfg.parent, host, log, parent);
-    this.ports.maxGroups = cfg.maxGroups;
+  private constructor(cfg: RunConfig, host: Host, log: Log, parent: LinkState) {
+    super(cfg, host, log, parent);
     this.ended = new Promise((res) => { this.endWith = res; });
   }
-
-  get table(): PortTable { return this.ports.table; }
-  get counters(): Float64Array { return this.ports.counters; }
-  get children(): ReadonlyMap<string, ChildRt> { return this.ports.children; }
 
   static async start(cfg: RunConfig, host: Host, log: Log, openDatapath: OpenDatapath = openWorker,
     openIngress: OpenIngress = openNft): Promise<Daemon> {
@@ -161,62 +136,6 @@ export class Daemon {
   get hostPortView(): (HostPortView & { name: string }) | null {
     return this.hostPort ? { name: this.hostPort.name, ...this.hostPort.view() } : null;
   }
-
-  // ---- children (child-changes.ts) ----
-
-  addChild(c: ChildConfig, existing?: ChildTap): ChildRt {
-    const rt = addChild(this.ports, c, (child, ev) => {
-      onTapEvent(this.ports, child, ev);
-      if (child.name === this.hostPort?.name) this.hostPort.onTapEvent(ev);
-      if (ev.type === 'moved' && ev.id && this.store && child.state !== 'gone') {
-        this.store.moved(child, ev.id);
-        this.store.save(this.ports);
-      }
-    }, existing);
-    if (this.store) {
-      if (existing) { rt.adopted = true; this.store.record(rt); } else this.store.mark(rt);
-      if (!this.booting) this.store.save(this.ports);
-    }
-    for (const l of this.portListeners) l.added(rt.slot, rt.name);
-    // a CNI child taken back after a restart brings its IPAM addresses with it
-    if (rt.cfg.cni?.ips.length) this.book.set('cni', rt.name, rt.cfg.cni.ips.map((ip) => ip.split('/')[0]));
-    return rt;
-  }
-
-  async delChild(name: string): Promise<void> {
-    // A kept TAP outlives its fd: it must stop being persistent for the close to delete it.
-    if (this.store) { try { this.children.get(name)?.tap?.unpersist(); } catch { /* gone already */ } }
-    // Listeners hear of the removal before an add of the same name, which may take the same slot, can follow.
-    const { rt, closed } = delChild(this.ports, name);
-    this.store?.forget(name);
-    this.store?.save(this.ports);
-    this.book.forget(name);
-    this.hostPort?.childRemoved(name);
-    if (name === this.hostPort?.name) this.hostPort = null;
-    for (const l of this.portListeners) l.removed(rt.slot, name);
-    await closed;
-  }
-
-  /** A CNI child's IPAM result came: its IPs kept with it (state file, show) and told to the address book. */
-  cniAttached(name: string, ips: readonly string[]): void {
-    const rt = this.children.get(name);
-    if (!rt?.cfg.cni) return;
-    rt.cfg.cni = { ...rt.cfg.cni, ips: [...ips] };
-    // the book holds addresses; the attachment keeps them with their prefix, as IPAM gave them
-    this.book.set('cni', name, ips.map((ip) => ip.split('/')[0]));
-    this.store?.save(this.ports);
-  }
-
-  setChild(name: string, req: SetRequest): void {
-    setChild(this.ports, name, req);
-    this.store?.save(this.ports);
-  }
-
-  /** Children this daemon took back from a previous one (--persist) are marked adopted; this bounds their gap. */
-  get restartGapMs(): number | null { return this.store?.gapMs ?? null; }
-  get persistent(): boolean { return this.store !== null; }
-
-  liveChild(name: string): ChildRt { return liveChild(this.ports, name); }
 
   // ---- the parent (parent-events.ts) ----
 

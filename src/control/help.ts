@@ -3,7 +3,8 @@
 // CHILD_OPTIONS, so the text and the code cannot disagree.
 
 import { MTU_MIN } from '../core/rules.js';
-import { CHILD_OPTIONS, FLAG_OPTIONS } from './child-config.js';
+import { FLAG_OPTIONS } from '../values/child-flags.js';
+import { CHILD_OPTIONS } from './child-config.js';
 import { CAPTURE_OPTIONS, RUN_OPTIONS, type RunOption } from './run-options.js';
 
 export const COMMAND_NAMES = ['run', 'show', 'add', 'del', 'set', 'trace', 'capture', 'stop', 'cni'] as const;

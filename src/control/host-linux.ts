@@ -1,29 +1,32 @@
 // The Linux Host: TAPs, link state and link events through src/io/. Link events come from rtnetlink sockets (one in
 // the daemon's namespace for the parent, one per namespace the TAPs live in: ns-watch.ts), each read when the event
-// loop sees it readable, never on a timer.
+// loop sees it readable, never on a timer. A child's TAP is host-linux-tap.ts's.
 
-import { fstatSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { IfaceError } from '../io/errors.js';
-import { hasLink, ifindex, linkInfo, setMtu, setUp, type NsOpt } from '../io/link.js';
-import { openTap, closeTap, inTapNetns, tapIfname, setTapCarrier, setTapMac, type Tap } from '../io/tap.js';
-import { dumpLinks, type LinkEvent } from '../io/rtnetlink.js';
+import { hasLink } from '../io/link.js';
+import { openTap } from '../io/tap.js';
+import { dumpLinks } from '../io/rtnetlink.js';
 import { EventSocket } from '../io/event-socket.js';
 import { IFF } from '../io/rtnetlink-codec.js';
 import { sdNotify } from '../io/notify.js';
 import { VlanLinkSocket, dumpVlanLinks } from '../io/vlan-watch.js';
 import { netnsPath } from '../io/netns.js';
-import { attachTap, markTap, pinNetns, tapLinks, unpersistTap, unpinNetns } from '../io/tap-persist.js';
-import type { ChildTap, Host, LinkState, NetnsIdentity, ParentEvent, TapEvent, TapMark, VlanWatchEvent } from './host.js';
-import { nsInode, watchInNs, type NsMember } from './ns-watch.js';
+import { attachTap, pinNetns, tapLinks, unpinNetns } from '../io/tap-persist.js';
+import type { ChildTap, Host, LinkState, NetnsIdentity, ParentEvent, TapMark, VlanWatchEvent } from './host.js';
+import { LinuxChildTap } from './host-linux-tap.js';
 import { setAddress, setHostRoute } from '../io/ip-config.js';
+import { ipPrefix, type IpPrefix } from '../io/rtnl-addr-codec.js';
+import { parseIp } from '../wire/ip-address.js';
 
-function linkIn(ns: NsOpt, name: string): LinkState {
-  const { ifindex, flags, mtu, mac } = linkInfo(name, ns);
-  return {
-    // SIOCGIFFLAGS is 16 bits wide: no IFF_LOWER_UP. IFF_RUNNING (operstate up: carrier and not dormant) stands in.
-    ifindex, name, mtu, mac, up: (flags & IFF.UP) !== 0, carrier: (flags & IFF.RUNNING) !== 0,
-    promisc: (flags & IFF.PROMISC) !== 0, allmulti: (flags & IFF.ALLMULTI) !== 0,
-  };
+const EINVAL = 22;
+
+/** The host port's address text (canonical already: values/addresses.ts) as rtnetlink's bytes; EINVAL, as the kernel
+ *  would answer, for text that is no address */
+function hostPrefix(ifname: string, op: string, addr: string, len?: number): IpPrefix {
+  const b = parseIp(addr);
+  if (b === null) throw new IfaceError(ifname, op, EINVAL);
+  return ipPrefix(b, len);
 }
 
 /**
@@ -40,131 +43,6 @@ function linkFromNetlink(name: string): LinkState {
     carrier: up && (e.carrier ?? (e.flags & IFF.LOWER_UP) !== 0),
     promisc: (e.flags & IFF.PROMISC) !== 0, allmulti: (e.flags & IFF.ALLMULTI) !== 0,
   };
-}
-
-/**
- * A link's state from its RTM_NEWLINK as it arrives: the kernel fills every one with the flags, IFLA_ADDRESS and
- * IFLA_MTU, so nothing is read again (a read enters the TAP's namespace from a thread: a millisecond between the
- * event and the table). null when the message lacks them.
- */
-function linkFromEvent(e: LinkEvent): LinkState | null {
-  if (e.mac < 0 || e.mtu < 0 || e.ifname === '') return null;
-  const up = (e.flags & IFF.UP) !== 0;
-  return {
-    ifindex: e.ifindex, name: e.ifname, mac: e.mac, mtu: e.mtu, up,
-    carrier: up && (e.carrier ?? (e.flags & IFF.LOWER_UP) !== 0),
-    promisc: (e.flags & IFF.PROMISC) !== 0, allmulti: (e.flags & IFF.ALLMULTI) !== 0,
-  };
-}
-
-class LinuxChildTap implements ChildTap {
-  private leave: (() => void) | null = null;
-  private nsIno = 0;
-  private ifindex: number;
-  private closed = false;
-  private limit = 0;
-  private slow = false;
-  private member: NsMember | null = null;
-
-  constructor(private readonly io: Tap) { this.ifindex = io.ifindex; }
-
-  get name(): string { return this.io.name; }
-  get fd(): number { return this.io.fd; }
-
-  /** Runs fn in the namespace the TAP is in now: it may have been moved since it was made. */
-  private inNs<T>(fn: (ns: { netnsFd: number }) => T): T {
-    return inTapNetns(this.io, fn);
-  }
-
-  setCarrier(on: boolean): void { setTapCarrier(this.io, on); }
-
-  private currentName(): string { return tapIfname(this.io.fd); }
-
-  setUp(on: boolean): void {
-    this.inNs((ns) => setUp(this.currentName(), on, ns));
-  }
-  setMac(mac: number): void { setTapMac(this.io, mac); }
-  setMtu(mtu: number): void {
-    this.inNs((ns) => setMtu(this.currentName(), mtu, ns));
-  }
-  state(): LinkState { return this.inNs((ns) => linkIn(ns, this.currentName())); }
-
-  groupReads(limit: number, slow: boolean): void {
-    this.limit = limit;
-    this.slow = slow;
-    if (this.member) { this.member.limit = limit; this.member.slow = slow; }
-  }
-
-  watch(cb: (ev: TapEvent) => void): () => void {
-    this.join(cb);
-    // Report the state once, so a change made before the watch began is not missed.
-    try { cb({ type: 'state', link: this.state() }); } catch { /* reported by the next event */ }
-    return () => this.part();
-  }
-
-  /** Joins the watch of the namespace the TAP is in now. */
-  private join(cb: (ev: TapEvent) => void): void {
-    const m: NsMember = {
-      ifindex: this.ifindex, limit: this.limit, slow: this.slow,
-      link: (e) => this.onLink(e, cb),
-      mcast: (e) => cb({ type: 'ip-group', join: e.join, key: e.key, mac: e.mac }),
-      devMcast: (macs, count) => cb({ type: 'dev-mcast', macs, count }),
-      overflow: () => {
-        cb({ type: 'resync' });
-        try { cb({ type: 'state', link: this.state() }); } catch { /* gone: its DELLINK was lost too; reads fail */ }
-      },
-    };
-    this.member = m;
-    this.inNs((ns) => {
-      this.nsIno = nsInode(ns.netnsFd);
-      this.leave = watchInNs(ns.netnsFd, m);
-    });
-  }
-
-  private part(): void {
-    this.leave?.();
-    this.leave = null;
-    this.member = null;
-  }
-
-  private onLink(m: LinkEvent, cb: (ev: TapEvent) => void): void {
-    if (this.closed) return;
-    if (m.type === 'new') {
-      const link = linkFromEvent(m);
-      if (link) { cb({ type: 'state', link }); return; }
-      try { cb({ type: 'state', link: this.state() }); } catch { /* vanished meanwhile: the DELLINK follows */ }
-      return;
-    }
-    // RTM_DELLINK: deleted, or moved to another namespace (the fd still works then).
-    let ino = -1;
-    let dev = -1;
-    try { ({ ino, dev } = this.inNs((ns) => fstatSync(ns.netnsFd))); } catch { ino = -1; }
-    if (ino < 0 || ino === this.nsIno) { cb({ type: 'gone' }); return; }
-    this.part();
-    try {
-      this.ifindex = this.inNs((ns) => ifindex(this.currentName(), ns));
-      this.join(cb);
-      cb({ type: 'moved', netns: `netns inode ${this.nsIno}`, id: { dev, ino } });
-      // Events in the new namespace before the watch there began (e.g. `ip link set up` right after the move)
-      // were never seen: report the state once, as watch() does at its start.
-      cb({ type: 'state', link: this.state() });
-    } catch {
-      cb({ type: 'gone' });
-    }
-  }
-
-  persist(alias: string): void {
-    this.inNs((ns) => markTap({ ...this.io, name: this.currentName() }, alias, ns.netnsFd));
-  }
-
-  unpersist(): void { unpersistTap(this.io); }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.part();
-    closeTap(this.io);
-  }
 }
 
 export class LinuxHost implements Host {
@@ -259,11 +137,11 @@ export class LinuxHost implements Host {
   }
 
   setAddress(ifname: string, ifindex: number, add: boolean, a: { addr: string; prefix: number }): void {
-    setAddress(ifname, ifindex, add, a.addr, a.prefix);
+    setAddress(ifname, ifindex, add, hostPrefix(ifname, add ? 'RTM_NEWADDR' : 'RTM_DELADDR', a.addr, a.prefix));
   }
 
   setHostRoute(ifname: string, ifindex: number, add: boolean, addr: string): void {
-    setHostRoute(ifname, ifindex, add, addr);
+    setHostRoute(ifname, ifindex, add, hostPrefix(ifname, add ? 'RTM_NEWROUTE' : 'RTM_DELROUTE', addr));
   }
 
   notify(text: string): void {

@@ -6,15 +6,18 @@
 // link-local addresses (reached with a zone, `%port`, and never through a main-table route), loopback, and what is not
 // a host's address at all (unspecified, broadcast, multicast).
 
+import { isMulticastIp, isUnspecifiedIp, parseIp } from '../wire/ip-address.js';
+
 /** Whether an address (canonical text) gets a host route through the host port: a unicast one outside link-local
  *  IPv6 and loopback (an unspecified, broadcast or multicast one a source might pass on is not a host's) */
 export function routable(addr: string): boolean {
-  if (addr.includes(':')) {
-    const first = parseInt(addr.split(':')[0] || '0', 16);
-    return addr !== '::1' && addr !== '::' && (first & 0xffc0) !== 0xfe80 && (first & 0xff00) !== 0xff00;
+  const b = parseIp(addr);
+  if (b === null || isUnspecifiedIp(b) || isMulticastIp(b)) return false;
+  if (b.length === 16) {
+    const loopback = b[15] === 1 && b.slice(0, 15).every((x) => x === 0);
+    return !loopback && !(b[0] === 0xfe && (b[1] & 0xc0) === 0x80); // ::1, fe80::/10
   }
-  const a = Number(addr.split('.')[0]);
-  return a !== 127 && a !== 0 && !(a >= 224 && a <= 239) && addr !== '255.255.255.255';
+  return b[0] !== 127 && b[0] !== 0 && !b.every((x) => x === 255);
 }
 
 export interface RouteChanges { add: string[]; del: string[] }

@@ -16,7 +16,7 @@ import type { Host, TapEvent } from './host.js';
 import type { Log } from './log.js';
 import type { ChildRt } from './port-state.js';
 import type { StateHostPort } from './state-file.js';
-import { formatCidr, parseCidr, type Cidr } from './values.js';
+import { formatIfAddr, type IfAddr, parseIfAddr } from '../values/addresses.js';
 
 /** What `show` says of the host port */
 export interface HostPortView { addrs: string[]; routes: string[] }
@@ -33,7 +33,7 @@ export function hostPortAtStart(cfg: HostPortConfig | undefined, stored: StateHo
   }
   if (cfg) return cfg;
   if (!stored) return null;
-  const addrs = stored.addrs.map(parseCidr).filter((c): c is Cidr => 'addr' in c);
+  const addrs = stored.addrs.map(parseIfAddr).filter((c): c is IfAddr => 'addr' in c);
   return { name: stored.name, mac: 'auto', addrs };
 }
 
@@ -58,15 +58,15 @@ export class HostPort {
   /** its TAP is deleted or moved away: nothing more to set */
   private dead = false;
 
-  private constructor(private readonly rt: ChildRt, private readonly cfg: HostPortConfig, private readonly host: Host,
-    private readonly log: Log, private readonly book: AddressBook, stored: StateHostPort | null) {
+  private constructor(rt: ChildRt, private readonly cfg: HostPortConfig, private readonly host: Host,
+    private readonly log: Log, book: AddressBook, stored: StateHostPort | null) {
     const link = rt.tap!.state();
     this.ifindex = link.ifindex;
     this.up = link.up;
     this.set = new RouteSet(cfg.name, cfg.addrs.map((c) => c.addr));
-    const want = cfg.addrs.map(formatCidr);
+    const want = cfg.addrs.map(formatIfAddr);
     // Addresses a previous daemon set that this configuration no longer names go; the rest are (re)set.
-    for (const old of stored?.addrs ?? []) if (!want.includes(old)) this.address(false, parseCidr(old) as Cidr);
+    for (const old of stored?.addrs ?? []) if (!want.includes(old)) this.address(false, parseIfAddr(old) as IfAddr);
     for (const c of cfg.addrs) this.address(true, c);
     // Kept routes: a restart keeps them for the children whose addresses no source has given (yet) in this run.
     const known = book.all();
@@ -78,7 +78,7 @@ export class HostPort {
   /** Starts the host port on its child (already up, in the daemon's namespace); `stored`: what a restart kept. */
   static start(rt: ChildRt, cfg: HostPortConfig, host: Host, log: Log, book: AddressBook, stored: StateHostPort | null): HostPort {
     const hp = new HostPort(rt, cfg, host, log, book, stored);
-    log.info(`host port ${cfg.name}: ${cfg.addrs.map(formatCidr).join(', ') || 'no addresses'}; ${hp.installed.size} host routes`);
+    log.info(`host port ${cfg.name}: ${cfg.addrs.map(formatIfAddr).join(', ') || 'no addresses'}; ${hp.installed.size} host routes`);
     return hp;
   }
 
@@ -113,12 +113,12 @@ export class HostPort {
   }
 
   view(): HostPortView {
-    return { addrs: this.cfg.addrs.map(formatCidr), routes: [...this.installed] };
+    return { addrs: this.cfg.addrs.map(formatIfAddr), routes: [...this.installed] };
   }
 
   /** Its state-file entry */
   entry(): StateHostPort {
-    return { name: this.name, addrs: this.cfg.addrs.map(formatCidr), routes: this.set.byChild() };
+    return { name: this.name, addrs: this.cfg.addrs.map(formatIfAddr), routes: this.set.byChild() };
   }
 
   stop(): void {
@@ -126,13 +126,13 @@ export class HostPort {
     this.unsubscribe = () => {};
   }
 
-  private address(add: boolean, c: Cidr): void {
+  private address(add: boolean, c: IfAddr): void {
     try {
       this.host.setAddress(this.name, this.ifindex, add, c);
     } catch (e) {
       // Already there (an adopted port, a link that came back up) or already gone: the state wanted.
       if (errCode(e) === (add ? 'EEXIST' : 'EADDRNOTAVAIL')) return;
-      this.log.warn(`host port ${this.name}: cannot ${add ? 'add' : 'remove'} address ${formatCidr(c)}: ${describeError(e)}`);
+      this.log.warn(`host port ${this.name}: cannot ${add ? 'add' : 'remove'} address ${formatIfAddr(c)}: ${describeError(e)}`);
     }
   }
 

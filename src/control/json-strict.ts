@@ -168,7 +168,7 @@ export function parseJson(text: string): Json | JsonSyntax {
   }
 }
 
-// ---- JSON values as settings: each answers the value or a Problem, as the text parsers in values.ts do ----
+// ---- JSON values as settings: each answers the value or a Problem, as the text parsers of src/values/ do ----
 
 export const asString = (check?: (s: string) => Problem | null) => (v: Json): string | Problem => {
   if (typeof v !== 'string') return problem(`expected a string, got ${describe(v)}`);

@@ -7,11 +7,10 @@ import { MODE_NAMES, Mode } from '../core/constants.js';
 import type { ChildConfig } from './child-config.js';
 import { fieldsOf } from './json-fields.js';
 import { describe, type Json } from './json-strict.js';
-import type { RunDraft } from './run-config.js';
-import type { RunOption } from './run-options.js';
+import type { RunOption } from './run-option-row.js';
 import { blame, cite, type Said } from './said.js';
 import { problem, quote, type Problem } from './usage-error.js';
-import { childNameProblem } from './values.js';
+import { childNameProblem } from '../values/names.js';
 
 export interface NatStatic { ip: string; child: string }
 export interface MacNatConfig { static: NatStatic[] }

@@ -3,8 +3,8 @@
 // hand in a fake); linuxCniSys goes through src/io/ (rtnetlink from a socket opened in the namespace, /proc/sys files
 // opened from a thread there), never through `ip` or nsenter: the daemon needs no tool the node may lack.
 
-import { formatIp, parseIp } from '../cni/ip.js';
-import { addAddress, addRoute, AF, ifindexIn, listAddresses, listRoutes, writeSysctlIn, type IpPrefix } from '../io/rtnl-addr.js';
+import { formatIp, parseCidr, parseIp } from '../wire/ip-address.js';
+import { addAddress, addRoute, ifindexIn, ipPrefix, listAddresses, listRoutes, writeSysctlIn, type IpPrefix } from '../io/rtnl-addr.js';
 
 export interface SeenRoute { dst: string; gw?: string }
 
@@ -23,23 +23,20 @@ export interface CniSys {
   routes(netns: string, ifindex: number): SeenRoute[];
 }
 
-/** '198.18.0.5/24' → family, 4 or 16 bytes, prefix length; null when it is not one. Pure. */
+/** '198.18.0.5/24' → family, 4 or 16 bytes, prefix length, read as the CNI results are (wire/ip-address.ts); null
+ *  when it is not ADDRESS/PREFIX. Pure. */
 export function prefixOf(cidr: string): IpPrefix | null {
-  const [ip, len] = cidr.split('/');
-  const bytes = ipBytes(ip ?? '');
-  if (!bytes) return null;
-  const n = len === undefined ? bytes.length * 8 : Number(len);
-  if (!Number.isInteger(n) || n < 0 || n > bytes.length * 8) return null;
-  return { family: bytes.length === 4 ? AF.INET : AF.INET6, addr: bytes, len: n };
+  const c = parseCidr(cidr);
+  return c === null ? null : ipPrefix(c.ip, c.prefix);
 }
 
-/** An IP literal as the 4 or 16 bytes rtnetlink takes, or null (read as the CNI results are: src/cni/ip.ts). */
+/** An IP literal as the 4 or 16 bytes rtnetlink takes, or null (read as the CNI results are: wire/ip-address.ts). */
 export function ipBytes(ip: string): Uint8Array | null {
   const b = parseIp(ip);
   return b === null ? null : Uint8Array.from(b);
 }
 
-/** The kernel's 4 or 16 bytes as text, written as the CNI results write it (src/cni/ip.ts). */
+/** The kernel's 4 or 16 bytes as text, written as the CNI results write it (wire/ip-address.ts). */
 export const ipText = (b: Uint8Array): string => formatIp([...b]);
 
 const RT_TABLE_MAIN = 254;

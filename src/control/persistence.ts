@@ -2,50 +2,35 @@
 // run configuration (restart-plan.ts), what is gone handled, the kept TAPs found again by their mark; while running,
 // the state file kept current and a heartbeat in it; at the end, the children left in place or removed.
 //
-// A kept child's TAP is found in its namespace by its alias `umacvlan:<instance>:<child>` (its name may have been
-// changed from inside) and adopted only if it is a TAP owned by root; a link of that name that is not is an error,
-// never taken over. The namespace is opened by its recorded path and checked by device and inode; a path that no
-// longer leads there is looked for among /proc/*/ns/net.
+// A kept child's TAP is found in its namespace (netns-refs.ts) by its alias `umacvlan:<instance>:<child>` (its name may
+// have been changed from inside) and adopted only if it is a TAP owned by root; a link of that name that is not is an
+// error, never taken over.
 
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { formatMac } from '../wire/ethernet.js';
 import type { ChildConfig } from './child-config.js';
 import type { RunConfig } from './config-file.js';
 import { DaemonError } from './daemon-error.js';
 import type { ChildTap, Host, LinkState, NetnsIdentity } from './host.js';
 import type { Log } from './log.js';
+import { locate, NetnsRefs } from './netns-refs.js';
 import type { ChildRt, PortState } from './port-state.js';
 import { planRestart, type PlannedChild } from './restart-plan.js';
 import { listTombstones, removeTombstones, tombstoneDir, tombstoned } from './cni-tombstones.js';
 import { defaultControlPath } from './socket-path.js';
 import {
-  defaultStatePath, newState, readState, removeState, tapAlias, writeState, type DaemonState, type NetnsRef, type StateChild,
+  defaultStatePath, newState, readState, removeState, tapAlias, writeState, type DaemonState, type StateChild,
   type StateHostPort,
 } from './state-file.js';
 
 /** How often the heartbeat (and whatever TAP events changed) is written: the issue's bound on the gap's precision. */
 export const HEARTBEAT_MS = 1000;
 
-/** Where a kept entry's namespace is now: `ns` undefined is the daemon's own; null: it no longer exists. */
-function locate(host: Host, ref: NetnsRef | null): { ns: string | undefined } | null {
-  if (ref === null) return { ns: undefined };
-  for (const path of [ref.path, ...(ref.pin ? [ref.pin] : [])]) {
-    const id = host.netnsIdentity(path);
-    if (id && id.dev === ref.dev && id.ino === ref.ino) return { ns: path };
-  }
-  const found = host.findNetns(ref);
-  return found === null ? null : { ns: found };
-}
-
 export class Persistence {
   /** the namespace each child's TAP was placed in, as recorded */
-  private readonly refs = new Map<string, NetnsRef | null>();
+  private readonly refs: NetnsRefs;
   private readonly extras = new Map<string, Record<string, unknown>>();
   private timer: NodeJS.Timeout | null = null;
   private failed = false;
-  /** where /proc/PID/ns/net namespaces are pinned while a child lives in them: netns/<inode> beside the state file */
-  private readonly pinDir: string;
   /** children taken back from a previous daemon */
   readonly adopted = new Set<string>();
   /** an upper bound of the time without forwarding across the restart (from the last heartbeat), when one was */
@@ -54,41 +39,8 @@ export class Persistence {
   hostPortEntry: (() => StateHostPort) | null = null;
 
   private constructor(readonly path: string, readonly state: DaemonState, private readonly host: Host, private readonly log: Log) {
-    this.pinDir = join(dirname(path), 'netns');
-    for (const c of state.children) {
-      this.refs.set(c.name, c.netns);
-      this.extras.set(c.name, c.extra);
-    }
-  }
-
-  /**
-   * A namespace named by a process's /proc path ends with that process, and a kept TAP with it: while a child lives
-   * there it is bind-mounted at netns/<inode>, recorded as the entry's `pin`.
-   */
-  private pinned(netns: string, id: { dev: number; ino: number }): NetnsRef {
-    if (!/^\/proc\/[^/]+\/ns\/net$/.test(netns)) return { path: netns, ...id };
-    const at = join(this.pinDir, String(id.ino));
-    if (![...this.refs.values()].some((r) => r?.pin === at)) {
-      mkdirSync(this.pinDir, { recursive: true, mode: 0o700 });
-      try { this.host.pinNetns(netns, at); } catch (e) {
-        this.log.warn(`namespace ${netns}: cannot pin it at ${at} (${(e as Error).message}); it ends with its process`);
-        return { path: netns, ...id };
-      }
-    }
-    return { path: netns, ...id, pin: at };
-  }
-
-  /** Releases the pins no child records any more. */
-  private unpinUnused(before: ReadonlySet<string>): void {
-    const used = new Set([...this.refs.values()].map((r) => r?.pin));
-    for (const at of before) {
-      if (used.has(at)) continue;
-      try { this.host.unpinNetns(at); } catch (e) { this.log.warn(`namespace pin ${at}: ${(e as Error).message}`); }
-    }
-  }
-
-  private pins(): Set<string> {
-    return new Set([...this.refs.values()].flatMap((r) => (r?.pin ? [r.pin] : [])));
+    this.refs = new NetnsRefs(path, state.children, host, log);
+    for (const c of state.children) this.extras.set(c.name, c.extra);
   }
 
   /**
@@ -176,31 +128,20 @@ export class Persistence {
 
   /** Records where a child's TAP is: the namespace path it was given, its identity, and its pin if it needs one. */
   record(rt: ChildRt): void {
-    const id = rt.netns ? this.host.netnsIdentity(rt.netns) : null;
-    // The same namespace as recorded (adopted through its pin or a /proc path): the entry keeps its given path and pin.
-    const had = this.refs.get(rt.name);
-    if (had && id && had.dev === id.dev && had.ino === id.ino) return;
-    this.refs.set(rt.name, rt.netns && id ? this.pinned(rt.netns, id) : null);
+    this.refs.record(rt.name, rt.netns);
   }
 
   /** A TAP moved to another namespace from outside: the state file follows it there, so a restart looks for it where
    *  it is. A namespace no path leads to is logged; the entry then keeps the old one. */
   moved(rt: ChildRt, id: NetnsIdentity): void {
-    const path = this.host.findNetns(id);
-    if (path === null) {
+    if (!this.refs.moved(rt.name, id)) {
       this.log.warn(`child ${rt.name}: moved to a namespace no path leads to (inode ${id.ino}); a restart looks for it where it was`);
-      return;
     }
-    const before = this.pins();
-    this.refs.set(rt.name, this.pinned(path, id));
-    this.unpinUnused(before);
   }
 
   forget(name: string): void {
-    const before = this.pins();
-    this.refs.delete(name);
+    this.refs.forget(name);
     this.extras.delete(name);
-    this.unpinUnused(before);
   }
 
   /** Writes the state as it is now: every child that still has its TAP, read from the table. */
@@ -212,7 +153,7 @@ export class Persistence {
       const s = rt.slot;
       children.push({
         name: rt.name, mac: t.mac[s], mode: t.mode[s] as StateChild['mode'], flags: t.flags[s], mtu: rt.ownMtu,
-        macaddr: t.sourceList(s), bcQueueLen: t.bcQueueLen[s], netns: this.refs.get(rt.name) ?? null,
+        macaddr: t.sourceList(s), bcQueueLen: t.bcQueueLen[s], netns: this.refs.get(rt.name),
         extra: this.extras.get(rt.name) ?? {},
         ...(rt.cfg.cni ? { cni: rt.cfg.cni } : {}),
       });
@@ -251,9 +192,7 @@ export class Persistence {
 
   /** The children will be deleted: the file and the namespace pins go with them. */
   removeFile(): void {
-    const before = this.pins();
     this.refs.clear();
-    this.unpinUnused(before);
     removeState(this.path);
   }
 }

@@ -5,7 +5,7 @@ import { Mode, MODE_NAMES, PARENT, type ModeBit } from '../core/constants.js';
 import { explain, traceFrame, EGRESS_NAMES } from '../core/trace.js';
 import { ETHERTYPE_EXPERIMENTAL, formatMac } from '../wire/ethernet.js';
 import { parseCommand, type Command } from './args.js';
-import { FLAG_OPTIONS, flagBit } from './child-config.js';
+import { FLAG_OPTIONS, flagBit } from '../values/child-flags.js';
 import { setRefusal } from './client-commands.js';
 import { UsageError } from './usage-error.js';
 import type { Answer } from './server.js';

@@ -13,7 +13,8 @@ import { checkMacNat, type MacNatConfig } from './nat-config.js';
 import { CAPTURE_DEFAULTS, RUN_DEFAULTS, RUN_OPTIONS } from './run-options.js';
 import { blame, cite, type Said } from './said.js';
 import { must, quote, refusing, UsageError } from './usage-error.js';
-import type { CaptureFormat, CaptureRotate, Cidr, HostPortSpec, LogLevel, MetricsAddr } from './values.js';
+import type { IfAddr, MetricsAddr } from '../values/addresses.js';
+import type { CaptureFormat, CaptureRotate, HostPortSpec, LogLevel } from '../values/run-settings.js';
 import { hostPortChild, hostPortConfig, type HostPortConfig } from './host-port-config.js';
 
 export interface CaptureConfig {
@@ -80,7 +81,7 @@ export interface RunDraft {
   forgetAll?: Said<boolean>;
   macNat?: Said<MacNatConfig | false>;
   hostPort?: Said<HostPortSpec>;
-  hostPortAddr: Said<Cidr>[];
+  hostPortAddr: Said<IfAddr>[];
 }
 
 export const emptyDraft = (): RunDraft => ({ children: [], netns: [], capture: {}, forget: [], hostPortAddr: [] });

@@ -10,89 +10,28 @@ import { parseChild } from './child-spec.js';
 import { MAC_NAT_OPTION } from './nat-config.js';
 import { HOST_PORT_ADDR_OPTION } from './host-port-config.js';
 import type { ChildConfig } from './child-config.js';
-import { fieldsOf, type Fields } from './json-fields.js';
-import { asBoolean, asInteger, asParsed, asString, type Json } from './json-strict.js';
-import type { CaptureDraft, RunDraft } from './run-config.js';
-import { blame, type Said } from './said.js';
-import { at, clip, must, problem, UsageError, type Problem } from './usage-error.js';
+import { fieldsOf } from './json-fields.js';
+import { asBoolean, asInteger, asString, type Json } from './json-strict.js';
+import { cap, setting, top, type RunOption } from './run-option-row.js';
+import { at, must, problem, UsageError, type Problem } from './usage-error.js';
+import { parseMetrics } from '../values/addresses.js';
 import {
-  BUSY_POLL_MAX_US, captureFileProblem, captureFilterProblem, capturePortProblem, checked, childNameProblem,
-  controlPathProblem, ifNameProblem, netnsProblem, parseCaptureFormat, parseDecimal, parseHostPort, parseLogLevel,
-  parseMetrics, parseRotate, ROTATE_MAX_FILES, ROTATE_MAX_MB, SNAPLEN_MAX, type CaptureFormat, type CaptureRotate,
-  type HostPortSpec, type LogLevel,
-} from './values.js';
+  captureFileProblem, capturePortProblem, checked, childNameProblem, controlPathProblem, ifNameProblem, netnsProblem,
+} from '../values/names.js';
+import { parseDecimal } from '../values/numbers.js';
+import {
+  BUSY_POLL_MAX_US, captureFilterProblem, parseCaptureFormat, parseHostPort, parseLogLevel, parseRotate, ROTATE_MAX_FILES,
+  ROTATE_MAX_MB, SNAPLEN_MAX, type CaptureFormat, type CaptureRotate, type HostPortSpec, type LogLevel,
+} from '../values/run-settings.js';
 
 export const RUN_DEFAULTS: { readonly log: LogLevel; readonly busyPollUs: number; readonly maxGroups: number } =
   { log: 'normal', busyPollUs: 0, maxGroups: 1024 };
 /** The most exact multicast groups a child may hold (a u16, as the option's range) */
 export const MAX_GROUPS_LIMIT = 65535;
+export type { RunOption } from './run-option-row.js';
+
 export const CAPTURE_DEFAULTS: { readonly port: string; readonly format: CaptureFormat; readonly snaplen: number } =
   { port: 'all', format: 'pcapng', snaplen: SNAPLEN_MAX };
-
-export interface RunOption {
-  /** with the leading "--" */
-  readonly flag: string;
-  /** the value's placeholder in --help (`IFNAME`); absent: the flag takes no value */
-  readonly arg?: string;
-  /** the config file's key, a dotted path under the top object (`capture.port`); absent: a flag only */
-  readonly key?: string;
-  readonly repeat?: boolean;
-  /** the default as --help and the README say it */
-  readonly default?: string;
-  /** the --help line(s) */
-  readonly help: string;
-  /** reads the flag's value ('' for a flag without one) into the draft; throws its UsageError */
-  fromFlag(d: RunDraft, text: string): void;
-  /** reads `key`'s last part from the object `f` into the draft; absent where config-file.ts reads the key itself */
-  fromJson?(d: RunDraft, f: Fields, key: string): void;
-  /** the value of both sources into `out`: equal or given by one only; absent for what is not one value */
-  merge?(flags: RunDraft, file: RunDraft, out: RunDraft): UsageError | null;
-}
-
-/** Where one setting lives in a draft. */
-interface Slot<T> {
-  get(d: RunDraft): Said<T> | undefined;
-  set(d: RunDraft, s: Said<T>): void;
-}
-const top = <K extends 'parent' | 'control' | 'metrics' | 'log' | 'busyPollUs' | 'maxGroups' | 'persist' | 'state' | 'hostPort'>(k: K): Slot<NonNullable<RunDraft[K]>['value']> =>
-  ({ get: (d) => d[k], set: (d, s) => { (d as Record<K, unknown>)[k] = s; } });
-const cap = <K extends keyof CaptureDraft>(k: K): Slot<NonNullable<CaptureDraft[K]>['value']> =>
-  ({ get: (d) => d.capture[k], set: (d, s) => { (d.capture as Record<K, unknown>)[k] = s; } });
-
-interface Setting<T> {
-  flag: string;
-  arg?: string;
-  key: string;
-  default?: string;
-  help: string;
-  text: (s: string) => T | Problem;
-  json?: (v: Json, at: string) => T | Problem | UsageError;
-  slot: Slot<T>;
-  same?: (a: T, b: T) => boolean;
-}
-
-/** One value, from a flag or a key, the two merged by equality. */
-function setting<T>(s: Setting<T>): RunOption {
-  const json = s.json ?? asParsed(s.text);
-  return {
-    flag: s.flag, arg: s.arg, key: s.key, default: s.default, help: s.help,
-    fromFlag: (d, text) => s.slot.set(d, { value: at(s.text(text), s.flag, text), field: s.flag, text, from: 'flag' }),
-    fromJson: (d, f, key) => {
-      const r = f.get(key, json);
-      if (r) s.slot.set(d, { ...r, from: 'file' });
-    },
-    merge: (flags, file, out) => {
-      const a = s.slot.get(flags);
-      const b = s.slot.get(file);
-      if (a && b && !(s.same ?? Object.is)(a.value, b.value)) {
-        return blame(a, `disagrees with ${b.field} = ${clip(b.text, 40)}`, 'UMV_ERR_CONFLICT');
-      }
-      const v = a ?? b;
-      if (v) s.slot.set(out, v);
-      return null;
-    },
-  };
-}
 
 /** `--verbose` and `--quiet`: two flags of one key, `log`; they may not both be given. */
 function logSwitch(level: LogLevel, help: string): RunOption {

@@ -14,7 +14,9 @@ import { formatMac } from '../wire/ethernet.js';
 import type { ChildConfig } from './child-config.js';
 import { DaemonError } from './daemon-error.js';
 import { CONTROL_DIR, netnsId } from './socket-path.js';
-import { canonicalIp, formatCidr, parseCidr, parseMode, parseUnicastMac } from './values.js';
+import { formatIfAddr, parseIfAddr } from '../values/addresses.js';
+import { parseMode, parseUnicastMac } from '../values/macs-modes.js';
+import { canonicalIp } from '../wire/ip-address.js';
 import { readAttachment, type CniAttachment } from './cni-attachment.js';
 
 export const STATE_VERSION = 1;
@@ -131,9 +133,9 @@ function readHostPort(v: unknown, names: ReadonlySet<string>, fail: (what: strin
   if (!names.has(v.name)) throw fail(`"hostPort" names ${v.name}, which is not among the children`);
   const addrs: string[] = [];
   for (const a of v.addrs) {
-    const c = typeof a === 'string' ? parseCidr(a) : null;
+    const c = typeof a === 'string' ? parseIfAddr(a) : null;
     if (c === null || !('addr' in c)) throw fail('"hostPort.addrs" holds something that is not ADDR/PREFIX');
-    addrs.push(formatCidr(c));
+    addrs.push(formatIfAddr(c));
   }
   const routes: Record<string, string[]> = {};
   for (const [child, list] of Object.entries(v.routes)) {

@@ -5,18 +5,11 @@
 // a newline in argv or a JSON key must not split the message (scripts and journald read it line by line), and a
 // 10 MB argument must not become a 10 MB message.
 
-import type { CodeExiting, EXIT } from '../errors/catalog.js';
+import { clip, type Problem, type UsageCode } from '../values/problem.js';
 
-/** Stable codes a caller (or a control-socket client) can branch on: those of errors/catalog.ts that exit 2. */
-export type UsageCode = CodeExiting<typeof EXIT.USAGE>;
-
-/** A rejection before it knows where it happened: the field is added by whoever read the value. */
-export interface Problem {
-  readonly code: UsageCode;
-  readonly detail: string;
-}
-
-export const problem = (detail: string, code: UsageCode = 'UMV_ERR_USAGE'): Problem => ({ code, detail });
+// A Problem and the quoting of user text are shared with src/cni (values/problem.ts); the control rooms take them here
+// with the error they become.
+export { clip, problem, quote, type Problem, type UsageCode } from '../values/problem.js';
 
 export const isProblem = (x: unknown): x is Problem =>
   typeof x === 'object' && x !== null && !(x instanceof UsageError) && 'detail' in x && 'code' in x;
@@ -42,18 +35,6 @@ export class UsageError extends Error {
   static of(p: Problem, field: string, value?: string): UsageError {
     return new UsageError(field, p.detail, p.code, value);
   }
-}
-
-const MAX_ECHO = 64;
-
-/** At most MAX_ECHO characters of user text, marked when cut. */
-export function clip(s: string, max = MAX_ECHO): string {
-  return s.length > max ? `${s.slice(0, max)}…` : s;
-}
-
-/** User text in double quotes, clipped; escaping of line breaks is left to the constructor's oneLine(). */
-export function quote(s: string): string {
-  return `"${clip(s).replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
 
 // C0, DEL, C1 (U+0085 NEL is a line break for some readers), and the Unicode line/paragraph separators.

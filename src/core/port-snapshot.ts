@@ -3,8 +3,38 @@
 // invariants are established by one code path on both threads.
 
 import type { ModeBit } from './constants.js';
-import type { PortTable, PortTableSnapshot } from './port-table.js';
+import type { PortTable } from './port-table.js';
 import { VlanClaims } from './vlan-claims.js';
+
+/** The primary state as plain typed arrays and numbers: what postMessage carries to a worker. */
+export interface PortTableSnapshot {
+  maxChildren: number;
+  used: Uint8Array;
+  mac: Float64Array;
+  mode: Uint8Array;
+  flags: Uint8Array;
+  up: Uint8Array;
+  promisc: Uint8Array;
+  allmulti: Uint8Array;
+  mtu: Int32Array;
+  bcQueueLen: Float64Array;
+  parentUp: boolean;
+  parentCarrier: boolean;
+  parentPromisc: boolean;
+  bcCutoff: number;
+  /** (slot, group MAC) pairs of every child's multicast list */
+  groupSlot: Int16Array;
+  groupMac: Float64Array;
+  /** (slot, source MAC) pairs of every child's allow-list */
+  sourceSlot: Int16Array;
+  sourceMac: Float64Array;
+  /** VLAN tags the host terminates on the parent (vlan-claims.ts layout) */
+  vlanClaimed: Uint32Array;
+  /** --mac-nat and its address table: four key words and the owner per address */
+  natOn: boolean;
+  natKey: Int32Array;
+  natSlot: Int16Array;
+}
 
 export function snapshotOf(t: PortTable): PortTableSnapshot {
   const gs: number[] = [];

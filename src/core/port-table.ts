@@ -1,5 +1,8 @@
 // PortTable: the state of one macvlan port (the parent and its children) as typed arrays, plus the derived tables
-// the hot path reads: the address table, the source table and the multicast group sets.
+// the hot path reads: the address table, the source table and the multicast group sets. The class is built in three
+// layers, one file each: the per-slot fields (port-slots.ts), the lists beside them — multicast, allow-lists, VLAN
+// claims, MAC-NAT (port-lists.ts) — and here what joins them: a child's life (add, remove, up, MAC, mode), the
+// address table and the up list, the parent's events, the snapshot.
 
 /*
  * Theory of operation
@@ -22,9 +25,9 @@
  * - Group table (`groups`, group-table.ts): group MAC → members and how many UP members hold it.
  * All three are MacIndex hash tables (mac-index.ts).
  *
- * Every change is a call of one of this class's mutators: the datapath replays the same calls on the worker's
- * replica, and configuration checks replay them on a scratch table. The source and group tables' own methods are
- * the mutators' helpers; they do not check the slot, so nothing else calls them.
+ * Every change is a call of one of this class's mutators (its own and the two bases'): the datapath replays the same
+ * calls on the worker's replica, and configuration checks replay them on a scratch table. The source and group
+ * tables' own methods are the mutators' helpers; they do not check the slot, so nothing else calls them.
  *
  * Kernel device events are applied by setParent, because a caller that changed the parent and forgot them would
  * leave the table describing a state the kernel cannot be in: a lower parent MTU clamps larger children
@@ -34,15 +37,14 @@
  * rebuilds the derived tables with the same mutators, so there is one code path that establishes the invariants.
  */
 
-import { DEFAULT_BC_CUTOFF, DEFAULT_BC_QUEUE_LEN, MAX_CHILDREN, Mode } from './constants.js';
+import { DEFAULT_BC_QUEUE_LEN, Mode } from './constants.js';
 import type { ModeBit } from './constants.js';
 import type { ChildSpec, PortTableApi } from './contract.js';
-import { GroupTable } from './group-table.js';
 import { MacIndex } from './mac-index.js';
-import { NatTable } from './nat-table.js';
-import { restoreSnapshot, snapshotOf } from './port-snapshot.js';
-import { SourceTable } from './source-table.js';
-import { VlanClaims, type VlanProto } from './vlan-claims.js';
+import { PortLists } from './port-lists.js';
+import { restoreSnapshot, snapshotOf, type PortTableSnapshot } from './port-snapshot.js';
+
+export type { PortTableSnapshot } from './port-snapshot.js';
 
 /** What setParent may change. Absent fields stay as they are. */
 export interface ParentState {
@@ -53,95 +55,21 @@ export interface ParentState {
   promisc?: boolean;
 }
 
-/** The primary state as plain typed arrays and numbers: what postMessage carries to a worker. */
-export interface PortTableSnapshot {
-  maxChildren: number;
-  used: Uint8Array;
-  mac: Float64Array;
-  mode: Uint8Array;
-  flags: Uint8Array;
-  up: Uint8Array;
-  promisc: Uint8Array;
-  allmulti: Uint8Array;
-  mtu: Int32Array;
-  bcQueueLen: Float64Array;
-  parentUp: boolean;
-  parentCarrier: boolean;
-  parentPromisc: boolean;
-  bcCutoff: number;
-  /** (slot, group MAC) pairs of every child's multicast list */
-  groupSlot: Int16Array;
-  groupMac: Float64Array;
-  /** (slot, source MAC) pairs of every child's allow-list */
-  sourceSlot: Int16Array;
-  sourceMac: Float64Array;
-  /** VLAN tags the host terminates on the parent (vlan-claims.ts layout) */
-  vlanClaimed: Uint32Array;
-  /** --mac-nat and its address table: four key words and the owner per address */
-  natOn: boolean;
-  natKey: Int32Array;
-  natSlot: Int16Array;
-}
-
-const DEFAULT_PARENT_MTU = 1500;
-
-export class PortTable implements PortTableApi {
-  readonly maxChildren: number;
-  readonly used: Uint8Array;
-  readonly mac: Float64Array;
-  readonly mode: Uint8Array;
-  readonly flags: Uint8Array;
-  readonly up: Uint8Array;
-  readonly promisc: Uint8Array;
-  readonly allmulti: Uint8Array;
-  readonly mtu: Int32Array;
-  /** IFLA_MACVLAN_BC_QUEUE_LEN per child: a u32, so held as a double (exact) */
-  readonly bcQueueLen: Float64Array;
-
-  parentUp = true;
-  parentCarrier = true;
-  parentPromisc = false;
-  bcCutoff = DEFAULT_BC_CUTOFF;
-
+export class PortTable extends PortLists implements PortTableApi {
   // Derived state. Public so decide() can read the arrays directly; written only by the mutators below.
   /** MAC → slot of the lowest used && up child with that MAC */
   readonly addr: MacIndex;
   /** used && up children, ascending; the first upCount entries are valid */
   readonly upList: Int16Array;
   upCount = 0;
-  /** source MAC → the SOURCE-mode children listing it */
-  readonly sources: SourceTable;
-  /** group MAC → the children listing it */
-  readonly groups: GroupTable;
-  /** (protocol, VID) of the parent's VLAN uppers: frames from the wire with these tags are the host's, not ours */
-  readonly vlan = new VlanClaims();
-  /** --mac-nat: whether the wire sees only the parent's MAC, and address → owning child (nat-table.ts) */
-  natOn = false;
-  readonly nat = new NatTable();
 
   private passthruSlot = 0;
   private bcLimit = 0;
 
-  constructor(maxChildren: number = MAX_CHILDREN) {
-    if (!Number.isInteger(maxChildren) || maxChildren < 1 || maxChildren > 32767) {
-      throw new RangeError(`maxChildren must be an integer in 1..32767, got ${maxChildren}`);
-    }
-    this.maxChildren = maxChildren;
-    const n = maxChildren + 1;
-    this.used = new Uint8Array(n);
-    this.mac = new Float64Array(n);
-    this.mode = new Uint8Array(n);
-    this.flags = new Uint8Array(n);
-    this.up = new Uint8Array(n);
-    this.promisc = new Uint8Array(n);
-    this.allmulti = new Uint8Array(n);
-    this.mtu = new Int32Array(n);
-    this.bcQueueLen = new Float64Array(n);
-    this.mtu[0] = DEFAULT_PARENT_MTU;
-    this.addr = new MacIndex(n);
-    this.upList = new Int16Array(n);
-    this.sources = new SourceTable(n);
-    this.groups = new GroupTable(n);
+  constructor(maxChildren?: number) {
+    super(maxChildren);
+    this.addr = new MacIndex(this.maxChildren + 1);
+    this.upList = new Int16Array(this.maxChildren + 1);
   }
 
   get passthru(): number { return this.passthruSlot; }
@@ -156,39 +84,6 @@ export class PortTable implements PortTableApi {
   /** lookup() for a MAC as (hi, lo) (wire/ethernet.ts macHiAt/macLoAt): what decide() calls */
   lookupHL(hi: number, lo: number): number {
     return this.addr.findHL(hi, lo);
-  }
-
-  /** Group id of a group MAC some child holds (UP or not), or -1 */
-  groupOf(mac: number): number {
-    return this.groups.of(mac);
-  }
-
-  groupOfHL(hi: number, lo: number): number {
-    return this.groups.ofHL(hi, lo);
-  }
-
-  /** Is slot j in group g's membership set */
-  isMember(g: number, j: number): boolean {
-    return this.groups.isMember(g, j);
-  }
-
-  /** held(D): how many UP children list D */
-  held(mac: number): number {
-    return this.groups.heldOf(mac);
-  }
-
-  /** First source-table entry for a source MAC, or -1; follow sources.next. */
-  sourceHead(mac: number): number {
-    return this.sources.head(mac);
-  }
-
-  sourceHeadHL(hi: number, lo: number): number {
-    return this.sources.headHL(hi, lo);
-  }
-
-  freeSlot(): number {
-    for (let i = 1; i <= this.maxChildren; i++) if (this.used[i] === 0) return i;
-    return -1;
   }
 
   // ---- control path ----
@@ -276,89 +171,11 @@ export class PortTable implements PortTableApi {
     this.recomputePort();
   }
 
-  setFlags(i: number, flags: number): void { this.child(i); this.flags[i] = flags; }
-  setMtu(i: number, mtu: number): void { this.child(i); this.mtu[i] = mtu; }
-  setPromisc(i: number, on: boolean): void { this.child(i); this.promisc[i] = on ? 1 : 0; }
-  setAllmulti(i: number, on: boolean): void { this.child(i); this.allmulti[i] = on ? 1 : 0; }
-
-  /** IFLA_MACVLAN_BC_CUTOFF: the port's, whichever child sets it; kept when that child goes (forwarding.md §3.3) */
-  setBcCutoff(n: number): void { this.bcCutoff = n; }
-
   setBcQueueLen(i: number, n: number): void {
     this.child(i);
     this.bcQueueLen[i] = n;
     this.recomputePort();
   }
-
-  setGroups(i: number, groups: readonly number[]): void {
-    this.child(i);
-    const want = new Set(groups);
-    for (const g of this.groupsOf(i)) if (!want.has(g)) this.leaveGroup(i, g);
-    for (const g of want) this.joinGroup(i, g);
-  }
-
-  joinGroup(i: number, group: number): void {
-    this.child(i);
-    this.groups.join(i, group, this.up[i] === 1);
-  }
-
-  leaveGroup(i: number, group: number): void {
-    this.child(i);
-    this.groups.leave(i, group, this.up[i] === 1);
-  }
-
-  /** A difference of the child's multicast list: leaves, then joins (one message to the worker, not one per group) */
-  changeGroups(i: number, leave: readonly number[], join: readonly number[]): void {
-    this.child(i);
-    const up = this.up[i] === 1;
-    for (const g of leave) this.groups.leave(i, g, up);
-    for (const g of join) this.groups.join(i, g, up);
-  }
-
-  /** The child's multicast list, ascending */
-  groupsOf(i: number): number[] {
-    return this.groups.listOf(i);
-  }
-
-  sourceAdd(i: number, mac: number): void {
-    this.child(i);
-    this.sources.add(i, mac);
-  }
-
-  sourceDel(i: number, mac: number): void {
-    this.child(i);
-    this.sources.del(i, mac);
-  }
-
-  sourceFlush(i: number): void {
-    this.child(i);
-    this.sources.flush(i);
-  }
-
-  /** The allow-list, ascending (the kernel reports hash order; any order is a faithful answer) */
-  sourceList(i: number): number[] {
-    return this.sources.list(i);
-  }
-
-  /** A VLAN upper of the parent with this tag appeared (on) or went (off) */
-  setVlanClaimed(proto: VlanProto, vid: number, on: boolean): void {
-    this.vlan.set(proto, vid, on);
-  }
-
-  /** --mac-nat on or off (the address table is kept either way) */
-  setMacNat(on: boolean): void { this.natOn = on; }
-
-  /** The address (nat-address.ts words) is child i's from now on (the control side decided: nat-owners.ts) */
-  natSet(w0: number, w1: number, w2: number, w3: number, i: number): void {
-    this.child(i);
-    this.nat.set(w0, w1, w2, w3, i);
-  }
-
-  /** The address is nobody's */
-  natDelete(w0: number, w1: number, w2: number, w3: number): void { this.nat.delete(w0, w1, w2, w3); }
-
-  /** IFLA_MACVLAN_MACADDR_COUNT */
-  sourceCount(i: number): number { return this.sources.count(i); }
 
   // ---- snapshot / clone ----
 
@@ -377,15 +194,6 @@ export class PortTable implements PortTableApi {
   }
 
   // ---- internals ----
-
-  private slot(i: number): void {
-    if (!Number.isInteger(i) || i < 1 || i > this.maxChildren) throw new RangeError(`child slot ${i} out of 1..${this.maxChildren}`);
-  }
-
-  private child(i: number): void {
-    this.slot(i);
-    if (this.used[i] === 0) throw new RangeError(`child slot ${i} is not in use`);
-  }
 
   private recomputePort(): void {
     let pt = 0;

@@ -183,7 +183,7 @@ export interface VlanLinkEvent {
 export interface NsidEvent { type: 'new' | 'del'; nsid: number }
 
 /** Calls fn(type, dataOffset, dataLength) for each attribute in [a, end), stopping at a malformed one. */
-function eachAttr(dv: DataView, a: number, end: number, fn: (type: number, d: number, dlen: number) => void): void {
+export function eachAttr(dv: DataView, a: number, end: number, fn: (type: number, d: number, dlen: number) => void): void {
   while (a + 4 <= end) {
     const alen = dv.getUint16(a, true);
     if (alen < 4 || a + alen > end) return;

@@ -1,6 +1,8 @@
 // rtnl-addr-codec.ts — rtnetlink messages for addresses and routes (RTM_NEWADDR, RTM_NEWROUTE, their dumps), as a CNI
 // attachment configures and checks them inside a container's namespace. Pure bytes: no I/O.
 
+import { eachAttr } from './rtnetlink-codec.js';
+
 const NLMSG_HDRLEN = 16;
 const NLMSG_ERROR = 2;
 const NLMSG_DONE = 3;
@@ -65,25 +67,10 @@ const RTM_DEL = { ADDR: 21, ROUTE: 25 } as const;
 export const RTPROT_STATIC = 4;
 const RT_SCOPE_NOWHERE = 255;
 
-/** Dotted-quad or IPv6 text (validated by the caller: node:net isIP) as a prefix of length `len` (default: a host's) */
-export function ipPrefix(text: string, len?: number): IpPrefix {
-  if (!text.includes(':')) {
-    return { family: AF.INET, addr: Uint8Array.from(text.split('.').map(Number)), len: len ?? 32 };
-  }
-  let t = text;
-  // An IPv4 tail (::ffff:198.18.0.1) becomes its two last groups.
-  const v4 = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(t);
-  if (v4) {
-    const q = v4[2].split('.').map(Number);
-    t = `${v4[1]}${((q[0] << 8) | q[1]).toString(16)}:${((q[2] << 8) | q[3]).toString(16)}`;
-  }
-  const [head, tail] = t.includes('::') ? t.split('::') : [t, null];
-  const hs = head === '' ? [] : head.split(':');
-  const ts = tail === null || tail === '' ? [] : tail.split(':');
-  const groups = tail === null ? hs : [...hs, ...new Array<string>(8 - hs.length - ts.length).fill('0'), ...ts];
-  const addr = new Uint8Array(16);
-  groups.forEach((g, i) => { const v = parseInt(g, 16); addr[2 * i] = v >> 8; addr[2 * i + 1] = v & 0xff; });
-  return { family: AF.INET6, addr, len: len ?? 128 };
+/** An address's 4 or 16 bytes (read from text by wire/ip-address.ts, the caller's) as a prefix of length `len`
+ *  (default: a host's); the family follows from the length */
+export function ipPrefix(addr: ArrayLike<number>, len?: number): IpPrefix {
+  return { family: addr.length === 4 ? AF.INET : AF.INET6, addr: Uint8Array.from(addr), len: len ?? addr.length * 8 };
 }
 
 /** RTM_DELADDR (ACK asked): `prefix` off the link `ifindex`; EADDRNOTAVAIL when it is not there */
@@ -122,15 +109,6 @@ export function buildDump(seq: number, type: number): Uint8Array {
 
 export interface Parsed { addrs: AddrEntry[]; routes: RouteEntry[]; error: number | null; done: boolean }
 
-function attrs(dv: DataView, a: number, end: number, fn: (type: number, d: number, len: number) => void): void {
-  while (a + 4 <= end) {
-    const len = dv.getUint16(a, true);
-    if (len < 4 || a + len > end) return;
-    fn(dv.getUint16(a + 2, true) & 0x3fff, a + 4, len - 4);
-    a += align4(len);
-  }
-}
-
 /** The messages of one datagram that answer `seq`: addresses, routes, the error/ACK, the end of a dump. */
 export function parseAnswer(buf: Uint8Array, len: number, seq: number, into: Parsed): void {
   const dv = new DataView(buf.buffer, buf.byteOffset, len);
@@ -145,7 +123,7 @@ export function parseAnswer(buf: Uint8Array, len: number, seq: number, into: Par
     else if (mine && type === RTM_ADDR.NEW && end - body >= 8) {
       const family = dv.getUint8(body), plen = dv.getUint8(body + 1), ifindex = dv.getUint32(body + 4, true);
       let local: Uint8Array | null = null, address: Uint8Array | null = null;
-      attrs(dv, body + 8, end, (t, d, n) => {
+      eachAttr(dv, body + 8, end, (t, d, n) => {
         if (t === IFA.LOCAL) local = buf.slice(d, d + n);
         if (t === IFA.ADDRESS) address = buf.slice(d, d + n);
       });
@@ -155,7 +133,7 @@ export function parseAnswer(buf: Uint8Array, len: number, seq: number, into: Par
       const family = dv.getUint8(body), dlen = dv.getUint8(body + 1);
       let table = dv.getUint8(body + 4), oif = 0;
       let dst: Uint8Array = new Uint8Array(family === AF.INET6 ? 16 : 4), gw: Uint8Array | null = null;
-      attrs(dv, body + 12, end, (t, d, n) => {
+      eachAttr(dv, body + 12, end, (t, d, n) => {
         if (t === RTA.DST) dst = buf.slice(d, d + n);
         if (t === RTA.GATEWAY) gw = buf.slice(d, d + n);
         if (t === RTA.OIF && n >= 4) oif = dv.getUint32(d, true);

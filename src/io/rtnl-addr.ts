@@ -10,7 +10,7 @@ import { withNetns } from './netns.js';
 import { buildDump, buildNewAddr, buildNewRoute, parseAnswer, RTM_ADDR, RTM_ROUTE, type AddrEntry, type IpPrefix, type Parsed, type RouteEntry } from './rtnl-addr-codec.js';
 
 export type { AddrEntry, IpPrefix, RouteEntry } from './rtnl-addr-codec.js';
-export { AF } from './rtnl-addr-codec.js';
+export { AF, ipPrefix } from './rtnl-addr-codec.js';
 
 let seqCounter = 1;
 

@@ -1,7 +1,8 @@
 // The address book: per-source lists per child, their union, and the change events the host port's routes follow.
 
 import { describe, expect, test } from 'vitest';
-import { AddressBook, canonicalAddress } from '../../../src/control/address-book.js';
+import { AddressBook } from '../../../src/control/address-book.js';
+import { canonicalIp } from '../../../src/wire/ip-address.js';
 
 function recorder(b: AddressBook): Array<[string, string[]]> {
   const seen: Array<[string, string[]]> = [];
@@ -26,10 +27,10 @@ describe('address book', () => {
     b.set('nat', 'c1', ['FD00:0:0::0001', 'fd00::1']);
     b.set('static', 'c1', ['fd00::1']);
     expect(b.of('c1')).toEqual(['fd00::1']);
-    expect(canonicalAddress('198.18.0.1')).toBe('198.18.0.1');
-    expect(canonicalAddress('fe80::1%eth0')).toBeNull();
-    expect(canonicalAddress('198.18.0.0/15')).toBeNull();
-    expect(canonicalAddress('')).toBeNull();
+    expect(canonicalIp('198.18.0.1')).toBe('198.18.0.1');
+    expect(canonicalIp('fe80::1%eth0')).toBeNull();
+    expect(canonicalIp('198.18.0.0/15')).toBeNull();
+    expect(canonicalIp('')).toBeNull();
   });
 
   test('text that is not an address is refused and changes nothing', () => {

@@ -5,7 +5,9 @@ import { describe, expect, test } from 'vitest';
 import { parseCommand, type Command } from '../../../src/control/args.js';
 import { exitOf } from '../../../src/errors/catalog.js';
 import { UsageError } from '../../../src/control/usage-error.js';
-import { canonicalIp, parseCidr, parseHostPort } from '../../../src/control/values.js';
+import { parseIfAddr } from '../../../src/values/addresses.js';
+import { parseHostPort } from '../../../src/values/run-settings.js';
+import { canonicalIp } from '../../../src/wire/ip-address.js';
 
 const run = (argv: string[], file?: string): Command | UsageError =>
   parseCommand(['run', '--parent', 'p0', ...argv], () => file ?? '{}');
@@ -33,18 +35,18 @@ describe('host port values', () => {
   });
 
   test('CIDR: IPv4 or IPv6, canonical, a host prefix when none is given', () => {
-    expect(parseCidr('198.18.0.1/24')).toEqual({ addr: '198.18.0.1', prefix: 24 });
-    expect(parseCidr('198.18.0.1')).toEqual({ addr: '198.18.0.1', prefix: 32 });
-    expect(parseCidr('FD00:0::1/64')).toEqual({ addr: 'fd00::1', prefix: 64 });
-    expect(parseCidr('fd00::1')).toEqual({ addr: 'fd00::1', prefix: 128 });
+    expect(parseIfAddr('198.18.0.1/24')).toEqual({ addr: '198.18.0.1', prefix: 24 });
+    expect(parseIfAddr('198.18.0.1')).toEqual({ addr: '198.18.0.1', prefix: 32 });
+    expect(parseIfAddr('FD00:0::1/64')).toEqual({ addr: 'fd00::1', prefix: 64 });
+    expect(parseIfAddr('fd00::1')).toEqual({ addr: 'fd00::1', prefix: 128 });
     for (const bad of ['', '198.18.0.1/33', 'fd00::1/129', '198.18.0.1/', '198.18.0.1/024', '198.18.0.256/24', 'host/24',
       'fe80::1%eth0/64', '198.18.0.1/24/1', ' 198.18.0.1/24']) {
-      expect(parseCidr(bad), bad).toHaveProperty('detail');
+      expect(parseIfAddr(bad), bad).toHaveProperty('detail');
     }
-    expect(parseCidr('224.0.0.1/32')).toMatchObject({ detail: expect.stringMatching(/multicast/) });
-    expect(parseCidr('ff02::1/128')).toMatchObject({ detail: expect.stringMatching(/multicast/) });
-    expect(parseCidr('0.0.0.0/0')).toMatchObject({ detail: expect.stringMatching(/unspecified/) });
-    expect(parseCidr('::/0')).toMatchObject({ detail: expect.stringMatching(/unspecified/) });
+    expect(parseIfAddr('224.0.0.1/32')).toMatchObject({ detail: expect.stringMatching(/multicast/) });
+    expect(parseIfAddr('ff02::1/128')).toMatchObject({ detail: expect.stringMatching(/multicast/) });
+    expect(parseIfAddr('0.0.0.0/0')).toMatchObject({ detail: expect.stringMatching(/unspecified/) });
+    expect(parseIfAddr('::/0')).toMatchObject({ detail: expect.stringMatching(/unspecified/) });
     expect(canonicalIp('::ffff:198.18.0.1')).toBe('::ffff:c612:1');
   });
 });

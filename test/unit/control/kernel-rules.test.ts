@@ -12,7 +12,7 @@ import { setRefusal } from '../../../src/control/client-commands.js';
 import { addRequest } from '../../../src/control/config-check.js';
 import { parseConfigFile } from '../../../src/control/config-file.js';
 import { clip, UsageError } from '../../../src/control/usage-error.js';
-import { parseMode } from '../../../src/control/values.js';
+import { parseMode } from '../../../src/values/macs-modes.js';
 import { childArb, formatChild } from './arbitraries.js';
 
 const IPROUTE2 = 'nopromisc flag only valid in passthru mode';

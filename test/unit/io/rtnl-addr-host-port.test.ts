@@ -2,7 +2,11 @@
 // lay them out: what ip(8) sends for `ip addr add 198.18.0.1/24 dev IF` and `ip route add 198.18.0.5/32 dev IF proto static`.
 
 import { describe, expect, test } from 'vitest';
-import { AF, buildDelAddr, buildHostRoute, buildNewAddr, ipPrefix, RTPROT_STATIC } from '../../../src/io/rtnl-addr-codec.js';
+import { AF, buildDelAddr, buildHostRoute, buildNewAddr, ipPrefix as bytesPrefix, RTPROT_STATIC } from '../../../src/io/rtnl-addr-codec.js';
+import { parseIp } from '../../../src/wire/ip-address.js';
+
+/** The prefix the daemon hands io for an address it holds as text (control/host-linux.ts) */
+const ipPrefix = (text: string, len?: number): ReturnType<typeof bytesPrefix> => bytesPrefix(parseIp(text)!, len);
 
 const RTM = { NEWADDR: 20, DELADDR: 21, NEWROUTE: 24, DELROUTE: 25 };
 
@@ -19,7 +23,7 @@ function attrs(b: Uint8Array, fixed: number): Array<[number, number[]]> {
 }
 
 describe('address and route requests', () => {
-  test('ipPrefix: IPv4, IPv6 with and without "::", an IPv4 tail; a host\'s length unless given', () => {
+  test('ipPrefix: IPv4, IPv6 with and without "::", an IPv4 tail; the family from the length, a host\'s length unless given', () => {
     expect(ipPrefix('198.18.0.1')).toEqual({ family: AF.INET, addr: Uint8Array.from([198, 18, 0, 1]), len: 32 });
     expect(ipPrefix('fd00::1', 64).len).toBe(64);
     expect(ipPrefix('fd00::1').len).toBe(128);

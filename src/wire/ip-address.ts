@@ -1,6 +1,12 @@
-// ip.ts — IP addresses and prefixes in results, read and written as Go's net package does (the reference's library
-// stores them as net.IP / net.IPNet and prints them again): IPv4 dotted quads without leading zeros, IPv6 in the
-// RFC 5952 form (lowercase, the longest run of two or more zero groups as "::"), an IPv4-mapped IPv6 printed as IPv4.
+// ip-address.ts — IPv4 and IPv6 addresses as text and as the 4 or 16 bytes a header carries: the one reader and
+// writer of IP text in src/ (flags and the config file, the state file, CNI results, rtnetlink requests, the NAT
+// table). Control path only.
+//
+// Read as Go's net.ParseIP and Node's net.isIP read them (the CNI reference stores results as net.IP and prints them
+// again): IPv4 dotted quads without leading zeros (iproute2 reads "010" as octal: refused rather than guessed), IPv6
+// in any RFC 4291 text form with an optional IPv4 tail, no zone. Written in the RFC 5952 form (lowercase, the first
+// longest run of two or more zero groups as "::"); `formatIp` prints an IPv4-mapped IPv6 address as IPv4, as Go does,
+// `canonicalIp` keeps it IPv6, as the WHATWG URL parser and the kernel's own listing do.
 
 /** 4 bytes for IPv4, 16 for IPv6. */
 export type IpBytes = readonly number[];
@@ -59,13 +65,34 @@ export function parseIp(s: string): IpBytes | null {
   return s.includes(':') ? parseV6(s) : parseV4(s);
 }
 
+/** Node's net.isIPv6 zone (`fe80::1%eth0`): letters, digits, '.', ':' and '-' */
+const ZONE = /^[0-9a-zA-Z.:-]+$/;
+
+/** An IPv6 literal with an optional zone, as a listening socket takes it (the zone names the interface). */
+export function isIpv6WithZone(text: string): boolean {
+  const pct = text.indexOf('%');
+  if (pct >= 0 && !ZONE.test(text.slice(pct + 1))) return false;
+  return parseIp(pct < 0 ? text : text.slice(0, pct))?.length === 16;
+}
+
 const isMapped = (b: IpBytes): boolean => b.length === 16 && b.slice(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
 
 /** Whether Go's To4() would see IPv4: a 4-byte address or an IPv4-mapped IPv6 one. */
 export const isV4 = (b: IpBytes): boolean => b.length === 4 || isMapped(b);
 
+/** An address as Go's net.IP.String() prints it: IPv4 (4 bytes or IPv4-mapped) dotted, other IPv6 in RFC 5952. */
 export function formatIp(b: IpBytes): string {
-  if (isV4(b)) return b.slice(-4).join('.');
+  return isV4(b) ? b.slice(-4).join('.') : v6Text(b);
+}
+
+/** The canonical text of an IP literal, its family kept (an IPv4-mapped address stays IPv6); null when not one. */
+export function canonicalIp(text: string): string | null {
+  const b = parseIp(text);
+  if (b === null) return null;
+  return b.length === 4 ? b.join('.') : v6Text(b);
+}
+
+function v6Text(b: IpBytes): string {
   const g: number[] = [];
   for (let i = 0; i < 16; i += 2) g.push(b[i] * 256 + b[i + 1]);
   let best = -1, bestLen = 1;
@@ -116,3 +143,11 @@ export function sameNet(a: Cidr, b: Cidr): boolean {
   }
   return true;
 }
+
+// ---- address classes: what no interface may hold, whatever its prefix ----
+
+/** 0.0.0.0 or :: */
+export const isUnspecifiedIp = (b: IpBytes): boolean => b.every((x) => x === 0);
+
+/** 224.0.0.0/4 or ff00::/8 */
+export const isMulticastIp = (b: IpBytes): boolean => (b.length === 4 ? b[0] >= 224 && b[0] <= 239 : b[0] === 0xff);
