@@ -20,7 +20,9 @@
  *   4096 slots, and ascending order makes egress order a function of the table alone.
  * - Source table (`sources`, source-table.ts): source MAC → the children listing it, in slot order.
  * - Group table (`groups`, group-table.ts): group MAC → members and how many UP members hold it.
- * All three are MacIndex hash tables (mac-index.ts).
+ * The address, source and group tables are MacIndex hash tables (mac-index.ts).
+ * - allGroups (here): whether the parent is PROMISC or ALLMULTI, set on it directly or raised by an UP child
+ *   (memberships.ts raisesParentFlags), which opens the port filters to every group.
  *
  * Every change is a call of one of this class's mutators: the datapath replays the same calls on the worker's
  * replica, and configuration checks replay them on a scratch table. The source and group tables' own methods are
@@ -39,6 +41,7 @@ import type { ModeBit } from './constants.js';
 import type { ChildSpec, PortTableApi } from './contract.js';
 import { GroupTable } from './group-table.js';
 import { MacIndex } from './mac-index.js';
+import { raisesParentFlags } from './memberships.js';
 import { NatTable } from './nat-table.js';
 import { restoreSnapshot, snapshotOf } from './port-snapshot.js';
 import { SourceTable } from './source-table.js';
@@ -50,7 +53,11 @@ export interface ParentState {
   mtu?: number;
   up?: boolean;
   carrier?: boolean;
+  /** PROMISC or ALLMULTI set on the parent itself, not through a child */
   promisc?: boolean;
+  /** the parent filters unicast itself (IFF_UNICAST_FLT); without it (veth, tap, bridge) an UP child's MAC makes it
+   *  promiscuous */
+  unicastFilter?: boolean;
 }
 
 /** The primary state as plain typed arrays and numbers: what postMessage carries to a worker. */
@@ -68,6 +75,7 @@ export interface PortTableSnapshot {
   parentUp: boolean;
   parentCarrier: boolean;
   parentPromisc: boolean;
+  parentFiltersUnicast: boolean;
   bcCutoff: number;
   /** (slot, group MAC) pairs of every child's multicast list */
   groupSlot: Int16Array;
@@ -100,8 +108,10 @@ export class PortTable implements PortTableApi {
 
   parentUp = true;
   parentCarrier = true;
-  parentPromisc = false;
   bcCutoff = DEFAULT_BC_CUTOFF;
+  /** The port filters pass every group: the parent is PROMISC or ALLMULTI, by itself or through an UP child
+   *  (forwarding.md §3.1). Derived: rewritten by every mutator of its inputs. */
+  allGroups = false;
 
   // Derived state. Public so decide() can read the arrays directly; written only by the mutators below.
   /** MAC → slot of the lowest used && up child with that MAC */
@@ -121,6 +131,8 @@ export class PortTable implements PortTableApi {
 
   private passthruSlot = 0;
   private bcLimit = 0;
+  private ownPromisc = false;
+  private filtersUnicast = true;
 
   constructor(maxChildren: number = MAX_CHILDREN) {
     if (!Number.isInteger(maxChildren) || maxChildren < 1 || maxChildren > 32767) {
@@ -146,6 +158,14 @@ export class PortTable implements PortTableApi {
 
   get passthru(): number { return this.passthruSlot; }
   get bcQueueLimit(): number { return this.bcLimit; }
+
+  /** PROMISC or ALLMULTI set on the parent itself (what children add is in allGroups) */
+  get parentPromisc(): boolean { return this.ownPromisc; }
+  set parentPromisc(on: boolean) { this.ownPromisc = on; this.recomputeAllGroups(); }
+
+  /** The parent filters unicast (IFF_UNICAST_FLT); true by default, as a NIC does. veth, tap and bridge do not. */
+  get parentFiltersUnicast(): boolean { return this.filtersUnicast; }
+  set parentFiltersUnicast(on: boolean) { this.filtersUnicast = on; this.recomputeAllGroups(); }
 
   // ---- hot-path reads (no allocation) ----
 
@@ -210,7 +230,9 @@ export class PortTable implements PortTableApi {
       if (!p.up && p.carrier === undefined) this.parentCarrier = false;
     }
     if (p.carrier !== undefined) this.parentCarrier = p.carrier;
-    if (p.promisc !== undefined) this.parentPromisc = p.promisc;
+    if (p.promisc !== undefined) this.ownPromisc = p.promisc;
+    if (p.unicastFilter !== undefined) this.filtersUnicast = p.unicastFilter;
+    this.recomputeAllGroups();
   }
 
   addChild(i: number, spec: ChildSpec): void {
@@ -243,6 +265,8 @@ export class PortTable implements PortTableApi {
     this.mtu[i] = 0;
     this.bcQueueLen[i] = 0;
     this.recomputePort();
+    // The last child takes the port with it (macvlan_port_destroy): the next child starts from the defaults
+    if (!this.used.includes(1, 1)) this.bcCutoff = DEFAULT_BC_CUTOFF;
   }
 
   setUp(i: number, on: boolean): void {
@@ -258,6 +282,7 @@ export class PortTable implements PortTableApi {
     }
     this.groups.upChanged(i, on);
     this.rebuildUpList();
+    this.recomputeAllGroups();
   }
 
   setMac(i: number, mac: number): void {
@@ -274,12 +299,13 @@ export class PortTable implements PortTableApi {
     if (this.mode[i] === Mode.SOURCE && mode !== Mode.SOURCE) this.sourceFlush(i);
     this.mode[i] = mode;
     this.recomputePort();
+    this.recomputeAllGroups();
   }
 
-  setFlags(i: number, flags: number): void { this.child(i); this.flags[i] = flags; }
+  setFlags(i: number, flags: number): void { this.child(i); this.flags[i] = flags; this.recomputeAllGroups(); }
   setMtu(i: number, mtu: number): void { this.child(i); this.mtu[i] = mtu; }
-  setPromisc(i: number, on: boolean): void { this.child(i); this.promisc[i] = on ? 1 : 0; }
-  setAllmulti(i: number, on: boolean): void { this.child(i); this.allmulti[i] = on ? 1 : 0; }
+  setPromisc(i: number, on: boolean): void { this.child(i); this.promisc[i] = on ? 1 : 0; this.recomputeAllGroups(); }
+  setAllmulti(i: number, on: boolean): void { this.child(i); this.allmulti[i] = on ? 1 : 0; this.recomputeAllGroups(); }
 
   /** IFLA_MACVLAN_BC_CUTOFF: the port's, whichever child sets it; kept when that child goes (forwarding.md §3.3) */
   setBcCutoff(n: number): void { this.bcCutoff = n; }
@@ -397,6 +423,14 @@ export class PortTable implements PortTableApi {
     }
     this.passthruSlot = pt;
     this.bcLimit = lim;
+  }
+
+  /** allGroups from its inputs. The kernel rebuilds its port filters on the next child event instead (a child going
+   *  DOWN is none): forwarding.md §3.1 says where that lags and why we do not. */
+  private recomputeAllGroups(): void {
+    let all = this.ownPromisc;
+    for (let k = 0; k < this.upCount && !all; k++) all = raisesParentFlags(this, this.upList[k], this.filtersUnicast);
+    this.allGroups = all;
   }
 
   private rebuildUpList(): void {
