@@ -53,8 +53,9 @@ export class PortState {
     this.bySlot = new Array<ChildRt | null>(ports).fill(null);
     this.counters = makeCounters(ports, new SharedArrayBuffer(counterBytes(ports)));
     // The kernel's port filters pass every group when the parent is promiscuous, which a parent without unicast
-    // filtering (veth, tap, bridge) is as soon as one child is UP. We assume that parent (deviations table).
-    this.table.setParent({ mac: parent.mac, mtu: parent.mtu, up: parent.up, carrier: parent.carrier, promisc: true });
+    // filtering (veth, tap, bridge) is as soon as a child other than a nopromisc passthru one is UP. We assume that
+    // parent and do not follow its own flags (README deviations, M13).
+    this.table.setParent({ mac: parent.mac, mtu: parent.mtu, up: parent.up, carrier: parent.carrier, promisc: false, unicastFilter: false });
   }
 
   /** Changes the table here and on the worker's replica. */

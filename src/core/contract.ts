@@ -40,8 +40,13 @@ export interface PortTableApi {
   parentUp: boolean;
   /** Parent has carrier: children without carrier drop what they send (X0) */
   parentCarrier: boolean;
-  /** Parent PROMISC or ALLMULTI: port filters pass every group (§3.1). A veth parent with a child UP is promiscuous. */
+  /** PROMISC or ALLMULTI set on the parent itself; with those UP children raise it makes allGroups (§3.1) */
   parentPromisc: boolean;
+  /** The parent filters unicast (IFF_UNICAST_FLT). veth, tap and bridge do not: an UP child's MAC makes them
+   *  promiscuous */
+  parentFiltersUnicast: boolean;
+  /** Derived: the port filters pass every group, because the parent is PROMISC or ALLMULTI (§3.1) */
+  readonly allGroups: boolean;
   /** Port-wide IFLA_MACVLAN_BC_CUTOFF, default 1 */
   bcCutoff: number;
 

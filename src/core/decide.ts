@@ -103,15 +103,17 @@ export function floodMask(t: PortTable, origin: number): number {
   return t.mode[origin] === Mode.VEPA ? MASK_FROM_VEPA : MASK_FROM_BRIDGE;
 }
 
-/** bc_filter: which group frames take the broadcast queue (§3.1, §3.3) */
+/** bc_filter: which group frames take the broadcast queue (§3.1, §3.3). A negative cutoff empties it, even for a
+ *  promiscuous parent; otherwise broadcast and groups held by more than bc_cutoff UP children, or every group when
+ *  the parent is PROMISC or ALLMULTI (by itself or through a child). */
 export function inBcFilter(t: PortTable, bc: boolean, g: number): boolean {
   if (t.bcCutoff < 0) return false;
-  return t.parentPromisc || bc || (g >= 0 && t.groups.held[g] > t.bcCutoff);
+  return t.allGroups || bc || (g >= 0 && t.groups.held[g] > t.bcCutoff);
 }
 
 /** mc_filter: which group frames are flooded at once when not queued (§3.1) */
 export function inMcFilter(t: PortTable, bc: boolean, g: number): boolean {
-  return t.parentPromisc || bc || (g >= 0 && t.groups.held[g] >= 1);
+  return t.allGroups || bc || (g >= 0 && t.groups.held[g] >= 1);
 }
 
 function emit(v: VerdictApi, port: number, kind: number, drop: number): void {

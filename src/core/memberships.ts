@@ -30,14 +30,31 @@ export type MembershipSource = Pick<PortTable, 'used' | 'up' | 'mode' | 'flags' 
 
 export function wantedMemberships(t: MembershipSource, slot: number): Memberships {
   if (t.used[slot] !== 1 || t.up[slot] !== 1) return NO_MEMBERSHIPS;
-  const passthru = t.mode[slot] === Mode.PASSTHRU;
   return {
-    // passthru: promiscuous unless NOPROMISC; any other mode: only when the child itself is promiscuous.
-    promisc: passthru ? (t.flags[slot] & Flag.NOPROMISC) === 0 : t.promisc[slot] === 1,
+    promisc: promiscRef(t, slot),
     allmulti: t.allmulti[slot] === 1,
-    unicast: passthru ? [] : [t.mac[slot]],
+    unicast: t.mode[slot] === Mode.PASSTHRU ? [] : [t.mac[slot]],
     multicast: t.groupsOf(slot),
   };
+}
+
+/** Whether a child (UP) passes a promiscuity reference to the parent: a passthru child unless NOPROMISC, any other
+ *  only when it is promiscuous itself (macvlan_open, macvlan_change_rx_flags) */
+function promiscRef(t: Pick<PortTable, 'mode' | 'flags' | 'promisc'>, slot: number): boolean {
+  return t.mode[slot] === Mode.PASSTHRU ? (t.flags[slot] & Flag.NOPROMISC) === 0 : t.promisc[slot] === 1;
+}
+
+/**
+ * Whether an UP child makes the parent PROMISC or ALLMULTI, which opens the port filters to every group
+ * (forwarding.md §3.1): by its promiscuity or all-multicast reference, or, on a parent without unicast filtering
+ * (veth, tap, bridge), by its MAC alone, which dev_uc_add turns into promiscuity. A passthru child adds no MAC.
+ * No allocation: the table recomputes this on every change of a child's state.
+ */
+export function raisesParentFlags(t: Pick<PortTable, 'used' | 'up' | 'mode' | 'flags' | 'promisc' | 'allmulti'>,
+  slot: number, parentFiltersUnicast: boolean): boolean {
+  if (t.used[slot] !== 1 || t.up[slot] !== 1) return false;
+  if (promiscRef(t, slot) || t.allmulti[slot] === 1) return true;
+  return !parentFiltersUnicast && t.mode[slot] !== Mode.PASSTHRU;
 }
 
 /** The changes that take `held` to `want`: every drop first, then every add (a MAC move never holds both). */

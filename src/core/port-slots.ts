@@ -21,7 +21,6 @@ export class PortSlots {
 
   parentUp = true;
   parentCarrier = true;
-  parentPromisc = false;
   bcCutoff = DEFAULT_BC_CUTOFF;
 
   constructor(maxChildren: number = MAX_CHILDREN) {
@@ -47,6 +46,7 @@ export class PortSlots {
     return -1;
   }
 
+  // flags, promisc and allmulti feed PortTable's allGroups too: it overrides these three to keep it in step
   setFlags(i: number, flags: number): void { this.child(i); this.flags[i] = flags; }
   setMtu(i: number, mtu: number): void { this.child(i); this.mtu[i] = mtu; }
   setPromisc(i: number, on: boolean): void { this.child(i); this.promisc[i] = on ? 1 : 0; }

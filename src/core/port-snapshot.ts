@@ -21,6 +21,7 @@ export interface PortTableSnapshot {
   parentUp: boolean;
   parentCarrier: boolean;
   parentPromisc: boolean;
+  parentFiltersUnicast: boolean;
   bcCutoff: number;
   /** (slot, group MAC) pairs of every child's multicast list */
   groupSlot: Int16Array;
@@ -53,6 +54,7 @@ export function snapshotOf(t: PortTable): PortTableSnapshot {
     up: t.up.slice(), promisc: t.promisc.slice(), allmulti: t.allmulti.slice(), mtu: t.mtu.slice(),
     bcQueueLen: t.bcQueueLen.slice(),
     parentUp: t.parentUp, parentCarrier: t.parentCarrier, parentPromisc: t.parentPromisc,
+    parentFiltersUnicast: t.parentFiltersUnicast,
     bcCutoff: t.bcCutoff,
     groupSlot: Int16Array.from(gs), groupMac: Float64Array.from(gm),
     sourceSlot: Int16Array.from(ss), sourceMac: Float64Array.from(sm),
@@ -69,7 +71,7 @@ export function restoreSnapshot(t: PortTable, s: PortTableSnapshot): void {
   t.mtu[0] = s.mtu[0];
   t.parentUp = s.parentUp;
   t.parentCarrier = s.parentCarrier;
-  t.parentPromisc = s.parentPromisc;
+  t.setParent({ promisc: s.parentPromisc, unicastFilter: s.parentFiltersUnicast });
   t.bcCutoff = s.bcCutoff;
   for (let i = 1; i <= s.maxChildren; i++) {
     if (s.used[i] === 0) continue;

@@ -23,7 +23,9 @@
  *   4096 slots, and ascending order makes egress order a function of the table alone.
  * - Source table (`sources`, source-table.ts): source MAC → the children listing it, in slot order.
  * - Group table (`groups`, group-table.ts): group MAC → members and how many UP members hold it.
- * All three are MacIndex hash tables (mac-index.ts).
+ * The address, source and group tables are MacIndex hash tables (mac-index.ts).
+ * - allGroups (here): whether the parent is PROMISC or ALLMULTI, set on it directly or raised by an UP child
+ *   (memberships.ts raisesParentFlags), which opens the port filters to every group.
  *
  * Every change is a call of one of this class's mutators (its own and the two bases'): the datapath replays the same
  * calls on the worker's replica, and configuration checks replay them on a scratch table. The source and group
@@ -37,10 +39,11 @@
  * rebuilds the derived tables with the same mutators, so there is one code path that establishes the invariants.
  */
 
-import { DEFAULT_BC_QUEUE_LEN, Mode } from './constants.js';
+import { DEFAULT_BC_CUTOFF, DEFAULT_BC_QUEUE_LEN, Mode } from './constants.js';
 import type { ModeBit } from './constants.js';
 import type { ChildSpec, PortTableApi } from './contract.js';
 import { MacIndex } from './mac-index.js';
+import { raisesParentFlags } from './memberships.js';
 import { PortLists } from './port-lists.js';
 import { restoreSnapshot, snapshotOf, type PortTableSnapshot } from './port-snapshot.js';
 
@@ -52,7 +55,11 @@ export interface ParentState {
   mtu?: number;
   up?: boolean;
   carrier?: boolean;
+  /** PROMISC or ALLMULTI set on the parent itself, not through a child */
   promisc?: boolean;
+  /** the parent filters unicast itself (IFF_UNICAST_FLT); without it (veth, tap, bridge) an UP child's MAC makes it
+   *  promiscuous */
+  unicastFilter?: boolean;
 }
 
 export class PortTable extends PortLists implements PortTableApi {
@@ -65,6 +72,11 @@ export class PortTable extends PortLists implements PortTableApi {
 
   private passthruSlot = 0;
   private bcLimit = 0;
+  private ownPromisc = false;
+  private filtersUnicast = true;
+  /** The port filters pass every group: the parent is PROMISC or ALLMULTI, by itself or through an UP child
+   *  (forwarding.md §3.1). Derived: rewritten by every mutator of its inputs. */
+  allGroups = false;
 
   constructor(maxChildren?: number) {
     super(maxChildren);
@@ -74,6 +86,14 @@ export class PortTable extends PortLists implements PortTableApi {
 
   get passthru(): number { return this.passthruSlot; }
   get bcQueueLimit(): number { return this.bcLimit; }
+
+  /** PROMISC or ALLMULTI set on the parent itself (what children add is in allGroups) */
+  get parentPromisc(): boolean { return this.ownPromisc; }
+  set parentPromisc(on: boolean) { this.ownPromisc = on; this.recomputeAllGroups(); }
+
+  /** The parent filters unicast (IFF_UNICAST_FLT); true by default, as a NIC does. veth, tap and bridge do not. */
+  get parentFiltersUnicast(): boolean { return this.filtersUnicast; }
+  set parentFiltersUnicast(on: boolean) { this.filtersUnicast = on; this.recomputeAllGroups(); }
 
   // ---- hot-path reads (no allocation) ----
 
@@ -105,7 +125,9 @@ export class PortTable extends PortLists implements PortTableApi {
       if (!p.up && p.carrier === undefined) this.parentCarrier = false;
     }
     if (p.carrier !== undefined) this.parentCarrier = p.carrier;
-    if (p.promisc !== undefined) this.parentPromisc = p.promisc;
+    if (p.promisc !== undefined) this.ownPromisc = p.promisc;
+    if (p.unicastFilter !== undefined) this.filtersUnicast = p.unicastFilter;
+    this.recomputeAllGroups();
   }
 
   addChild(i: number, spec: ChildSpec): void {
@@ -138,6 +160,8 @@ export class PortTable extends PortLists implements PortTableApi {
     this.mtu[i] = 0;
     this.bcQueueLen[i] = 0;
     this.recomputePort();
+    // The last child takes the port with it (macvlan_port_destroy): the next child starts from the defaults
+    if (!this.used.includes(1, 1)) this.bcCutoff = DEFAULT_BC_CUTOFF;
   }
 
   setUp(i: number, on: boolean): void {
@@ -153,6 +177,7 @@ export class PortTable extends PortLists implements PortTableApi {
     }
     this.groups.upChanged(i, on);
     this.rebuildUpList();
+    this.recomputeAllGroups();
   }
 
   setMac(i: number, mac: number): void {
@@ -169,7 +194,13 @@ export class PortTable extends PortLists implements PortTableApi {
     if (this.mode[i] === Mode.SOURCE && mode !== Mode.SOURCE) this.sourceFlush(i);
     this.mode[i] = mode;
     this.recomputePort();
+    this.recomputeAllGroups();
   }
+
+  // Flags and the child's own PROMISC/ALLMULTI feed allGroups (what an UP child raises on the parent)
+  override setFlags(i: number, flags: number): void { super.setFlags(i, flags); this.recomputeAllGroups(); }
+  override setPromisc(i: number, on: boolean): void { super.setPromisc(i, on); this.recomputeAllGroups(); }
+  override setAllmulti(i: number, on: boolean): void { super.setAllmulti(i, on); this.recomputeAllGroups(); }
 
   setBcQueueLen(i: number, n: number): void {
     this.child(i);
@@ -205,6 +236,14 @@ export class PortTable extends PortLists implements PortTableApi {
     }
     this.passthruSlot = pt;
     this.bcLimit = lim;
+  }
+
+  /** allGroups from its inputs. The kernel rebuilds its port filters on the next child event instead (a child going
+   *  DOWN is none): forwarding.md §3.1 says where that lags and why we do not. */
+  private recomputeAllGroups(): void {
+    let all = this.ownPromisc;
+    for (let k = 0; k < this.upCount && !all; k++) all = raisesParentFlags(this, this.upList[k], this.filtersUnicast);
+    this.allGroups = all;
   }
 
   private rebuildUpList(): void {

@@ -38,6 +38,7 @@ import { macText, testMac } from '../../support/addresses.js';
 import { sleep } from '../../support/time.js';
 import { RawSocket } from '../support/raw-socket.js';
 import { Tally, sendAndCount, sendFrame, rowFrame } from '../support/counted-frames.js';
+import { devMcastGroups, freeBucketGroup } from '../support/port-hash.js';
 
 const root = isRoot();
 const N = 50;
@@ -308,24 +309,9 @@ async function compareTcp(topos: Topo[], hairpin: boolean): Promise<void> {
 
 const G = 0x0100_5e42_0101;  // the group joined with `ip maddr add`
 
-/** The kernel's port-filter bucket of a group MAC: hash_32 of bytes 2..5 read as a little-endian u32, 8 bits. */
-function bucket(mac: number): number {
-  const b = [0, 0, 0, 0, 0, 0].map((_, j) => Math.floor(mac / 256 ** (5 - j)) % 256);
-  const v = (b[2] | (b[3] << 8) | (b[4] << 16) | (b[5] << 24)) >>> 0;
-  return Math.imul(v, 0x61c88647) >>> 24;
-}
-
 /** Every group MAC any child of the topology holds now (its dev_mcast lines) */
 function heldGroups(sb: Sandbox, t: Topo): number[] {
-  const macs: number[] = [];
-  for (const c of MAIN) {
-    const text = sb.exec(t.ns.get(c.key)!, 'cat /proc/net/dev_mcast');
-    for (const line of text.split('\n')) {
-      const f = line.trim().split(/\s+/);
-      if (f.length >= 5 && f[1] === t.ifname.get(c.key)) macs.push(parseInt(f[4], 16));
-    }
-  }
-  return macs;
+  return MAIN.flatMap((c) => devMcastGroups(sb.exec(t.ns.get(c.key)!, 'cat /proc/net/dev_mcast'), t.ifname.get(c.key)!));
 }
 
 type ShownGroups = Array<{ state: string; groups: { cap: boolean; entries: Array<{ mac: string; source: string }> } }>;
@@ -391,9 +377,7 @@ describe.skipIf(!root)('daemon: every mode against the kernel macvlan (root)', (
     await sleep(100);
     // G2: in a port-filter bucket that no group any child holds uses (nor broadcast), so the kernel's hash passes
     // it to nobody either.
-    const used = new Set([...topos.flatMap((t) => heldGroups(sb, t)), BCAST].map(bucket));
-    let G2 = 0x0100_5e43_0000;
-    while (used.has(bucket(G2))) G2++;
+    const G2 = freeBucketGroup(0x0100_5e43_0000, [...topos.flatMap((t) => heldGroups(sb, t)), BCAST]);
     const rows: Row[] = [
       { id: 61, what: 'out → G (joined by b2, r1, r2)', from: 'out', dst: G, expect: same(['b2', 'r1', 'r2']) },
       { id: 62, what: 'b1 (bridge) → G', from: 'b1', dst: G, expect: same(['b2', 'out']) },

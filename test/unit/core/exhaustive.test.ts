@@ -24,7 +24,7 @@ describe('the reference model reproduces cases.md', () => {
   const G = 0x0100_5e11_2233;
   const G_OTHER = 0x0100_5e44_5566;
 
-  // T0: B1 B2 bridge, V1 V2 vepa, R1 R2 private, all UP; veth parent, so promiscuous.
+  // T0: B1 B2 bridge, V1 V2 vepa, R1 R2 private, all UP; veth parent (no unicast filter), so promiscuous.
   const T0 = { B1: 1, B2: 2, V1: 3, V2: 4, R1: 5, R2: 6 } as const;
   const T0_MAC: Record<number, number> = {
     1: 0x02aa_0000_00b1, 2: 0x02aa_0000_00b2, 3: 0x02aa_0000_00c1, 4: 0x02aa_0000_00c2, 5: 0x02aa_0000_00d1, 6: 0x02aa_0000_00d2,
@@ -37,7 +37,7 @@ describe('the reference model reproduces cases.md', () => {
     };
     const m: RefModel = {
       maxChildren: 16, bcCutoff: 1, children: Object.values(c),
-      parent: { mac: P_MAC, mtu: 1500, up: true, carrier: true, promisc: true },
+      parent: { mac: P_MAC, mtu: 1500, up: true, carrier: true, promiscuous: false, unicastFilter: false },
     };
     change(c, m);
     return m;
@@ -59,7 +59,7 @@ describe('the reference model reproduces cases.md', () => {
     change(c);
     return {
       maxChildren: 16, bcCutoff: 1, children: Object.values(c),
-      parent: { mac: P_MAC, mtu: 1500, up: true, carrier: true, promisc: true },
+      parent: { mac: P_MAC, mtu: 1500, up: true, carrier: true, promiscuous: false, unicastFilter: false },
     };
   }
 
@@ -68,7 +68,7 @@ describe('the reference model reproduces cases.md', () => {
   function tp(up = true): RefModel {
     return {
       maxChildren: 16, bcCutoff: 1, children: [refChild(1, P2_MAC, 'passthru', { up })],
-      parent: { mac: P2_MAC, mtu: 1500, up: true, carrier: true, promisc: true },
+      parent: { mac: P2_MAC, mtu: 1500, up: true, carrier: true, promiscuous: false, unicastFilter: false },
     };
   }
 
@@ -121,7 +121,7 @@ describe('the reference model reproduces cases.md', () => {
     ].map((r) => ({
       ...r, from: PARENT, src: E,
       model: t0((c, m) => {
-        m.parent.promisc = false;
+        m.parent.unicastFilter = true;  // a NIC: its children's MACs leave it non-promiscuous
         for (const x of Object.values(c)) x.bcQueueLen = 0;
         c.B1.groups.add(G); c.B2.groups.add(G); c.B1.groups.add(G_OTHER);
       }),
@@ -181,7 +181,10 @@ const LARGE = 1000;
 
 interface Scenario {
   name: string;
-  promisc: boolean;
+  /** the parent: a NIC (unicast filter), the same set PROMISC, or a veth (none: an UP child's MAC opens it) */
+  lower: 'nic' | 'nicPromisc' | 'veth';
+  /** NOPROMISC on a passthru child */
+  nopromisc: boolean;
   cutoff: number;
   qlen: number;
   /** slot of the DOWN child, 0 = none */
@@ -194,26 +197,31 @@ interface Scenario {
 }
 
 const BASE: Scenario = {
-  name: 'base', promisc: false, cutoff: 1, qlen: 1000, down: 0, mtu: 'plain', parent: 'ok', frame: 'plain', filters: 'none',
+  name: 'base', lower: 'nic', nopromisc: false, cutoff: 1, qlen: 1000, down: 0, mtu: 'plain', parent: 'ok', frame: 'plain', filters: 'none',
 };
 
 function scenarios(): Scenario[] {
   const out: Scenario[] = [];
-  // What meets in the Q table (§3.2), the hold counts (§3.1) and the X1 MTU check is crossed: parent promiscuity,
+  // What meets in the Q table (§3.2), the hold counts (§3.1) and the X1 MTU check is crossed: the parent's kind,
   // bc_cutoff, queue length, which child is DOWN (its groups stop counting), a small-MTU receiver with a large frame.
-  for (const promisc of [false, true]) for (const cutoff of [-1, 0, 1]) for (const qlen of [1000, 0]) {
+  for (const lower of ['nic', 'nicPromisc', 'veth'] as const) for (const cutoff of [-1, 0, 1]) for (const qlen of [1000, 0]) {
     for (const down of [0, 1, 2, 3]) for (const mtu of ['plain', 'smallRx'] as const) {
-      out.push({ ...BASE, promisc, cutoff, qlen, down, mtu, name: `promisc=${promisc} cutoff=${cutoff} qlen=${qlen} down=${down} mtu=${mtu}` });
+      out.push({ ...BASE, lower, cutoff, qlen, down, mtu, name: `lower=${lower} cutoff=${cutoff} qlen=${qlen} down=${down} mtu=${mtu}` });
     }
   }
   // The rest, one at a time on the default port.
   const singles: Partial<Scenario>[] = [
-    { mtu: 'smallRxGso' }, { mtu: 'smallParent' }, { mtu: 'smallParent', promisc: true },
+    { mtu: 'smallRxGso' }, { mtu: 'smallParent' }, { mtu: 'smallParent', lower: 'nicPromisc' },
     { parent: 'noCarrier' }, { parent: 'downWithCarrier' }, { parent: 'noCarrier', down: 1 },
-    { frame: 'pause' }, { frame: 'pause', filters: 'allmultiLast' }, { frame: 'pause', promisc: true },
+    { frame: 'pause' }, { frame: 'pause', filters: 'allmultiLast' }, { frame: 'pause', lower: 'nicPromisc' },
     { frame: 'tagged' }, { frame: 'tagged', qlen: 0 }, { frame: 'runt' },
     { filters: 'allmultiLast' }, { filters: 'promiscFirst' }, { filters: 'allmultiLast', down: 3 },
     { cutoff: 2 }, { cutoff: -5, qlen: 0 },
+    // a passthru child without NOPROMISC opens the parent; with it, on a veth too, the hold counts decide (§3.1)
+    { nopromisc: true }, { nopromisc: true, qlen: 0 }, { nopromisc: true, cutoff: 0, qlen: 0 },
+    { nopromisc: true, lower: 'veth', qlen: 0 }, { nopromisc: true, lower: 'veth', cutoff: 0, qlen: 0 },
+    { nopromisc: true, lower: 'veth', filters: 'allmultiLast', qlen: 0 }, { nopromisc: true, filters: 'promiscFirst', qlen: 0 },
+    { lower: 'veth', filters: 'allmultiLast', down: 1 },
   ];
   for (const s of singles) out.push({ ...BASE, ...s, name: Object.entries(s).map(([k, x]) => `${k}=${x}`).join(' ') });
   return out;
@@ -234,6 +242,7 @@ function buildModel(modes: readonly ModeName[], nodst: boolean, sc: Scenario): R
     if ((sc.mtu === 'smallRx' || sc.mtu === 'smallRxGso') && slot === last) c.mtu = SMALL_MTU;
     if (sc.filters === 'allmultiLast' && slot === last) c.allmulti = true;
     if (sc.filters === 'promiscFirst' && slot === 1) c.promisc = true;
+    if (sc.nopromisc && mode === 'passthru') c.flags |= Flag.NOPROMISC;
     return c;
   });
   return {
@@ -245,7 +254,8 @@ function buildModel(modes: readonly ModeName[], nodst: boolean, sc: Scenario): R
       mtu: sc.mtu === 'smallParent' ? SMALL_MTU : 1500,
       up: sc.parent !== 'downWithCarrier' ? true : false,
       carrier: sc.parent !== 'noCarrier',
-      promisc: sc.promisc,
+      promiscuous: sc.lower === 'nicPromisc',
+      unicastFilter: sc.lower !== 'veth',
     },
   };
 }

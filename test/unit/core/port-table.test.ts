@@ -38,7 +38,7 @@ function observe(t: PortTable, macs: number[], groups: number[]): unknown {
       i > 0 && t.used[i] ? t.groupsOf(i) : [], i > 0 && t.used[i] ? t.sourceList(i) : []]);
   }
   return {
-    slots, parent: [t.parentUp, t.parentCarrier, t.parentPromisc, t.bcCutoff, t.passthru, t.bcQueueLimit],
+    slots, parent: [t.parentUp, t.parentCarrier, t.parentPromisc, t.parentFiltersUnicast, t.allGroups, t.bcCutoff, t.passthru, t.bcQueueLimit],
     lookups: macs.map((x) => t.lookup(x)), held: groups.map((g) => t.held(g)), upList: upListOf(t),
   };
 }
@@ -47,7 +47,8 @@ describe('PortTable basics', () => {
   it('starts empty: parent defaults, no children, lookups miss', () => {
     const t = new PortTable(8);
     expect([t.maxChildren, t.passthru, t.bcQueueLimit, t.freeSlot(), t.lookup(A), t.held(G1)]).toEqual([8, 0, 0, 1, -1, 0]);
-    expect([t.parentUp, t.parentCarrier, t.parentPromisc, t.bcCutoff, t.mtu[0]]).toEqual([true, true, false, 1, 1500]);
+    expect([t.parentUp, t.parentCarrier, t.parentPromisc, t.parentFiltersUnicast, t.allGroups, t.bcCutoff, t.mtu[0]])
+      .toEqual([true, true, false, true, false, 1, 1500]);
     expect(new PortTable().maxChildren).toBe(MAX_CHILDREN);
     expect(() => new PortTable(0)).toThrow(RangeError);
     expect(() => new PortTable(40000)).toThrow(RangeError);
@@ -333,6 +334,60 @@ describe('PortTable at full size and under churn', () => {
       }
       for (const [i, set] of srcModel) expect(t.sourceCount(i)).toBe(set.size);
     }), { numRuns: 400 });
+  });
+});
+
+describe('PortTable: the port filters\' "every group" (forwarding.md §3.1) and the end of the port', () => {
+  it('allGroups: the parent\'s own flag, or an UP child that passes PROMISC or ALLMULTI down; a veth also by a MAC', () => {
+    const t = new PortTable(4);
+    t.addChild(1, spec(A, Mode.BRIDGE));
+    t.addChild(2, { ...spec(B, Mode.VEPA) });
+    const seen = (): boolean => t.allGroups;
+    t.setAllmulti(1, true);
+    expect(seen()).toBe(false);               // DOWN: passes nothing
+    t.setUp(1, true);
+    expect(seen()).toBe(true);
+    t.setAllmulti(1, false);
+    expect(seen()).toBe(false);
+    t.setUp(2, true);
+    t.setPromisc(2, true);
+    expect(seen()).toBe(true);
+    t.removeChild(2);
+    expect(seen()).toBe(false);
+    t.setParent({ unicastFilter: false });   // a veth: child 1's MAC alone opens it
+    expect(seen()).toBe(true);
+    t.setUp(1, false);
+    expect(seen()).toBe(false);
+    t.parentPromisc = true;
+    expect(seen()).toBe(true);
+    t.parentPromisc = false;
+    // passthru: no MAC on the parent, so NOPROMISC keeps even a veth closed; its own PROMISC stays its own
+    t.removeChild(1);
+    t.addChild(3, { mac: C, mode: Mode.PASSTHRU, flags: Flag.NOPROMISC, mtu: 1500 });
+    t.setUp(3, true);
+    t.setPromisc(3, true);
+    expect(seen()).toBe(false);
+    t.setAllmulti(3, true);
+    expect(seen()).toBe(true);
+    t.setAllmulti(3, false);
+    t.setFlags(3, 0);
+    expect(seen()).toBe(true);
+    t.setFlags(3, Flag.NOPROMISC);
+    expect(seen()).toBe(false);
+    expect(PortTable.fromSnapshot(t.snapshot()).parentFiltersUnicast).toBe(false);
+  });
+
+  it('bclim is kept when the child that set it goes, and forgotten with the last child (macvlan_port_destroy)', () => {
+    const t = new PortTable(4);
+    t.addChild(1, spec(A));
+    t.addChild(2, spec(B));
+    t.setBcCutoff(-5);
+    t.removeChild(2);
+    expect(t.bcCutoff).toBe(-5);
+    t.removeChild(1);
+    expect(t.bcCutoff).toBe(1);
+    t.addChild(1, spec(A));
+    expect(t.bcCutoff).toBe(1);
   });
 });
 

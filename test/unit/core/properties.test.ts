@@ -58,6 +58,7 @@ const modelArb: fc.Arbitrary<{ model: RefModel; churn: boolean }> = fc.record({
   parentUp: fc.oneof({ weight: 6, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
   parentCarrier: fc.oneof({ weight: 6, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
   parentPromisc: fc.boolean(),
+  parentUcFilter: fc.boolean(),
   bcCutoff: fc.constantFrom(-5, -1, 0, 1, 1, 2, 100),
   vlans: fc.uniqueArray(fc.record({ proto: fc.constantFrom(0x8100 as const, 0x88a8 as const), vid: fc.constantFrom(...VIDS) }),
     { maxLength: 3, selector: (c) => c.proto * 4096 + c.vid }),
@@ -83,7 +84,7 @@ const modelArb: fc.Arbitrary<{ model: RefModel; churn: boolean }> = fc.record({
     maxChildren: MAX_CHILDREN,
     bcCutoff: r.bcCutoff,
     children: kids,
-    parent: { mac: P_MAC, mtu: r.parentMtu, up: r.parentUp, carrier: r.parentCarrier, promisc: r.parentPromisc },
+    parent: { mac: P_MAC, mtu: r.parentMtu, up: r.parentUp, carrier: r.parentCarrier, promiscuous: r.parentPromisc, unicastFilter: r.parentUcFilter },
     vlanClaims: r.vlans,
   };
   return { model, churn: r.churn };

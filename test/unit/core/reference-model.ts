@@ -36,8 +36,10 @@ export interface RefParent {
   mtu: number;
   up: boolean;
   carrier: boolean;
-  /** PROMISC or ALLMULTI on the parent (§3.1) */
-  promisc: boolean;
+  /** PROMISC or ALLMULTI set on the parent itself (§3.1); UP children may raise them too */
+  promiscuous: boolean;
+  /** the parent filters unicast (IFF_UNICAST_FLT); absent: it does, as a NIC. A veth does not */
+  unicastFilter?: boolean;
 }
 
 export interface RefModel {
@@ -152,14 +154,28 @@ function holders(m: RefModel, d: number): number {
   return m.children.filter((c) => c.up && c.groups.has(d)).length;
 }
 
+/** §3.1: what an UP child passes down to P. A passthru child adds no MAC to P's unicast list and its own PROMISC
+ *  stays its own; every other child's MAC goes on P's list, which a P without a unicast filter answers by going
+ *  promiscuous. */
+const RAISES: Readonly<Record<'passthru' | 'other', (c: RefChild, ucFilter: boolean) => boolean>> = {
+  passthru: (c) => (c.flags & Flag.NOPROMISC) === 0 || c.allmulti,
+  other: (c, ucFilter) => c.promisc || c.allmulti || !ucFilter,
+};
+
+/** §3.1: P is PROMISC or ALLMULTI, set on it or raised by an UP child */
+function parentOpen(m: RefModel): boolean {
+  const ucFilter = m.parent.unicastFilter ?? true;
+  return m.parent.promiscuous || m.children.some((c) => c.up && RAISES[c.mode === 'passthru' ? 'passthru' : 'other'](c, ucFilter));
+}
+
 /** §3.1 port filters */
 function inMcFilter(m: RefModel, d: number): boolean {
-  if (m.parent.promisc) return true;
+  if (parentOpen(m)) return true;
   return d === REF_BROADCAST || holders(m, d) >= 1;
 }
 function inBcFilter(m: RefModel, d: number): boolean {
   if (m.bcCutoff < 0) return false;
-  if (m.parent.promisc) return true;
+  if (parentOpen(m)) return true;
   return d === REF_BROADCAST || holders(m, d) > m.bcCutoff;
 }
 
@@ -308,7 +324,8 @@ export function toPortTable<T extends PortTableApi>(m: RefModel, make: (maxChild
   t.mtu[PARENT] = m.parent.mtu;
   t.parentUp = m.parent.up;
   t.parentCarrier = m.parent.carrier;
-  t.parentPromisc = m.parent.promisc;
+  t.parentPromisc = m.parent.promiscuous;
+  t.parentFiltersUnicast = m.parent.unicastFilter ?? true;
   t.bcCutoff = m.bcCutoff;
   for (const c of m.vlanClaims ?? []) t.setVlanClaimed(c.proto, c.vid, true);
   if (!churn) {
@@ -339,6 +356,7 @@ function buildTheLongWay(t: PortTableApi, m: RefModel): void {
   const groupsInUse = [...new Set(m.children.flatMap((c) => [...c.groups]))];
   if (spare > 0) {
     t.addChild(spare, { mac: DECOY_BASE + 0xffff, mode: Mode.SOURCE, flags: Flag.NODST, mtu: 9000, bcQueueLen: 0 });
+    t.setBcCutoff(m.bcCutoff + 7); // forgotten with the port when this, its only child, goes (lifecycle.md §8)
     t.setUp(spare, true);
     t.setGroups(spare, [...groupsInUse, REF_BROADCAST - 1]);
     t.setAllmulti(spare, true);
@@ -361,6 +379,7 @@ function buildTheLongWay(t: PortTableApi, m: RefModel): void {
     t.setPromisc(c.slot, !c.promisc);
     t.setAllmulti(c.slot, !c.allmulti);
   });
+  t.setBcCutoff(m.bcCutoff);
   // Phase B: children that end DOWN go down first, then take their MAC (a DOWN child may share a MAC).
   for (const c of m.children) if (!c.up) { t.setUp(c.slot, false); t.setMac(c.slot, c.mac); }
   // Phase C: children that end UP change MAC while UP (their final MACs are unique).
@@ -413,7 +432,7 @@ export function verdictText(r: RefVerdict): string {
 
 export function describeModel(m: RefModel): string {
   const p = m.parent;
-  const head = `parent{mtu ${p.mtu}${p.up ? '' : ' DOWN'}${p.carrier ? '' : ' NO-CARRIER'}${p.promisc ? ' promisc' : ''}} bcCutoff ${m.bcCutoff}`;
+  const head = `parent{mtu ${p.mtu}${p.up ? '' : ' DOWN'}${p.carrier ? '' : ' NO-CARRIER'}${p.promiscuous ? ' promisc' : ''}${p.unicastFilter === false ? ' no-uc-filter' : ''}} bcCutoff ${m.bcCutoff}`;
   const kids = m.children.map((c) => {
     const bits: string[] = [`c${c.slot} ${c.mode} ${c.mac.toString(16)}`];
     if (!c.up) bits.push('DOWN');

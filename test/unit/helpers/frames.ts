@@ -60,10 +60,9 @@ export class Topo {
 
   constructor(parentMac: number, children: ChildDef[], maxChildren = 16) {
     this.t = new PortTable(maxChildren);
-    this.t.setParent({ mac: parentMac, mtu: 1500, up: true, carrier: true, promisc: false });
+    // cases.md: P is a veth: no unicast filter, so promiscuous once a child other than a nopromisc passthru one is UP
+    this.t.setParent({ mac: parentMac, mtu: 1500, up: true, carrier: true, promisc: false, unicastFilter: false });
     for (const c of children) this.add(c);
-    // cases.md: P is a veth (no unicast filter): promiscuous once a child is UP
-    this.t.parentPromisc = children.some((c) => c.up !== false);
   }
 
   add(c: ChildDef): number {

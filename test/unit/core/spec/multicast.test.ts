@@ -1,8 +1,8 @@
-// Multicast filters and the broadcast queue: cases M1–M13 and the port-filter rows Q1–Q3 (docs/forwarding.md),
-// i.e. bc_cutoff, bcqueuelen, ALLMULTI/PROMISC children and held groups.
+// Multicast filters and the broadcast queue: cases M1–M15 and the port-filter rows Q1–Q3 (docs/forwarding.md),
+// i.e. bc_cutoff, bcqueuelen, ALLMULTI/PROMISC children, held groups, and what makes the parent promiscuous.
 
 import { describe, expect, it } from 'vitest';
-import { Mode, PARENT } from '../../../../src/core/constants.js';
+import { Flag, Mode, PARENT } from '../../../../src/core/constants.js';
 import { Verdict } from '../../../../src/core/verdict.js';
 import { decide, floodQueued } from '../../../../src/core/decide.js';
 import { BCAST, E, E9, P_MAC, T0_CHILDREN, Topo, UNK, frame, hairpin, m, run, t0 } from '../../helpers/frames.js';
@@ -140,13 +140,86 @@ describe('M — multicast filter and broadcast queue', () => {
       { name: 'C1', mac: m('02:aa:00:00:00:01'), mode: Mode.VEPA, groups: [g1, g2] },
       { name: 'C2', mac: m('02:aa:00:00:00:02'), mode: Mode.VEPA, groups: [g1] },
     ]);
-    topo.t.parentPromisc = false;
+    topo.t.parentFiltersUnicast = true;  // a NIC: the children's MACs leave it non-promiscuous
     for (const c of ['C1', 'C2']) topo.t.setBcQueueLen(topo.s(c), 0);
     const o1 = run(topo, 'E', frame({ dst: g1, src: E }));
     expect([o1.to, o1.reason, o1.parentRxDropped, o1.toHost]).toEqual([[], 'queue_full', true, true]);
     const o2 = run(topo, 'E', frame({ dst: g2, src: E }));
     expect([o2.to, o2.reason, o2.parentRxDropped]).toEqual([['C1'], 'none', false]);
     expect(run(topo, 'E', frame({ dst: BCAST, src: E })).reason).toBe('queue_full');
+  });
+
+  it('M13: an UP child\'s ALLMULTI or PROMISC makes a filtering parent ALLMULTI or PROMISC: every group queued', () => {
+    const g2 = m('01:00:5e:00:00:72');
+    const topo = new Topo(P_MAC, [
+      { name: 'C1', mac: m('02:aa:00:00:00:01'), mode: Mode.VEPA, groups: [g2] },
+      { name: 'C2', mac: m('02:aa:00:00:00:02'), mode: Mode.BRIDGE },
+    ]);
+    topo.t.parentFiltersUnicast = true;
+    for (const c of ['C1', 'C2']) topo.t.setBcQueueLen(topo.s(c), 0);
+    expect([run(topo, 'E', frame({ dst: g2, src: E })).to, topo.t.allGroups]).toEqual([['C1'], false]);
+    for (const set of [(on: boolean) => topo.t.setAllmulti(topo.s('C2'), on), (on: boolean) => topo.t.setPromisc(topo.s('C2'), on)]) {
+      set(true);
+      const o = run(topo, 'E', frame({ dst: g2, src: E }));
+      expect([o.to, o.reason, topo.t.allGroups]).toEqual([[], 'queue_full', true]);
+      // a DOWN child passes nothing to the parent (macvlan_stop takes its references back)
+      topo.t.setUp(topo.s('C2'), false);
+      expect(run(topo, 'E', frame({ dst: g2, src: E })).to).toEqual(['C1']);
+      topo.t.setUp(topo.s('C2'), true);
+      set(false);
+      expect(run(topo, 'E', frame({ dst: g2, src: E })).to).toEqual(['C1']);
+    }
+    // the parent's own flag does the same; a parent without unicast filtering is opened by any UP child's MAC
+    topo.t.parentPromisc = true;
+    expect(run(topo, 'E', frame({ dst: g2, src: E })).reason).toBe('queue_full');
+    topo.t.parentPromisc = false;
+    topo.t.parentFiltersUnicast = false;
+    expect(run(topo, 'E', frame({ dst: g2, src: E })).reason).toBe('queue_full');
+  });
+
+  it('M14: passthru nopromisc on a veth leaves the parent non-promiscuous: held counts decide, bclim 1, 0, −1', () => {
+    const g = m('01:00:5e:42:01:01');
+    const other = m('01:00:5e:43:00:05');
+    const topo = new Topo(P_MAC, [{ name: 'T', mac: P_MAC, mode: Mode.PASSTHRU, flags: Flag.NOPROMISC, groups: [g] }]);
+    topo.t.setBcQueueLen(topo.s('T'), 0);
+    const to = (): string[][] => [g, BCAST, other].map((dst) => run(topo, 'E', frame({ dst, src: E })).to);
+    expect([topo.t.allGroups, ...to()]).toEqual([false, ['T'], [], []]);
+    topo.t.setBcCutoff(0);
+    expect(to()).toEqual([[], [], []]);
+    topo.t.setBcCutoff(-1);
+    expect(to()).toEqual([['T'], ['T'], []]);
+    // without NOPROMISC the child makes the parent promiscuous: everything queued again at bclim 1
+    topo.t.setBcCutoff(1);
+    topo.t.setFlags(topo.s('T'), 0);
+    expect([topo.t.allGroups, ...to()]).toEqual([true, [], [], []]);
+  });
+
+  it('M15: passthru nopromisc: its ALLMULTI opens the port filters, its PROMISC does not (the kernel keeps it)', () => {
+    const g = m('01:00:5e:42:01:01');
+    const other = m('01:00:5e:43:00:05');
+    const topo = new Topo(P_MAC, [{ name: 'T', mac: P_MAC, mode: Mode.PASSTHRU, flags: Flag.NOPROMISC, groups: [g] }]);
+    const t = topo.s('T');
+    topo.t.setBcQueueLen(t, 0);
+    topo.t.setAllmulti(t, true);
+    expect([run(topo, 'E', frame({ dst: g, src: E })).reason, topo.t.allGroups]).toEqual(['queue_full', true]);
+    topo.t.setBcCutoff(-1);
+    expect([g, other].map((dst) => run(topo, 'E', frame({ dst, src: E })).to)).toEqual([['T'], ['T']]);
+    topo.t.setAllmulti(t, false);
+    topo.t.setPromisc(t, true);
+    // its own filter takes every group, but the parent's does not pass one nobody holds (Q3)
+    expect([g, other].map((dst) => run(topo, 'E', frame({ dst, src: E })).to)).toEqual([['T'], []]);
+    expect(topo.t.allGroups).toBe(false);
+  });
+
+  it('M15 deviation: a passthru child\'s ALLMULTI set while DOWN opens the port filters once it is UP (the kernel never passes it on)', () => {
+    const g = m('01:00:5e:42:01:01');
+    const topo = new Topo(P_MAC, [{ name: 'T', mac: P_MAC, mode: Mode.PASSTHRU, flags: Flag.NOPROMISC, groups: [g], up: false }]);
+    const t = topo.s('T');
+    topo.t.setBcQueueLen(t, 0);
+    topo.t.setAllmulti(t, true);
+    topo.t.setUp(t, true);
+    // the kernel: the parent's allmulti stays 0 and G (one holder) is flooded at once; umacvlan: queued, dropped
+    expect([run(topo, 'E', frame({ dst: g, src: E })).reason, topo.t.allGroups]).toEqual(['queue_full', true]);
   });
 });
 
@@ -159,7 +232,7 @@ describe('docs/forwarding.md — delivery of a group frame by the port filters (
       { name: 'C2', mac: m('02:aa:00:00:00:02'), mode: Mode.VEPA, groups: [m('01:00:5e:00:00:01')] },
       { name: 'S', mac: m('02:aa:00:00:00:05'), mode: Mode.SOURCE, sources: [E] },
     ]);
-    topo.t.parentPromisc = false;
+    topo.t.parentFiltersUnicast = true;  // a NIC: the children's MACs leave it non-promiscuous
     return topo;
   }
 
@@ -189,12 +262,15 @@ describe('docs/forwarding.md — delivery of a group frame by the port filters (
     expect([o.to, o.reason, o.parentRxDropped, o.toHost, o.queued]).toEqual([['C1'], 'none', false, true, false]);
   });
 
-  it('Q3: D in neither: no child copy, even for an ALLMULTI child; source copies unaffected; P-stack', () => {
+  it('Q3: D in neither: no child copy; source copies unaffected; P-stack', () => {
     const topo = port();
-    topo.t.setAllmulti(topo.s('C2'), true);
     const o = run(topo, 'E', frame({ dst: m('01:00:5e:00:00:09'), src: E }));
     expect([o.rows, o.toHost]).toEqual([['S:source_copy'], true]);
     const none = run(topo, 'E', frame({ dst: m('01:00:5e:00:00:09'), src: E9 }));
     expect([none.to, none.reason]).toEqual([[], 'mode_forbids']);
+    // An ALLMULTI child would make the parent ALLMULTI, which puts D in both filters (M13): queued, then flooded
+    topo.t.setAllmulti(topo.s('C2'), true);
+    const q = run(topo, 'E', frame({ dst: m('01:00:5e:00:00:09'), src: E9 }));
+    expect([q.to, q.queued]).toEqual([['C2'], true]);
   });
 });

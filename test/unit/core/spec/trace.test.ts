@@ -28,7 +28,7 @@ describe('explain() names the spec step that decided (umacvlan trace)', () => {
     expect(rule(topo, 'E', frame({ dst: BCAST, src: E }))).toBe('I6 G1 external origin, Q1 queued flood (6 copies) + I5 P-stack');
     expect(rule(topo, 'E', frame({ dst: BCAST, src: topo.mac('V1') }))).toMatch(/^I6 G2 vepa origin/);
     expect(rule(topo, 'E', frame({ dst: BCAST, src: topo.mac('B1') }))).toMatch(/^I6 G3 bridge origin/);
-    topo.t.parentPromisc = false;
+    topo.t.parentFiltersUnicast = true;  // a NIC, not promiscuous: Q2 and Q3 are reachable
     topo.t.joinGroup(topo.s('V2'), G_112233);
     expect(rule(topo, 'E', frame({ dst: G_112233, src: E }))).toMatch(/Q2 flood now \(1 copy\)/);
     expect(rule(topo, 'E', frame({ dst: m('01:00:5e:00:00:99'), src: E }))).toMatch(/Q3 no port filter match/);
