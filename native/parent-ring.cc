@@ -108,7 +108,7 @@ void ParentRing::Release(uint64_t done) {
   // Counted, not compared: after a whole lap head_ == tail_ and every slot is still ours.
   for (; ahead_ > 0; ahead_--, tail_ = (tail_ + 1) % frameNr_) {
     if (hold_[tail_] > done) break;
-    hold_[tail_] = 0;
+    if (hold_[tail_]) { hold_[tail_] = 0; heldForSend_--; }
     auto* h = reinterpret_cast<tpacket2_hdr*>(ring_ + FrameOffset(tail_));
     __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
   }

@@ -38,8 +38,12 @@ class ParentRing {
   /** The frame at offset `at` is read by the queued send `seq` (ParentSend::Queue): Release() keeps it until then. */
   void Hold(uint32_t at, uint64_t seq) {
     unsigned idx = static_cast<unsigned>(at / kRingBlock) * perBlock_ + static_cast<unsigned>(at % kRingBlock) / frameSize_;
-    if (idx < frameNr_) hold_[idx] = seq;
+    if (idx >= frameNr_) return;
+    if (!hold_[idx]) heldForSend_++;
+    hold_[idx] = seq;
   }
+  /** Frames kept for a send in flight */
+  unsigned heldForSend() const { return heldForSend_; }
   unsigned frames() const { return frameNr_; }
   /** The socket raised POLLERR: reads (and so clears) SO_ERROR into error(). */
   void TakeSocketError();
@@ -74,6 +78,7 @@ class ParentRing {
   unsigned tail_ = 0;  // first frame still held by JavaScript
   unsigned ahead_ = 0;  // slots from tail_ to head_ (0..frameNr_): frameNr_ means head_ has lapped back onto tail_
   std::vector<uint64_t> hold_;  // per frame: the queued send that reads it (0: none)
+  unsigned heldForSend_ = 0;
   int err_ = 0;
   double drops_ = 0, truncated_ = 0, tooBig_ = 0, skipped_ = 0;
 };

@@ -12,6 +12,7 @@
 #include "parent-send.h"
 
 #include <linux/futex.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -25,6 +26,16 @@ namespace umv {
 namespace {
 /** Frames per sendmmsg() on the sender thread */
 constexpr unsigned kChunk = 64;
+/** After its last frame the thread keeps looking this long before it sleeps: the next batch of a bulk transfer is
+ *  usually there by then, and finding it awake saves the engine's thread a futex wake. Each look yields the CPU;
+ *  a yield that comes back late means the core is wanted, and the thread sleeps at once (as wait.cc's spin). */
+constexpr uint64_t kSpinNs = 50000, kYieldBusyNs = 50000;
+
+uint64_t NowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
 
 void FutexWait(std::atomic<uint32_t>* word, uint32_t val, long timeoutNs) {
   timespec ts{0, timeoutNs};
@@ -74,8 +85,18 @@ void* ParentSend::Main(void* self) {
 
 void ParentSend::Loop() {
   uint64_t head = done_.load(std::memory_order_relaxed);
+  uint64_t spinUntil = 0;
   while (!stop_.load(std::memory_order_acquire)) {
     uint64_t tail = tail_.load(std::memory_order_acquire);
+    if (tail == head && spinUntil) {
+      uint64_t now = NowNs();
+      if (now < spinUntil) {
+        sched_yield();
+        if (NowNs() - now > kYieldBusyNs) spinUntil = 0;
+        continue;
+      }
+      spinUntil = 0;
+    }
     if (tail == head) {
       asleep_.store(1, std::memory_order_seq_cst);
       // Checked again after saying so: a tail published before this is seen here, one after it sees asleep_.
@@ -93,6 +114,7 @@ void ParentSend::Loop() {
         FutexWake(&waiting_);
       }
     }
+    spinUntil = NowNs() + kSpinNs;
   }
 }
 

@@ -63,6 +63,9 @@ class TapPool {
   /** Takes every completion there is, then hands the frames read out into out[n..max), one port at a time in
    *  turn, so a busy TAP cannot crowd a quiet one out of a batch → the new n. A completed parent poll is only noted. */
   unsigned Harvest(const RxOut& out, unsigned n, unsigned max);
+  /** Slots kept for a send in flight after the last Release(), and all slots */
+  unsigned deferred() const { return static_cast<unsigned>(deferred_.size()); }
+  unsigned slots() const { return bufCount_; }
   /** Frames read and waiting for a turn */
   unsigned staged() const { return stagedTotal_; }
   /** Arms one POLL_ADD for readability of the parent socket, unless one is in flight. */

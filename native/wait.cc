@@ -91,10 +91,11 @@ Napi::Value Engine::Poll(const Napi::CallbackInfo& info) {
   taps_.Rearm();
   FlushIfNeeded();
   unsigned n = Harvest(max);
-  if (n == 0 && timeoutMs != 0 && !psend_.Idle()) {
+  if (n == 0 && timeoutMs != 0 && !psend_.Idle() && (parent_.heldForSend() > 0 || taps_.deferred() >= taps_.slots() / 2)) {
     // Nothing came, and frames are still held for the sender thread: it is about to finish them (it never blocks).
-    // Waiting for it here gives them back before we sleep — a held ring frame keeps the parent socket readable and
-    // the wait would return at once, held pool slots could leave a TAP's read without a slot until the timeout.
+    // Waiting for it here gives them back before we sleep when holding them could stall us: a held ring frame keeps
+    // the parent socket readable (the wait would return at once), and with half the pool held a TAP's read could
+    // find no slot and wait for the timeout. Fewer held slots go back at the next poll; the wait costs a wake-up.
     psend_.WaitDone(psend_.queued());
     ReleaseSent();
     taps_.Rearm();
