@@ -1,7 +1,7 @@
 // The engine's sender thread (native/parent-send.cc), against real devices (root only): frames handed to it are
 // sent whole, once and in order although their ring frames and pool slots are given back only after the thread sent
 // them; a send that fails on the thread is reported at the next poll(); close() with sends in flight joins the
-// thread and leaves nothing behind.
+// thread and leaves nothing behind, and so does a daemon's SIGTERM during a TCP transfer.
 //
 //   ext  ust<pid>e0 ──veth── ust<pid>p0  dp: the engine's parent and a TAP t1 (port 1)
 //
@@ -17,6 +17,9 @@ import { openEngine, type Engine } from '../../src/io/engine.js';
 import { PortIo, type RxBatch } from '../../src/io/contract.js';
 import { Tx } from '../../src/datapath/tx-list.js';
 import { openTap, closeTap, type Tap } from '../../src/io/tap.js';
+import { makeLab } from '../support/lab.js';
+import { startDaemon } from '../../support/daemon.js';
+import { sleep } from '../../support/time.js';
 
 const root = isRoot();
 const MAC_EXT = testMac(0x5d, 0x01), MAC_T1 = testMac(0x5d, 0x11);
@@ -168,5 +171,21 @@ describe.skipIf(!root)('sender thread (root)', () => {
     } finally {
       eng.close();
     }
+  }, 60_000);
+
+  test('the daemon stopped by SIGTERM in the middle of a TCP transfer out (GSO frames on the thread): exit 0', async () => {
+    const lab = makeLab(sb, 'd', [{ short: 'k1', mode: 'bridge' }]);
+    const d = await startDaemon(sb, lab.dp, ['--parent', lab.p0, ...lab.childArgs()]);
+    const k = lab.kid('k1');
+    lab.configure(k);
+    const srv = sb.spawn(lab.ext, ['iperf3', '-s', '-1', '-B', lab.extIp, '-p', '5299']);
+    await sleep(300);
+    const cli = sb.spawn(k.ns, ['iperf3', '-c', lab.extIp, '-p', '5299', '-t', '4', '--connect-timeout', '3000']);
+    await sleep(1500);  // the transfer is under way: the thread has frames queued and in flight
+    const end = await d.stop('SIGTERM');
+    expect(end.code, end.stderr).toBe(0);
+    expect(end.stderr).toMatch(/counters at exit/);
+    // the client's connection died with the child: both are ended (killed by pid) after a moment
+    await Promise.all([sb.wait(cli, 2000), sb.wait(srv, 2000)]);
   }, 60_000);
 });
