@@ -8,6 +8,7 @@
         "native/wait.cc",
         "native/send.cc",
         "native/parent-ring.cc",
+        "native/parent-send.cc",
         "native/tap-pool.cc",
         "native/uring.cc",
         "native/netns.cc",

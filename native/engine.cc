@@ -8,7 +8,8 @@
 // provided-buffer ring, so memory does not grow with the number of TAPs; tap-pool.cc), 2 = scratch for frames
 // JavaScript builds itself.
 // Ownership. poll() hands out ring frames and pool slots; they stay JavaScript's until the next poll(), which gives
-// them back first (ring frames: tp_status = TP_STATUS_KERNEL; slots: back onto the buffer ring). send() only reads.
+// them back first (ring frames: tp_status = TP_STATUS_KERNEL; slots: back onto the buffer ring). send() only reads,
+// and a frame it handed to the sender thread (parent-send.cc) is given back only once that thread has sent it.
 // Statistics. Counted where they happen (no allocation, no syscall) and read on demand: stats() asks the kernel for
 // the ring's drops, portStats() copies one port's counts.
 #include "engine.h"
@@ -55,13 +56,15 @@ Engine::~Engine() {
 }
 
 void Engine::CloseAll() {
+  psend_.Stop();  // first: the thread sends on the parent socket, from the ring and the pool
   taps_.Close();  // closing an io_uring cancels its reads
   tx_.reset();
   parent_.Close();  // memberships (promisc, unicast filters) go with the socket
   open_ = false;
 }
 
-// open(parent, nsfd, batch, ringFrames, frameSize, tapBuffers, scratchBytes, busyPollUs, spinUs) → 0 | -errno
+// open(parent, nsfd, batch, ringFrames, frameSize, tapBuffers, scratchBytes, busyPollUs, spinUs, sendThreadBytes)
+// → 0 | -errno
 Napi::Value Engine::Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (open_ || parent_.base() || scratch_) return Num(env, Fail("open", -EBUSY));
@@ -76,6 +79,7 @@ Napi::Value Engine::Open(const Napi::CallbackInfo& info) {
   int spinUs = ArgInt(info, 8, 0);
   if (spinUs < 0 || spinUs > 1000000) return Num(env, Fail("spinUs", -EINVAL));
   spinNs_ = static_cast<uint64_t>(spinUs) * 1000;
+  sendThreadBytes_ = ArgInt(info, 9, -1);
   if (parent.empty() || parent.size() >= IFNAMSIZ) return Num(env, Fail("parent name", -EINVAL));
   if (frameSize < 2048 || frameSize % TPACKET_ALIGNMENT || frameSize > kRingBlock) return Num(env, Fail("frameSize", -EINVAL));
   if (tapBuffers < 2 * batch_ || tapBuffers > 32768 || (tapBuffers & (tapBuffers - 1))) return Num(env, Fail("tapBuffers", -EINVAL));
@@ -90,6 +94,13 @@ Napi::Value Engine::Open(const Napi::CallbackInfo& info) {
   tx_.reset(new Uring());
   rc = tx_->Init(1024, 2048);
   if (rc < 0) { CloseAll(); return Num(env, Fail("io_uring_setup", rc)); }
+  if (sendThreadBytes_ >= 0) {
+    // Room for every ring frame and pool slot: a queued frame holds one of them until it is sent.
+    unsigned cap = 1;
+    while (cap < parent_.frames() + tapBuffers) cap <<= 1;
+    rc = psend_.Start(parent_.fd(), cap);
+    if (rc < 0) { CloseAll(); return Num(env, Fail("pthread_create", rc)); }
+  }
   open_ = true;
   return Num(env, 0);
 }
@@ -146,11 +157,23 @@ Napi::Value Engine::BindRx(const Napi::CallbackInfo& info) {
   return Num(info.Env(), static_cast<double>(RxCapacity()));
 }
 
-// bindTx(port, region, at, len, result Int32Array) → capacity | -EINVAL
+// bindTx(port, region, at, len, result Int32Array[, tag Int16Array, lateTag Int16Array, lateLen Uint32Array,
+// lateErr Int32Array, lateCount Uint32Array[1]]) → capacity | -EINVAL. With the late arrays, each poll() writes there
+// the sends to the parent that failed after send() returned (the sender thread's): the tag send() was given for the
+// frame, its length and -errno, and their number in lateCount[0].
 Napi::Value Engine::BindTx(const Napi::CallbackInfo& info) {
   if (!BindView(txPort_, info[0], 2) || !BindView(txRegion_, info[1], 1) || !BindView(txAt_, info[2], 4) ||
       !BindView(txLen_, info[3], 4) || !BindView(txResult_, info[4], 4))
     return Num(info.Env(), -EINVAL);
+  txTag_ = View(); lateTag_ = View(); lateLen_ = View(); lateErr_ = View(); lateCount_ = View();
+  if (info.Length() > 5) {
+    if (!BindView(txTag_, info[5], 2) || !BindView(lateTag_, info[6], 2) || !BindView(lateLen_, info[7], 4) ||
+        !BindView(lateErr_, info[8], 4) || !BindView(lateCount_, info[9], 4) || lateCount_.length < 1 ||
+        txTag_.length < TxCapacity()) {
+      txTag_ = View(); lateTag_ = View(); lateLen_ = View(); lateErr_ = View(); lateCount_ = View();
+      return Num(info.Env(), -EINVAL);
+    }
+  }
   return Num(info.Env(), static_cast<double>(TxCapacity()));
 }
 
@@ -177,7 +200,7 @@ Napi::Value Engine::PortError(const Napi::CallbackInfo& info) {
 
 // portStats(port, out Float64Array[4]) → 0 | -ENOENT | -EINVAL: readErrors, writeErrors, the read error (-errno, as
 // portError), the last write error (-errno). Port 0, the parent: frames the ring held cut short, frames sendmmsg()
-// refused.
+// refused (inline or on the sender thread).
 Napi::Value Engine::PortStats(const Napi::CallbackInfo& info) {
   int p = ArgInt(info, 0, -1);
   if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
@@ -186,7 +209,7 @@ Napi::Value Engine::PortStats(const Napi::CallbackInfo& info) {
   if (out.ElementLength() < 4) return Num(info.Env(), -EINVAL);
   double* o = out.Data();
   if (p == 0) {
-    o[0] = parent_.truncated() + parent_.tooBig(); o[1] = parent_.writeErrors(); o[2] = parent_.error(); o[3] = parent_.lastWriteError();
+    o[0] = parent_.truncated() + parent_.tooBig(); o[1] = psend_.writeErrors(); o[2] = parent_.error(); o[3] = psend_.lastWriteError();
     return Num(info.Env(), 0);
   }
   TapPool::Port* pt = taps_.Find(p);

@@ -1,6 +1,7 @@
 // The datapath's I/O engine, as JavaScript sees it: the parent ring (parent-ring.h), the TAP read pool
 // (tap-pool.h), a scratch region, and the arrays poll() fills and send() reads. Owned by one thread (the datapath
-// worker). engine.cc binds memory and ports, wait.cc is poll() (how to wait), send.cc is send().
+// worker), beside which the engine runs its sender thread (parent-send.h). engine.cc binds memory and ports, wait.cc
+// is poll() (how to wait), send.cc is send().
 #pragma once
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -12,6 +13,7 @@
 
 #include "frame.h"
 #include "parent-ring.h"
+#include "parent-send.h"
 #include "tap-pool.h"
 #include "uring.h"
 
@@ -52,6 +54,9 @@ class Engine : public Napi::ObjectWrap<Engine> {
   void FlushIfNeeded();             // wait.cc
   unsigned Spin(unsigned max, uint64_t untilNs, bool yielding);  // wait.cc
   bool Ready() { return parent_.Ready() || taps_.rx().CqReady() || taps_.staged() > 0; }  // without entering
+  void ReleaseSent() { uint64_t d = psend_.Done(); parent_.Release(d); taps_.Release(d); }  // wait.cc's
+  void ReportLate();  // wait.cc
+  bool SendParent(size_t nmsg, const uint8_t* region, const uint32_t* at, const uint32_t* len, int32_t* result);  // send.cc
   static bool BindView(View& v, Napi::Value val, size_t elemSize);
   uint8_t* RegionBase(unsigned r, size_t* size);
   size_t RxCapacity() const;
@@ -65,16 +70,19 @@ class Engine : public Napi::ObjectWrap<Engine> {
   uint64_t lastFrameNs_ = 0;
   bool tapsFirst_ = false;
   uint16_t sendGen_ = 0;  // tags TAP write completions with the send() they belong to
+  int sendThreadBytes_ = -1;  // a send() with this many bytes for the parent hands them to the thread; < 0: no thread
 
   ParentRing parent_;  // region 0
   TapPool taps_;       // region 1
   std::unique_ptr<Uring> tx_;  // TAP writes, all of a send() in one io_uring_enter()
+  ParentSend psend_;          // sends to the parent, and the thread that makes them
   uint8_t* scratch_ = nullptr;  // region 2: frames JavaScript builds itself
   size_t scratchLen_ = 0;
 
   View rxPort_, rxRegion_, rxAt_, rxLen_;
   RxOut rxOut_;
   View txPort_, txRegion_, txAt_, txLen_, txResult_;
+  View txTag_, lateTag_, lateLen_, lateErr_, lateCount_;  // optional: queued sends that failed, reported at poll()
   std::vector<mmsghdr> msgs_;
   std::vector<iovec> iovs_;
   std::vector<uint32_t> msgIdx_;

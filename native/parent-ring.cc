@@ -5,7 +5,9 @@
 // strips 802.1Q tags into tp_vlan_tci, and we move header + MACs 4 bytes back to put the tag in again.
 // PACKET_IGNORE_OUTGOING keeps our own (and the host's) transmissions out of the ring.
 // Ownership: Harvest() hands frames to JavaScript; they stay its own until Release() (the next poll()) sets
-// tp_status back to TP_STATUS_KERNEL.
+// tp_status back to TP_STATUS_KERNEL — or, for a frame the sender thread still sends (Hold()), until that send is
+// done. Release goes in ring order and stops at such a frame; that costs no room the kernel could use, as it fills
+// the ring in order and stops at the first frame it does not own anyway.
 #include "parent-ring.h"
 
 #include <net/if.h>  // before any <linux/*.h>: glibc and uapi then agree on struct ifreq
@@ -47,6 +49,7 @@ int ParentRing::Open(int nsfd, const std::string& parent, unsigned ringFrames, u
   perBlock_ = static_cast<unsigned>(kRingBlock / frameSize_);
   unsigned blocks = (ringFrames + perBlock_ - 1) / perBlock_;
   frameNr_ = blocks * perBlock_;
+  hold_.assign(frameNr_, 0);
   int rc = OpenSocket(nsfd, parent, failedOp);
   if (rc < 0) return rc;
   tpacket_req req;
@@ -101,9 +104,11 @@ bool ParentRing::Ready() const {
   return __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER;
 }
 
-void ParentRing::Release() {
+void ParentRing::Release(uint64_t done) {
   // Counted, not compared: after a whole lap head_ == tail_ and every slot is still ours.
   for (; ahead_ > 0; ahead_--, tail_ = (tail_ + 1) % frameNr_) {
+    if (hold_[tail_] > done) break;
+    if (hold_[tail_]) { hold_[tail_] = 0; heldForSend_--; }
     auto* h = reinterpret_cast<tpacket2_hdr*>(ring_ + FrameOffset(tail_));
     __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
   }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "frame.h"
 
@@ -31,16 +32,25 @@ class ParentRing {
   bool Ready() const;
   /** Hands out ring frames from the head into out[n..max) → the new n. Skipped and cut frames go back at once. */
   unsigned Harvest(const RxOut& out, unsigned n, unsigned max);
-  /** Gives every frame handed out back to the kernel. */
-  void Release();
+  /** Gives the frames handed out back to the kernel, in ring order, up to the first one a send in flight still reads
+   *  (Hold()'s sequence number above `done`). */
+  void Release(uint64_t done);
+  /** The frame at offset `at` is read by the queued send `seq` (ParentSend::Queue): Release() keeps it until then. */
+  void Hold(uint32_t at, uint64_t seq) {
+    unsigned idx = static_cast<unsigned>(at / kRingBlock) * perBlock_ + static_cast<unsigned>(at % kRingBlock) / frameSize_;
+    if (idx >= frameNr_) return;
+    if (!hold_[idx]) heldForSend_++;
+    hold_[idx] = seq;
+  }
+  /** Frames kept for a send in flight */
+  unsigned heldForSend() const { return heldForSend_; }
+  unsigned frames() const { return frameNr_; }
   /** The socket raised POLLERR: reads (and so clears) SO_ERROR into error(). */
   void TakeSocketError();
   /** PACKET_ADD/DROP_MEMBERSHIP → 0 | -errno */
   int Membership(unsigned type, bool add, double mac);
   /** Adds the kernel's PACKET_STATISTICS drops (reset on each read) to drops(). */
   void ReadKernelDrops();
-  /** A frame sendmmsg() refused. */
-  void CountWriteError(int negErrno) { writeErrors_++; lastWriteErr_ = negErrno; }
 
   /** last socket error (-errno), 0 again once a frame arrives */
   int error() const { return err_; }
@@ -50,8 +60,6 @@ class ParentRing {
   /** frames larger than a ring slot (snaplen < len): cut by the kernel, never handed out */
   double tooBig() const { return tooBig_; }
   double skipped() const { return skipped_; }
-  double writeErrors() const { return writeErrors_; }
-  int lastWriteError() const { return lastWriteErr_; }
 
  private:
   int OpenSocket(int nsfd, const std::string& parent, const char** failedOp);
@@ -69,9 +77,10 @@ class ParentRing {
   unsigned head_ = 0;  // next frame to look at
   unsigned tail_ = 0;  // first frame still held by JavaScript
   unsigned ahead_ = 0;  // slots from tail_ to head_ (0..frameNr_): frameNr_ means head_ has lapped back onto tail_
+  std::vector<uint64_t> hold_;  // per frame: the queued send that reads it (0: none)
+  unsigned heldForSend_ = 0;
   int err_ = 0;
-  int lastWriteErr_ = 0;
-  double drops_ = 0, truncated_ = 0, tooBig_ = 0, skipped_ = 0, writeErrors_ = 0;
+  double drops_ = 0, truncated_ = 0, tooBig_ = 0, skipped_ = 0;
 };
 
 }  // namespace umv

@@ -1,6 +1,16 @@
-// send.cc - send(): the bound transmit list out, frames to the parent through one sendmmsg() loop, frames to TAPs
-// as io_uring writes on the tx ring, all submitted in one io_uring_enter() and reaped before returning. Only reads
-// the frames; a failed frame is counted on its port (portStats) and the rest still go.
+// send.cc - send(): the bound transmit list out, frames to TAPs as io_uring writes on the tx ring, all submitted in
+// one io_uring_enter() and reaped before returning; frames to the parent through sendmmsg(), inline or handed to the
+// sender thread (parent-send.cc). Only reads the frames; a failed frame is counted on its port (portStats) and the
+// rest still go.
+//
+// DOC: Inline or on the sender thread
+// The thread pays when a send is expensive: large (GSO) frames, whose segmentation, checksums and receiving stack
+// then run on another core. A small frame costs less to send than to hand over and wake a thread for, and a sparse
+// one (a ping) would wait for that wake. So the frames of one send() for the parent go to the thread when they carry
+// at least `sendThreadBytes` bytes, or when the thread still has frames of an earlier send() (then they must follow
+// those, or one flow's frames would be reordered); otherwise they go inline. A handed-over frame's result is its
+// length; if its send fails later, the failure is counted on the parent (portStats) and reported at the next poll()
+// with the tag send() was given for it (bindTx's late arrays), for the caller to count as it counts result[j] < 0.
 #include <cstring>
 
 #include "common.h"
@@ -80,23 +90,41 @@ Napi::Value Engine::Send(const Napi::CallbackInfo& info) {
     result[j] = -ETIME;  // stays if the kernel never answers this write
     inflight++;
   }
+  // Handed to the thread first, so it sends while the TAP writes below run here.
+  bool inlineParent = nmsg > 0 && !SendParent(nmsg, region, at, len, result);
   if (tx_->Pending()) tx_->Enter(0, -1);  // TAP writes complete inline, while we go on with the parent
-  for (size_t k = 0; k < nmsg;) {
-    int r = sendmmsg(parent_.fd(), &msgs_[k], static_cast<unsigned>(nmsg - k), MSG_DONTWAIT);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      result[msgIdx_[k]] = -errno;  // this frame failed; the rest still go
-      parent_.CountWriteError(-errno);
-      k++;
-      continue;
-    }
-    for (int i = 0; i < r; i++) result[msgIdx_[k + i]] = static_cast<int32_t>(msgs_[k + i].msg_len) - static_cast<int>(kVnet);
-    k += static_cast<size_t>(r);
-  }
+  if (inlineParent) psend_.SendInline(parent_.fd(), msgs_.data(), msgIdx_.data(), static_cast<unsigned>(nmsg), result, kVnet);
   reap(true);
   double sent = 0;
   for (size_t j = 0; j < count; j++) if (result[j] >= 0) sent++;
   return Num(env, sent);
+}
+
+// Hands the parent's frames of this send() to the thread → true, or false: send them inline (the caller does).
+bool Engine::SendParent(size_t nmsg, const uint8_t* region, const uint32_t* at, const uint32_t* len, int32_t* result) {
+  if (!psend_.running()) return false;
+  size_t bytes = 0;
+  bool scratch = false;
+  for (size_t i = 0; i < nmsg; i++) {
+    bytes += iovs_[i].iov_len;
+    if (region[msgIdx_[i]] == kRegionScratch) scratch = true;
+  }
+  if (scratch) {
+    // Scratch is reused as soon as send() returns, so its frames are never handed over; sent inline, they wait for
+    // what the thread still has, to keep the order.
+    psend_.WaitDone(psend_.queued());
+    return false;
+  }
+  if (psend_.Idle() && bytes < static_cast<size_t>(sendThreadBytes_)) return false;
+  auto* tag = static_cast<int16_t*>(txTag_.data);
+  for (size_t i = 0; i < nmsg; i++) {
+    uint32_t j = msgIdx_[i];
+    uint64_t seq = psend_.Queue(static_cast<uint8_t*>(iovs_[i].iov_base), static_cast<uint32_t>(iovs_[i].iov_len), tag ? tag[j] : 0);
+    if (region[j] == kRegionRing) parent_.Hold(at[j], seq); else taps_.Hold(at[j], seq);
+    result[j] = static_cast<int32_t>(len[j]);
+  }
+  psend_.Kick();
+  return true;
 }
 
 }  // namespace umv

@@ -3,7 +3,7 @@
 // The kernel keeps reading while frames are queued and posts one completion per frame, each naming the slot it
 // filled; the read ends on error or when the pool is empty, and Rearm() (the next poll()) starts it again. So memory
 // does not grow with the number of TAPs. Harvest() hands slots to JavaScript; Release() (the next poll()) puts them
-// back onto the buffer ring.
+// back onto the buffer ring, or, when the sender thread still sends from a slot (Hold()), a later Release() does.
 #include "tap-pool.h"
 
 #include <linux/if_ether.h>
@@ -46,6 +46,8 @@ int TapPool::Open(unsigned buffers, unsigned slotSize, const char** failedOp) {
   if (rc < 0) { *failedOp = "IORING_REGISTER_PBUF_RING"; return rc; }
   PublishBufs();
   held_.reserve(bufCount_);
+  deferred_.reserve(bufCount_);
+  slotSeq_.assign(bufCount_, 0);
   nodes_.resize(bufCount_);
   for (unsigned i = 0; i < bufCount_; i++) nodes_[i].next = i + 1 < bufCount_ ? static_cast<int>(i + 1) : -1;
   freeNode_ = 0;
@@ -64,11 +66,25 @@ void TapPool::RecycleBuf(unsigned bid) {
   bufTail_++;
 }
 
-void TapPool::Release() {
-  if (held_.empty()) return;
-  for (uint16_t bid : held_) RecycleBuf(bid);
+void TapPool::Release(uint64_t done) {
+  if (held_.empty() && deferred_.empty()) return;
+  bool any = false;
+  size_t k = 0;
+  for (uint16_t bid : deferred_) {
+    if (slotSeq_[bid] > done) { deferred_[k++] = bid; continue; }
+    slotSeq_[bid] = 0;
+    RecycleBuf(bid);
+    any = true;
+  }
+  deferred_.resize(k);
+  for (uint16_t bid : held_) {
+    if (slotSeq_[bid] > done) { deferred_.push_back(bid); continue; }  // never grows: a slot is held once
+    slotSeq_[bid] = 0;
+    RecycleBuf(bid);
+    any = true;
+  }
   held_.clear();
-  PublishBufs();
+  if (any) PublishBufs();
 }
 
 int TapPool::Attach(int p, int fd) {

@@ -50,13 +50,22 @@ class TapPool {
     return p >= 1 && static_cast<size_t>(p) < ports_.size() && ports_[p].fd >= 0 ? &ports_[p] : nullptr;
   }
 
-  /** Gives the slots handed out back to the kernel. */
-  void Release();
+  /** Gives the slots handed out back to the kernel, except those a send in flight still reads (Hold()'s sequence
+   *  number above `done`): they go back at a later Release(). */
+  void Release(uint64_t done);
+  /** The slot at offset `at` is read by the queued send `seq` (ParentSend::Queue). */
+  void Hold(uint32_t at, uint64_t seq) {
+    size_t bid = at / slotSize_;
+    if (bid < bufCount_) slotSeq_[bid] = seq;
+  }
   /** Arms a multishot read on every attached TAP that has none and has not failed for good. */
   void Rearm();
   /** Takes every completion there is, then hands the frames read out into out[n..max), one port at a time in
    *  turn, so a busy TAP cannot crowd a quiet one out of a batch → the new n. A completed parent poll is only noted. */
   unsigned Harvest(const RxOut& out, unsigned n, unsigned max);
+  /** Slots kept for a send in flight after the last Release(), and all slots */
+  unsigned deferred() const { return static_cast<unsigned>(deferred_.size()); }
+  unsigned slots() const { return bufCount_; }
   /** Frames read and waiting for a turn */
   unsigned staged() const { return stagedTotal_; }
   /** Arms one POLL_ADD for readability of the parent socket, unless one is in flight. */
@@ -95,7 +104,9 @@ class TapPool {
   size_t bufRingLen_ = 0;
   uint16_t bufTail_ = 0;
   bool recycled_ = false;  // slots went back during this harvest: publish once at its end
-  std::vector<uint16_t> held_;
+  std::vector<uint16_t> held_;      // handed out in the last batch
+  std::vector<uint16_t> deferred_;  // handed out earlier, kept for a send in flight
+  std::vector<uint64_t> slotSeq_;   // per slot: the queued send that reads it (0: none)
   std::vector<Port> ports_;
   bool pollArmed_ = false, pollErr_ = false;
   double poolEmpty_ = 0, readErrors_ = 0, truncated_ = 0;

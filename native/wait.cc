@@ -18,6 +18,7 @@
 // neither yields nor stops early.
 #include <sched.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "common.h"
@@ -86,11 +87,21 @@ Napi::Value Engine::Poll(const Napi::CallbackInfo& info) {
   double timeoutMs = ArgDouble(info, 1, 0);
   if (max > RxCapacity()) max = static_cast<unsigned>(RxCapacity());
   Uring& rx = taps_.rx();
-  parent_.Release();
-  taps_.Release();
+  ReleaseSent();
   taps_.Rearm();
   FlushIfNeeded();
   unsigned n = Harvest(max);
+  if (n == 0 && timeoutMs != 0 && !psend_.Idle() && (parent_.heldForSend() > 0 || taps_.deferred() >= taps_.slots() / 2)) {
+    // Nothing came, and frames are still held for the sender thread: it is about to finish them (it never blocks).
+    // Waiting for it here gives them back before we sleep when holding them could stall us: a held ring frame keeps
+    // the parent socket readable (the wait would return at once), and with half the pool held a TAP's read could
+    // find no slot and wait for the timeout. Fewer held slots go back at the next poll; the wait costs a wake-up.
+    psend_.WaitDone(psend_.queued());
+    ReleaseSent();
+    taps_.Rearm();
+    FlushIfNeeded();
+    n = Harvest(max);
+  }
   if (n == 0 && timeoutMs != 0) {
     // A multishot read that ended in this harvest (pool empty, say) must be armed again before we sleep, or its TAP
     // would wait for the timeout; the slots given back above are there for it now.
@@ -110,7 +121,16 @@ Napi::Value Engine::Poll(const Napi::CallbackInfo& info) {
     rx.Enter(0, -1);
   }
   if (n > 0 && spinNs_) lastFrameNs_ = NowNs();
+  ReportLate();
   return Num(env, n);
+}
+
+void Engine::ReportLate() {
+  if (!psend_.running()) return;
+  if (!lateCount_.data) { psend_.TakeFailures(nullptr, nullptr, nullptr, 0, kVnet); return; }
+  size_t cap = std::min(std::min(lateTag_.length, lateLen_.length), lateErr_.length);
+  static_cast<uint32_t*>(lateCount_.data)[0] = psend_.TakeFailures(static_cast<int16_t*>(lateTag_.data),
+      static_cast<uint32_t*>(lateLen_.data), static_cast<int32_t*>(lateErr_.data), static_cast<unsigned>(cap), kVnet);
 }
 
 }  // namespace umv

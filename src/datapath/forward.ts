@@ -121,6 +121,15 @@ export function drain(s: BatchState, q: FloodQueue, engine: EngineApi, tsNs: num
   q.shift(taken);
 }
 
+/** Counts the WIRE copies the engine reported failed after send() returned (tx.late, written by its last poll), as
+ *  flush() counts a failed result: charged to the child that sent the frame. */
+export function countLate(s: BatchState): void {
+  const late = s.tx.late;
+  const n = late.count[0];
+  for (let i = 0; i < n; i++) countTxResult(s.counters, PARENT, Egress.WIRE, late.len[i], false, late.sender[i]);
+  late.count[0] = 0;
+}
+
 /** Sends what is queued and counts the copies the I/O layer could not deliver (a TAP that is down, a full queue). */
 export function flush(s: BatchState, engine: EngineApi, tsNs: number): void {
   const { tx, counters, capture, regions } = s;

@@ -1,7 +1,7 @@
 // The batch lists of the worker: received frames, and views of them (no copy) with where each goes.
 // Sized once; the loop flushes the transmit list early when a flood would overflow it.
 
-import type { RxBatch, TxList } from '../io/contract.js';
+import type { LateFailures, RxBatch, TxList } from '../io/contract.js';
 
 export class Rx implements RxBatch {
   count = 0;
@@ -23,11 +23,14 @@ export class Tx extends Rx implements TxList {
   readonly kind: Uint8Array;
   /** Ingress port of the frame: a failed WIRE copy is charged to the child that sent it */
   readonly sender: Int16Array;
+  /** WIRE copies that failed after send() (the engine's sender thread), written by the engine at each poll */
+  readonly late: LateFailures;
 
   constructor(capacity: number) {
     super(capacity);
     this.result = new Int32Array(capacity);
     this.kind = new Uint8Array(capacity);
     this.sender = new Int16Array(capacity);
+    this.late = { count: new Uint32Array(1), sender: new Int16Array(capacity), len: new Uint32Array(capacity), err: new Int32Array(capacity) };
   }
 }

@@ -8,7 +8,7 @@ import { PortTable } from '../core/port-table.js';
 import { Verdict } from '../core/verdict.js';
 import { openEngine, Region } from '../io/engine.js';
 import type { EngineApi } from '../io/contract.js';
-import { forwardBatch, type BatchState } from './forward.js';
+import { countLate, forwardBatch, type BatchState } from './forward.js';
 import { Rx, Tx } from './tx-list.js';
 import { CTL, applyTableOp, type ToWorker, type WorkerInit, type FromWorker } from './messages.js';
 import { CaptureRing } from '../capture/ring.js';
@@ -106,7 +106,9 @@ function run(): void {
       if (anyDetached) { detached.fill(0); anyDetached = false; }
       // While floods wait, poll without sleeping: the batch after this one drains more of them
       const wait = flood.count > 0 ? 0 : emptyPolls < QUIET_POLLS ? IDLE_WAIT_MS : QUIET_WAIT_MS;
-      if (engine.poll(rx, wait) > 0 || flood.count > 0) {
+      const got = engine.poll(rx, wait);
+      if (s.tx.late.count[0] > 0) countLate(s);
+      if (got > 0 || flood.count > 0) {
         emptyPolls = 0;
         // A change posted while poll() waited (a child set up a moment before its first frame) applies to this
         // batch: the batch after the post, as the kernel's change applies to the next frame.

@@ -26,8 +26,26 @@ export interface TxList {
   readonly region: Uint8Array;
   readonly at: Uint32Array;
   readonly len: Uint32Array;
-  /** per-frame result written by send(): >= 0 sent, < 0 = -errno (EIO: TAP down, ENOBUFS, EMSGSIZE, ...) */
+  /** per-frame result written by send(): >= 0 sent (or, to the parent, handed to the engine's sender thread),
+   *  < 0 = -errno (EIO: TAP down, ENOBUFS, EMSGSIZE, ...) */
   readonly result: Int32Array;
+  /** the ingress port of frame j: handed back with frame j in `late` if its send to the parent fails after send()
+   *  returned */
+  readonly sender?: Int16Array;
+  /** sends to the parent that failed after send() returned (the engine sends large ones from another thread):
+   *  each poll() writes them here, as a failed result[j] would have said it */
+  readonly late?: LateFailures;
+}
+
+/** Frames the engine's sender thread could not send; written by poll(), read before the next one. */
+export interface LateFailures {
+  /** count[0]: how many entries this poll() wrote */
+  readonly count: Uint32Array;
+  /** the frame's `sender` in the transmit list it was sent from */
+  readonly sender: Int16Array;
+  readonly len: Uint32Array;
+  /** -errno */
+  readonly err: Int32Array;
 }
 
 export interface EngineOptions {
@@ -51,7 +69,7 @@ export interface EngineApi {
   /** Waits up to timeoutMs for the parent or any TAP to be readable, then reads up to batch frames into rx.
    *  Returns rx.count. Frames from the previous poll are released first. */
   poll(rx: RxBatch, timeoutMs: number): number;
-  /** Sends every frame of the list; fills tx.result. Returns how many were sent. */
+  /** Sends every frame of the list; fills tx.result (and, at later polls, tx.late). Returns how many were sent. */
   send(tx: TxList): number;
   /** Starts reading the TAP `fd` as port `port` (the fd stays owned by the caller). */
   attachTap(port: number, fd: number): void;

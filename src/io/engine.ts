@@ -33,7 +33,16 @@ export interface OpenEngineOptions extends EngineOptions {
   /** adaptive waiting: poll() keeps looking (spinning, yielding the CPU each turn) until this long after the last
    *  frame before it sleeps; 0 = sleep at once. Ignored while busyPollUs (a fixed spin) is set. Default ADAPTIVE_SPIN_US */
   spinUs?: number;
+  /** a send() whose frames for the parent carry at least this many bytes hands them to the engine's sender thread
+   *  (so does any send() while that thread still has frames); -1: no sender thread, every send inline. Default
+   *  SEND_THREAD_BYTES */
+  sendThreadBytes?: number;
 }
+
+/** From how many bytes for the parent in one send() the engine's sender thread sends them: GSO frames, whose
+ *  segmentation and receiving stack cost more than the hand-over; small frames go inline (no wake-up of another
+ *  thread). bench/results/profile.md ("Sender thread") has the measurements. */
+export const SEND_THREAD_BYTES = 16384;
 
 /** How long after a frame the engine stays awake for the next one by default: the reply to a frame it just forwarded
  *  (a ping's echo, an ACK) usually comes back well inside this, and an idle engine sleeps after it.
@@ -60,7 +69,7 @@ export class Engine implements EngineApi {
     const rc = withNetns(opts.netns, (nsfd) => n.open(
       opts.parent, nsfd, opts.batch, opts.ringFrames ?? 256, opts.frameSize ?? DEFAULT_FRAME_SIZE,
       opts.tapBuffers ?? Math.max(256, nextPow2(2 * opts.batch)), opts.scratchBytes ?? 1 << 20, opts.busyPollUs ?? 0,
-      opts.spinUs ?? ADAPTIVE_SPIN_US));
+      opts.spinUs ?? ADAPTIVE_SPIN_US, opts.sendThreadBytes ?? SEND_THREAD_BYTES));
     if (rc < 0) throw new IfaceError(opts.parent, n.failedOp(), -rc);
     this.native = n;
     this.parent = opts.parent;
@@ -88,7 +97,10 @@ export class Engine implements EngineApi {
 
   send(tx: TxList): number {
     if (tx !== this.txBound) {
-      const cap = this.native.bindTx(tx.port, tx.region, tx.at, tx.len, tx.result);
+      const l = tx.late;
+      const cap = tx.sender !== undefined && l !== undefined
+        ? this.native.bindTx(tx.port, tx.region, tx.at, tx.len, tx.result, tx.sender, l.sender, l.len, l.err, l.count)
+        : this.native.bindTx(tx.port, tx.region, tx.at, tx.len, tx.result);
       if (cap < 0) throw new IfaceError(this.parent, 'bind tx', -cap);
       this.txBound = tx;
     }

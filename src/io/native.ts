@@ -13,14 +13,17 @@ export interface NativeEngine {
   /** Opens the parent socket and ring in namespace `nsfd` (-1: the caller's) → 0 | -errno; failedOp() names the
    *  step that failed (e.g. 'SIOCGIFINDEX' → ENODEV: no such parent). */
   open(parent: string, nsfd: number, batch: number, ringFrames: number, frameSize: number, tapBuffers: number,
-    scratchBytes: number, busyPollUs: number, spinUs: number): number;
+    scratchBytes: number, busyPollUs: number, spinUs: number, sendThreadBytes: number): number;
   failedOp(): string;
   /** Region 0 = parent rx ring, 1 = TAP read pool, 2 = scratch. An external ArrayBuffer, no copy. -EINVAL if unknown. */
   memory(region: number): ArrayBuffer | number;
   /** Remembers the arrays poll() fills; returns the capacity (shortest array) or -EINVAL. */
   bindRx(port: Int16Array, region: Uint8Array, at: Uint32Array, len: Uint32Array): number;
-  /** Remembers the arrays send() reads and the result array it fills; returns the capacity or -EINVAL. */
-  bindTx(port: Int16Array, region: Uint8Array, at: Uint32Array, len: Uint32Array, result: Int32Array): number;
+  /** Remembers the arrays send() reads and the result array it fills; returns the capacity or -EINVAL. With the
+   *  last five: each poll() writes the sends to the parent that failed on the sender thread into lateTag/lateLen/
+   *  lateErr (tag[j] of the frame, its length, -errno) and their number into lateCount[0]. */
+  bindTx(port: Int16Array, region: Uint8Array, at: Uint32Array, len: Uint32Array, result: Int32Array, tag?: Int16Array,
+    lateTag?: Int16Array, lateLen?: Uint32Array, lateErr?: Int32Array, lateCount?: Uint32Array): number;
   /** Gives back the previous batch, then waits up to timeoutMs (< 0: no limit, 0: no wait) → frames | -errno. */
   poll(max: number, timeoutMs: number): number;
   /** Sends entries 0..count-1 of the bound tx arrays → frames sent; result[j] = bytes (>= 0) or -errno. */

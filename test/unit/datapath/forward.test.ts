@@ -5,7 +5,7 @@
 import { describe, test, expect } from 'vitest';
 import fc from 'fast-check';
 import { MemoryEngine, VNET_LEN } from '../../support/memory-engine.js';
-import { forwardBatch, type BatchState, type CaptureTap } from '../../../src/datapath/forward.js';
+import { countLate, forwardBatch, type BatchState, type CaptureTap } from '../../../src/datapath/forward.js';
 import { Dir } from '../../../src/core/direction.js';
 import { Rx, Tx } from '../../../src/datapath/tx-list.js';
 import { PortTable } from '../../../src/core/port-table.js';
@@ -133,6 +133,23 @@ describe('forwardBatch over the in-memory engine', () => {
     expect(r.eng.sent.slice(-2).map((x) => x.port)).toEqual([2, 0]);
     expect(r.row(2).rx_packets).toBe(1);
     expect(r.row(3)).toMatchObject({ tx_packets: 1, tx_dropped: 1 });
+  });
+
+  test('a send to the wire that fails after send() returned (the sender thread) is charged to its child at the next poll', () => {
+    const r = rig();
+    r.eng.inject(3, frame({ dst: E, src: V1, len: 90 }));
+    r.eng.inject(1, frame({ dst: E, src: B1, len: 70 }));
+    r.pump();
+    expect(r.row(3)).toMatchObject({ tx_packets: 1, tx_bytes: 90, tx_dropped: 0 });
+    // what the engine's poll() writes when the thread's sends of V1's frame failed (ENOBUFS)
+    const late = r.s.tx.late;
+    late.sender[0] = 3; late.len[0] = 90; late.err[0] = -ENOBUFS; late.count[0] = 1;
+    countLate(r.s);
+    expect(r.row(3)).toMatchObject({ tx_packets: 0, tx_bytes: 0, tx_dropped: 1 });
+    expect(r.row(1)).toMatchObject({ tx_packets: 1, tx_bytes: 70, tx_dropped: 0 });
+    expect(late.count[0]).toBe(0);  // taken: a second call counts nothing again
+    countLate(r.s);
+    expect(r.row(3)).toMatchObject({ tx_packets: 0, tx_dropped: 1 });
   });
 
   test('a transmit list smaller than a batch\'s copies is flushed early: nothing lost, order kept', () => {
