@@ -8,7 +8,7 @@ export function renderTargets(r: RunResults): string[] {
   const out = ['## Targets (offloads off; reported, never asserted)', '',
     'Every target of the bench is in `bench/system/targets.ts`; the daemon rows\' verdicts are in their own section below.', '',
     '| measure | target | measured | |', '|---|---|--:|---|'];
-  for (const t of benchTargets(r)) {
+  for (const t of benchTargets(r).filter((x) => !r.settings.scaleOnly || x.scale)) {
     out.push(`| ${t.measure} | ${t.target} | ${t.value === undefined ? '–' : t.fmt(t.value)} | `
       + `${t.met === undefined ? 'not measured' : t.met ? 'met' : 'short'} |`);
   }
