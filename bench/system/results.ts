@@ -251,9 +251,15 @@ export function renderMarkdown(r: RunResults): string {
       + `over ${r.settings.framesSeconds} s after a ${r.settings.warmupMs} ms warm-up, ${r.settings.rttCount} round trips. `
       + 'Each cell: median over rounds, <sub>min–max</sub> below it.');
   }
-  out.push(`Offloads "off" = \`ethtool -K DEV ${r.offloadsOff}\` on both ends of the parent's wire (for the direct veth: `
-    + 'on both veth pairs); "default" = as the kernel creates the veths. The children keep their own offloads (read back at '
-    + 'the end of this file): "off" matters most for child→outside.');
+  if (r.settings.scaleOnly) {
+    out.push(`Offloads "off" = \`ethtool -K DEV ${r.offloadsOff}\` on both ends of the parent's wire. Children a and b `
+      + 'know each other\'s MAC (permanent neighbour entries), as in every scale step of a full run; the other children only '
+      + 'fill the parent\'s table.');
+  } else {
+    out.push(`Offloads "off" = \`ethtool -K DEV ${r.offloadsOff}\` on both ends of the parent's wire (for the direct veth: `
+      + 'on both veth pairs); "default" = as the kernel creates the veths. The children keep their own offloads (read back at '
+      + 'the end of this file): "off" matters most for child→outside.');
+  }
   out.push('');
   if (!r.settings.scaleOnly) out.push(...renderMain(r));
   out.push(...renderTargets(r));
