@@ -51,7 +51,9 @@ export async function sample(ctx: Ctx, deployer: Deployer, settings: Settings, r
     const pid = d.forwarders[0]?.proc.pid;
     if (kind === 'scale' && opts.scaleExtras && pid !== undefined) {
       await attempt('idle main thread', async () => {
-        await sleep(1000);
+        // The extra children were brought up just after ready (alternatives.ts): the daemon hears of each (a link
+        // event, a dev_mcast entry) and settles for a moment per thousand before it is idle
+        await sleep(1000 + 2 * children);
         s.rssKiB = rssBytes(pid) / 1024;
         // `ip netns exec` execs the daemon in place: its PID is its main thread's TID
         s.idleMainPct = (await idleCpu(pid, 3, pid)) * 100;

@@ -1,8 +1,10 @@
 // src/capture/writer.ts — drains the capture ring into pcapng or pcap files (or standard output), with rotation.
 //
 // DOC: Theory of operation
-// One async loop in the control thread: drain the ring into an output chunk (encoding as it goes), write the
-// chunk, repeat; when a pass finds the ring empty, sleep `intervalMs`. Exactly one write is in flight at a time;
+// One async loop in the control thread: drain the ring into an output chunk (encoding as it goes), and write the
+// chunk once it is half full or has waited `intervalMs` (and at rotation and close); when a pass leaves the chunk
+// unwritten, sleep until then — a write per pass would be a write per handful of records under a steady stream.
+// Exactly one write is in flight at a time;
 // while it is, the ring is the buffer, and when the ring is full the worker counts drops (ring.ts) — the datapath
 // never waits for the disk and the writer never blocks the control thread (fs writes run on libuv's pool).
 //
