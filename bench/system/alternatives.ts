@@ -244,7 +244,7 @@ export class Deployer {
     const extras = this.extras(children);
     if (extras.length > 0) {
       const batch = extras.flatMap((x) => [`link add link ${pw} name ${x} type macvlan mode ${kind}`, `link set ${x} up`]);
-      this.sh.run(['ip', '-n', this.sb.ns('p'), '-batch', '-'], { input: `${batch.join('\n')}\n` });
+      this.sh.run(['ip', '-n', this.sb.ns('p'), '-batch', '-'], { input: `${batch.join('\n')}\n`, timeoutMs: batchTimeoutMs(extras.length) });
       // Deleting the parent's wire takes these with it; no undo of their own.
     }
     return { a, b, aOut: a, outside, forwarders: [], features };
@@ -270,9 +270,10 @@ export class Deployer {
     let ready = false;
     this.lastStopSeconds = undefined;
     this.later('stop umacvlan', async () => {
-      // Removing TAPs takes the daemon tens of milliseconds each: 4,096 children need a while, not a hang.
+      // The kernel unregisters each TAP as its fd is closed, ~20 ms apiece on this VM: 4,096 children take over a
+      // minute (more on a loaded machine), which is a while, not a hang.
       const t0 = performance.now();
-      const code = await this.sh.stop(proc, 'SIGTERM', 120_000);
+      const code = await this.sh.stop(proc, 'SIGTERM', 60_000 + 40 * children);
       this.lastStopSeconds = (performance.now() - t0) / 1000;
       this.lastLog = readText(err);
       // A daemon that never became ready has already been reported by the wait below.
@@ -287,7 +288,8 @@ export class Deployer {
     const startupSeconds = (performance.now() - started) / 1000;
     for (const ep of [a, b]) this.ip(ep.ns, 'addr', 'add', `${ep.ip}/24`, 'dev', ep.dev);
     if (extras.length > 0) {
-      this.sh.run(['ip', '-n', this.sb.ns('p'), '-batch', '-'], { input: `${extras.map((x) => `link set ${x} up`).join('\n')}\n` });
+      this.sh.run(['ip', '-n', this.sb.ns('p'), '-batch', '-'], { input: `${extras.map((x) => `link set ${x} up`).join('\n')}\n`,
+        timeoutMs: batchTimeoutMs(extras.length) });
     }
     return { a, b, aOut: a, outside, forwarders: [{ name: 'umacvlan', proc, gcLog: out }], features, startupSeconds };
   }
@@ -343,6 +345,9 @@ export class Deployer {
     return problems;
   }
 }
+
+/** An `ip -batch` over n devices: a few milliseconds each, and a loaded machine. */
+const batchTimeoutMs = (n: number): number => 30_000 + 20 * n;
 
 function readText(file: string): string {
   try {

@@ -5,6 +5,7 @@
 //   sudo npm run bench:daemon                                   all rows
 //   sudo npm run bench:daemon -- --only-rows storm,restart       some of them (DAEMON_ROWS, daemon-run.ts)
 //   sudo npm run bench:daemon -- --groups 40000 --samples 100    counts (DEFAULT_COUNTS, daemon-run.ts); --out PREFIX
+import { benchFailed } from './fail.js';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
@@ -76,4 +77,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => { process.exitCode = code; }, (e: unknown) => { console.error(e); process.exitCode = 1; });
+main().then((code) => { process.exitCode = code; }, (e: unknown) => benchFailed('npm run bench:daemon', e));

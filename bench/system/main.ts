@@ -18,8 +18,9 @@ import { createSandbox, type Sandbox } from '../../support/sandbox.js';
 import { REPO_ROOT } from '../../support/paths.js';
 import { Shell, quote } from './sh.js';
 import { ensureTools, version } from './tools.js';
+import { benchFailed } from './fail.js';
 
-const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--only ALT,...] [--scale-max N] [--out PREFIX]
+const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--only ALT,...] [--scale-max N] [--scale-only] [--out PREFIX]
 
 Runs as root. Builds network namespaces (prefix umb<pid>), deploys each alternative in turn on the same topology,
 measures, removes everything (also on Ctrl-C), and writes PREFIX.md and PREFIX.json.
@@ -30,8 +31,14 @@ measures, removes everything (also on Ctrl-C), and writes PREFIX.md and PREFIX.j
   --only LIST      a subset of: ${ALTERNATIVES.map((a) => a.id).join(', ')}
   --no-scale       skip the 2/16/64/256-children measure of a full run
   --scale-max N    largest scale step: 256 (default), 1024 or 4096 (steps above 256 measured once; 4096 takes minutes)
+  --scale-only     the scale measure alone (kernel macvlan and umacvlan, bridge): no rounds of the main table, no
+                   once-per-run rows, no daemon rows; --rounds N gives min(N, 2) rounds of the steps up to 256
   --no-daemon-rows skip the daemon rows (\`npm run bench:daemon\`'s, measured once per run; --quick skips them too)
-  --out PREFIX     output files (default bench/results/latest, or bench/results/quick with --quick)
+  --out PREFIX     output files (default bench/results/latest, bench/results/quick with --quick,
+                   bench/results/scale-N with --scale-only --scale-max N)
+
+An error ends the bench with one line on stderr and exit status 1 (UMV_DEBUG=1 adds the stack); a measure that fails
+is recorded in the report's Errors section and the run goes on.
 
 A default run takes 14–15 minutes on 2 quiet cores: 5 rounds × 12 samples of ~7 s (7 min), sparse round trips on 4 of
 them in the first 3 rounds (2 × 3.2 s each: 1.3 min), 2 rounds of scale steps (2 × 8 samples, ~1.7 min with the start-up,
@@ -48,6 +55,7 @@ function settingsFrom(argv: string[]): { settings: Settings; out: string } | und
       only: { type: 'string' },
       'no-scale': { type: 'boolean', default: false },
       'scale-max': { type: 'string' },
+      'scale-only': { type: 'boolean', default: false },
       'no-daemon-rows': { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -62,6 +70,9 @@ function settingsFrom(argv: string[]): { settings: Settings; out: string } | und
   for (const id of only) if (!known.includes(id as AltId)) throw new Error(`--only: unknown alternative ${id}`);
   const scaleMax = values['scale-max'] !== undefined ? Number(values['scale-max']) : 256;
   if (![256, 1024, 4096].includes(scaleMax)) throw new Error(`--scale-max: 256, 1024 or 4096, not ${values['scale-max']}`);
+  const scaleOnly = values['scale-only'] === true;
+  if (scaleOnly && (quick || values['no-scale'])) throw new Error('--scale-only: not with --quick or --no-scale (they skip the scale measure)');
+  if (scaleOnly && values.only) throw new Error('--scale-only: measures kernel-bridge and umacvlan-bridge; --only does not apply');
   const settings: Settings = {
     rounds,
     quick,
@@ -70,15 +81,16 @@ function settingsFrom(argv: string[]): { settings: Settings; out: string } | und
     warmupMs: quick ? 300 : 500,
     rttCount: quick ? 500 : 2000,
     scale: quick || values['no-scale'] ? [] : [2, 16, 64, 256, 1024, 4096].filter((n) => n <= scaleMax),
-    alternatives: known.filter((id) => only.includes(id)),
+    alternatives: scaleOnly ? ['kernel-bridge', 'umacvlan-bridge'] : known.filter((id) => only.includes(id)),
     defaultOffloadMeasures: quick ? 'tcp' : 'all',
     sparseRounds: quick ? 0 : Math.min(rounds, 3),
     idleSeconds: 10,
     scaleRounds: Math.min(rounds, 2),
-    once: !quick,
-    daemonRows: !quick && !values['no-daemon-rows'],
+    once: !quick && !scaleOnly,
+    daemonRows: !quick && !scaleOnly && !values['no-daemon-rows'],
+    scaleOnly,
   };
-  const out = values.out ?? `bench/results/${quick ? 'quick' : 'latest'}`;
+  const out = values.out ?? `bench/results/${quick ? 'quick' : scaleOnly ? `scale-${scaleMax}` : 'latest'}`;
   return { settings, out };
 }
 
@@ -195,8 +207,9 @@ async function main(): Promise<number> {
   try {
     sb.create();
     await startEchoServers(ctx, 6 * 3600);
-    for (let round = 1; round <= settings.rounds; round++) {
-      for (const offloads of ['off', 'default'] as const) {
+    const rounds = settings.scaleOnly ? settings.scaleRounds : settings.rounds;
+    for (let round = 1; round <= rounds; round++) {
+      for (const offloads of settings.scaleOnly ? [] : ['off', 'default'] as const) {
         for (const alt of rotate(alts, round - 1)) {
           if (unavailable[alt]) continue;
           const idle = round === 1 && offloads === 'off' && settings.once && (alt === 'umacvlan-bridge' || alt === 'umacvlan-vepa');
@@ -254,6 +267,6 @@ async function main(): Promise<number> {
 }
 
 main().then((code) => process.exit(code), (e: unknown) => {
-  console.error(`bench failed: ${(e as Error).stack ?? String(e)}`);
+  benchFailed('npm run bench', e);
   process.exit(1);
 });

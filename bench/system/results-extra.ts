@@ -6,9 +6,10 @@ import { benchTargets } from './targets.js';
 
 export function renderTargets(r: RunResults): string[] {
   const out = ['## Targets (offloads off; reported, never asserted)', '',
-    'Every target of the bench is in `bench/system/targets.ts`; the daemon rows\' verdicts are in their own section below.', '',
+    r.settings.scaleOnly ? 'Every target of the bench is in `bench/system/targets.ts`; a --scale-only run judges the scale measure\'s.'
+      : 'Every target of the bench is in `bench/system/targets.ts`; the daemon rows\' verdicts are in their own section below.', '',
     '| measure | target | measured | |', '|---|---|--:|---|'];
-  for (const t of benchTargets(r)) {
+  for (const t of benchTargets(r).filter((x) => !r.settings.scaleOnly || x.scale)) {
     out.push(`| ${t.measure} | ${t.target} | ${t.value === undefined ? '–' : t.fmt(t.value)} | `
       + `${t.met === undefined ? 'not measured' : t.met ? 'met' : 'short'} |`);
   }

@@ -3,6 +3,7 @@
 import { ALTERNATIVES, type AltId, type Offloads } from './alternatives.js';
 import type { Judged } from './daemon-report.js';
 import { renderExtras, renderTargets } from './results-extra.js';
+import { renderScale } from './results-scale.js';
 
 export interface Sample {
   readonly round: number;
@@ -79,6 +80,8 @@ export interface Settings {
   /** The once-per-run rows (--mac-nat, capture on) and the daemon rows. */
   readonly once: boolean;
   readonly daemonRows: boolean;
+  /** --scale-only: the scale steps alone (no main table, ratios, once-per-run or daemon rows) */
+  readonly scaleOnly?: boolean;
 }
 
 export interface RunResults {
@@ -236,14 +239,39 @@ export function renderMarkdown(r: RunResults): string {
   out.push(`Machine: ${m.cores} cores (${m.cpu}), kernel ${m.kernel}, Node ${m.node}; ${m.iperf3}; ${m.trafgen}; ${m.vde}; `
     + `commit ${m.commit}. Load average (1, 5, 15 min) at start ${m.loadavgStart}, at end ${m.loadavgEnd ?? '?'}: `
     + 'whatever else ran on the machine widens the min–max spread and falls on all alternatives alike.');
-  out.push(`Run: \`${r.command}\` — ${r.settings.rounds} rounds${r.complete ? '' : ` (stopped: ${r.interrupted ?? 'early'})`}, `
-    + `alternatives alternated inside each round (rotated start), TCP ${r.settings.tcpSeconds} s per transfer, frames counted `
-    + `over ${r.settings.framesSeconds} s after a ${r.settings.warmupMs} ms warm-up, ${r.settings.rttCount} round trips. `
-    + 'Each cell: median over rounds, <sub>min–max</sub> below it.');
-  out.push(`Offloads "off" = \`ethtool -K DEV ${r.offloadsOff}\` on both ends of the parent's wire (for the direct veth: `
-    + 'on both veth pairs); "default" = as the kernel creates the veths. The children keep their own offloads (read back at '
-    + 'the end of this file): "off" matters most for child→outside.');
+  const stopped = r.complete ? '' : ` (stopped: ${r.interrupted ?? 'early'})`;
+  if (r.settings.scaleOnly) {
+    out.push(`Run: \`${r.command}\` — the scale measure alone (--scale-only), ${r.settings.scaleRounds} round(s) of the steps up `
+      + `to 256 children and one of the larger steps${stopped}, kernel macvlan and umacvlan alternated (rotated start), frames `
+      + `counted over ${r.settings.framesSeconds} s after a ${r.settings.warmupMs} ms warm-up. `
+      + 'Each cell: median over rounds, <sub>min–max</sub> below it.');
+  } else {
+    out.push(`Run: \`${r.command}\` — ${r.settings.rounds} rounds${stopped}, `
+      + `alternatives alternated inside each round (rotated start), TCP ${r.settings.tcpSeconds} s per transfer, frames counted `
+      + `over ${r.settings.framesSeconds} s after a ${r.settings.warmupMs} ms warm-up, ${r.settings.rttCount} round trips. `
+      + 'Each cell: median over rounds, <sub>min–max</sub> below it.');
+  }
+  if (r.settings.scaleOnly) {
+    out.push(`Offloads "off" = \`ethtool -K DEV ${r.offloadsOff}\` on both ends of the parent's wire. Children a and b `
+      + 'know each other\'s MAC (permanent neighbour entries), as in every scale step of a full run; the other children only '
+      + 'fill the parent\'s table.');
+  } else {
+    out.push(`Offloads "off" = \`ethtool -K DEV ${r.offloadsOff}\` on both ends of the parent's wire (for the direct veth: `
+      + 'on both veth pairs); "default" = as the kernel creates the veths. The children keep their own offloads (read back at '
+      + 'the end of this file): "off" matters most for child→outside.');
+  }
   out.push('');
+  if (!r.settings.scaleOnly) out.push(...renderMain(r));
+  out.push(...renderTargets(r));
+  out.push(...renderScale(r));
+  out.push(...renderExtras(r));
+  out.push(...renderTail(r));
+  return out.join('\n');
+}
+
+/** The per-alternative tables (offloads off, default) and the ratios of their medians. */
+function renderMain(r: RunResults): string[] {
+  const out: string[] = [];
   for (const off of ['off', 'default'] as const) {
     out.push(`## Offloads ${off} on the parent's wire`);
     out.push('');
@@ -278,37 +306,12 @@ export function renderMarkdown(r: RunResults): string {
   }
   if ((r.ratios ?? []).length === 0) out.push('| (no pair measured on both sides) | | | | | | | | | | |');
   out.push('');
-  out.push(...renderTargets(r));
-  if (r.scale.length > 0 || r.settings.scale.length > 0) {
-    out.push('## Scale: 64-byte frames/s child→child with more children on the parent (offloads off)');
-    out.push('');
-    if (r.scale.length === 0) {
-      out.push(r.settings.scale.length === 0 ? 'Skipped (--quick).' : 'Not measured.');
-    } else {
-      out.push('| children | kernel macvlan (k frames/s) | umacvlan (k frames/s) | umacvlan / kernel | umacvlan / its 2 children '
-        + '| umacvlan CPU s / M frames | umacvlan GC, data-path worker | umacvlan GC, main thread | umacvlan start-up s (all TAPs ready) '
-        + '| umacvlan SIGTERM → exit s | umacvlan RSS MiB | umacvlan RSS per child beyond 2, KiB | umacvlan main thread idle, % of a core |');
-      out.push('|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
-      const rss2 = r.scaleMedians?.find((s) => s.children === 2 && s.alt === 'umacvlan-bridge')?.rssKiB?.median;
-      const two = r.scaleMedians?.find((s) => s.children === 2 && s.alt === 'umacvlan-bridge')?.framesPerSecond?.median;
-      const fmt = (v: number): string => (v / 1e3).toFixed(0);
-      for (const n of [...new Set((r.scaleMedians ?? []).map((s) => s.children))]) {
-        const k = r.scaleMedians?.find((s) => s.children === n && s.alt === 'kernel-bridge');
-        const u = r.scaleMedians?.find((s) => s.children === n && s.alt === 'umacvlan-bridge');
-        const ratio = k?.framesPerSecond && u?.framesPerSecond ? u.framesPerSecond.median / k.framesPerSecond.median : undefined;
-        const uCell = r.unavailable['umacvlan-bridge'] ? 'not available' : cell(u?.framesPerSecond, fmt);
-        const vsTwo = two && u?.framesPerSecond ? u.framesPerSecond.median / two : undefined;
-        out.push(`| ${n} | ${cell(k?.framesPerSecond, fmt)} | ${uCell} | ${ratioCell(ratio)} | ${ratioCell(vsTwo)} | `
-          + `${cell(u?.cpuSecondsPerMillion, (v) => v.toFixed(2))} | ${cell(u?.gcFrames, (v) => v.toFixed(0))} | `
-          + `${cell(u?.gcMain, (v) => v.toFixed(0))} | ${cell(u?.startupSeconds, (v) => v.toFixed(1))} | `
-          + `${cell(u?.stopSeconds, (v) => v.toFixed(1))} | ${cell(u?.rssKiB, (v) => (v / 1024).toFixed(0))} | `
-          + `${rss2 !== undefined && u?.rssKiB && n > 2 ? ((u.rssKiB.median - rss2) / (n - 2)).toFixed(0) : '–'} | `
-          + `${cell(u?.idleMainPct, (v) => v.toFixed(2))} |`);
-      }
-    }
-    out.push('');
-  }
-  out.push(...renderExtras(r));
+  return out;
+}
+
+/** Errors, the offloads read back, the commands. */
+function renderTail(r: RunResults): string[] {
+  const out: string[] = [];
   const errs = [...r.samples, ...r.scale].filter((s) => s.errors.length > 0);
   if (errs.length > 0) {
     out.push('## Errors');
@@ -340,7 +343,7 @@ export function renderMarkdown(r: RunResults): string {
   out.push('```');
   out.push('</details>');
   out.push('');
-  return out.join('\n');
+  return out;
 }
 
 /** A command with thousands of --child arguments (the scale steps) shown with its first and last few. */

@@ -35,20 +35,18 @@ export function tsHiLo(b: Uint8Array, at: number, sec: number, nsec: number): vo
   u32le(b, at + 4, lo);
 }
 
-/** Below this length a byte loop beats making a view for TypedArray.set (measured on Node 20: ~64 bytes). */
-const SMALL_COPY = 64;
-
 /**
- * Copies len bytes from src[srcAt..] to dst[dstAt..]. Short copies use a loop (no allocation); longer ones make one
- * short-lived subarray for TypedArray.set. The encoders use it on the writer's side; the datapath worker's copy
- * into the ring is FrameCopier below, which never allocates per frame.
+ * Copies len bytes from src[srcAt..] to dst[dstAt..] without allocating: a FrameCopier (below) for the destination
+ * last seen, made again only when the destination changes. The writer's encoders copy every record from the ring
+ * into one output chunk, so theirs is made once; its word loop replaces `dst.set(src.subarray(…))`, which made a
+ * view per record.
  */
 export function copyBytes(dst: Uint8Array, dstAt: number, src: Uint8Array, srcAt: number, len: number): void {
-  if (len <= SMALL_COPY) {
-    for (let i = 0; i < len; i++) dst[dstAt + i] = src[srcAt + i];
-    return;
+  if (dst !== lastDst) {
+    lastCopier = new FrameCopier(dst);
+    lastDst = dst;
   }
-  dst.set(src.subarray(srcAt, srcAt + len), dstAt);
+  lastCopier.copy(dstAt, src, srcAt, len);
 }
 
 export const pad4 = (n: number): number => (n + 3) & ~3;
@@ -133,6 +131,9 @@ export class FrameCopier {
     return i;
   }
 }
+
+let lastDst: Uint8Array | null = null;
+let lastCopier: FrameCopier = new FrameCopier(new Uint8Array(0));
 
 /**
  * The word loop behind FrameCopier.copy, for ranges already checked against d8 and s8. d32 and s32 view the whole

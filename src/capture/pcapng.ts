@@ -126,6 +126,22 @@ const EPB_FIXED = 32;
 /** epb_flags option (4 + 4) and the end-of-options marker. */
 const EPB_FLAGS_OPTS = 12;
 
+/** The last EPB timestamp, encoded: the worker stamps a whole batch with one reading, so consecutive records share it
+ *  and the 64-bit arithmetic of tsHiLo runs once per batch, not per record. */
+const lastTs = { sec: -1, nsec: -1, bytes: new Uint8Array(8) };
+
+function putTs(b: Uint8Array, at: number, sec: number, nsec: number): void {
+  const t = lastTs;
+  if (sec !== t.sec || nsec !== t.nsec) {
+    tsHiLo(t.bytes, 0, sec, nsec);
+    t.sec = sec;
+    t.nsec = nsec;
+  }
+  const x = t.bytes;
+  b[at] = x[0]; b[at + 1] = x[1]; b[at + 2] = x[2]; b[at + 3] = x[3];
+  b[at + 4] = x[4]; b[at + 5] = x[5]; b[at + 6] = x[6]; b[at + 7] = x[7];
+}
+
 export const epbLength = (capLen: number, dir: number): number =>
   EPB_FIXED + pad4(capLen) + (dir !== 0 ? EPB_FLAGS_OPTS : 0);
 
@@ -136,7 +152,7 @@ export const epbLength = (capLen: number, dir: number): number =>
 export function writeEpb(b: Uint8Array, at: number, ifid: number, sec: number, nsec: number,
                          data: Uint8Array, dataAt: number, capLen: number, origLen: number, dir: number): number {
   u32le(b, at + 8, ifid);
-  tsHiLo(b, at + 12, sec, nsec);
+  putTs(b, at + 12, sec, nsec);
   u32le(b, at + 20, capLen);
   u32le(b, at + 24, origLen);
   copyBytes(b, at + 28, data, dataAt, capLen);

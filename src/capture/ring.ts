@@ -51,11 +51,17 @@ export interface CaptureRingOptions {
   maxPorts?: number;
 }
 
-/** The consumer's side of a record. The bytes are valid only during the call. */
+/**
+ * The consumer's side of a record. The bytes are valid only during the call. The timestamp comes as whole seconds
+ * and nanoseconds since the Unix epoch (sec * 1e9 + nsec is the offered tsNs, exactly): both are small integers,
+ * where tsNs itself (~1.7e18) is a double that a call boxes — an allocation per record.
+ */
 export interface CaptureSink {
   /** Returns false to stop the drain before this record (it stays in the ring, e.g. the output buffer is full). */
-  record(port: number, dir: number, bytes: Uint8Array, at: number, capLen: number, origLen: number, tsNs: number): boolean;
+  record(port: number, dir: number, bytes: Uint8Array, at: number, capLen: number, origLen: number, sec: number, nsec: number): boolean;
 }
+
+const NS_PER_S = 1e9;
 
 const align8 = (n: number): number => (n + 7) & ~7;
 const pow2AtLeast = (n: number): number => 2 ** Math.ceil(Math.log2(n));
@@ -92,6 +98,10 @@ export class CaptureRing {
   // consumer's totals
   private readonly last: Uint32Array;
   private readonly totals: Float64Array;
+  // consumer's last timestamp and its split
+  private tsNs = NaN;
+  private tsSec = 0;
+  private tsNsec = 0;
 
   static create(o: CaptureRingOptions = {}): CaptureRing {
     const snaplen = o.snaplen ?? DEFAULT_SNAPLEN;
@@ -241,12 +251,24 @@ export class CaptureRing {
       // cannot happen while one producer and one consumer keep to the protocol; never loop on it if it does
       if (size < REC_HDR || size > this.capacity - pos || (size & 7) !== 0) throw new Error(`capture ring: bad record size ${size} at ${pos}`);
       const pd = this.d32[w + 1];
-      if (!sink.record(pd & 0xffff, pd >>> 16, this.data, pos + REC_HDR, this.d32[w + 3], this.d32[w + 2], this.d64[(pos >>> 3) + 2])) break;
+      const ts = this.d64[(pos >>> 3) + 2];
+      if (ts !== this.tsNs) this.splitTs(ts);  // a worker batch shares one timestamp: split once per batch
+      if (!sink.record(pd & 0xffff, pd >>> 16, this.data, pos + REC_HDR, this.d32[w + 3], this.d32[w + 2], this.tsSec, this.tsNsec)) break;
       tail = (tail + size) >>> 0;
       n++;
     }
     Atomics.store(c, CTL.TAIL, tail | 0);
     return n;
+  }
+
+  private splitTs(tsNs: number): void {
+    // tsNs is an integral double: sec * 1e9 is a multiple of 512 below 2^61, exact, and so is the difference
+    let sec = Math.floor(tsNs / NS_PER_S);
+    let nsec = tsNs - sec * NS_PER_S;
+    if (nsec < 0) { sec--; nsec += NS_PER_S; } else if (nsec >= NS_PER_S) { sec++; nsec -= NS_PER_S; }
+    this.tsNs = tsNs;
+    this.tsSec = sec;
+    this.tsNsec = nsec;
   }
 
   /** Bytes in use (records not drained yet, wrap fill included). */

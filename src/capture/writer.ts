@@ -1,8 +1,10 @@
 // src/capture/writer.ts — drains the capture ring into pcapng or pcap files (or standard output), with rotation.
 //
 // DOC: Theory of operation
-// One async loop in the control thread: drain the ring into an output chunk (encoding as it goes), write the
-// chunk, repeat; when a pass finds the ring empty, sleep `intervalMs`. Exactly one write is in flight at a time;
+// One async loop in the control thread: drain the ring into an output chunk (encoding as it goes), and write the
+// chunk once it is half full or has waited `intervalMs` (and at rotation and close); when a pass leaves the chunk
+// unwritten, sleep until then — a write per pass would be a write per handful of records under a steady stream.
+// Exactly one write is in flight at a time;
 // while it is, the ring is the buffer, and when the ring is full the worker counts drops (ring.ts) — the datapath
 // never waits for the disk and the writer never blocks the control thread (fs writes run on libuv's pool).
 //
@@ -43,7 +45,6 @@ const CLOSE_WAIT_MS = 5000;
 /** ring counters are folded in at least this often (they are 32-bit words in the ring) */
 const REFRESH_MS = 1000;
 const MAX_CLOSING_PASSES = 64;
-const NS_PER_S = 1e9;
 
 interface OpenFile {
   path: string;
@@ -88,6 +89,8 @@ export class CaptureWriter implements CaptureSink {
   private lastRefresh = 0;
   private failing = false;
   private readonly st: CaptureWriterStats;
+  /** when the last chunk was written (ms, Date.now()) */
+  private lastFlush = 0;
 
   /** Opens the first file and writes its header; throws CaptureError (UMV_ERR_CAPTURE_OPEN) if it cannot. */
   static async open(ring: CaptureRing, o: CaptureWriterOptions): Promise<CaptureWriter> {
@@ -176,15 +179,23 @@ export class CaptureWriter implements CaptureSink {
     for (;;) {
       const closing = this.closing;
       const n = this.fill();
-      if (this.outLen > 0) await this.flush();
+      // A write per pass would be a write per handful of records under a steady stream (a pass takes as long as a
+      // write): the chunk is written when half full, when it has waited intervalMs, and at rotation and close.
+      // (pendingIf still holding a port here: its interface did not fit in the chunk)
+      const since = Date.now() - this.lastFlush;
+      const write = this.outLen > 0 && (closing || this.rotateNext || this.pendingIf.length > 0
+        || this.outLen >= this.out.length >>> 1 || since >= this.o.intervalMs);
+      if (write) await this.flush();
       if (this.rotateNext) { await this.rotate(); continue; }
       const more = n > 0 || this.pendingIf.length > 0;
       // closing: drain what the ring holds, but not for ever if a producer still runs
       if (closing && (!more || (n > 0 && ++this.closingPasses > MAX_CLOSING_PASSES))) break;
-      if (more) continue;
+      // after a write, look again at once (the ring filled meanwhile); else the ring was drained and the chunk waits
+      if (more && write) continue;
+      const wait = this.outLen > 0 ? Math.max(1, this.o.intervalMs - since) : this.o.intervalMs;
       await new Promise<void>((r) => {
         this.wake = r;
-        setTimeout(r, this.o.intervalMs);
+        setTimeout(r, wait);
       });
       this.wake = null;
     }
@@ -207,7 +218,7 @@ export class CaptureWriter implements CaptureSink {
   }
 
   /** CaptureSink: one record into the chunk, or false when the chunk or the file is full. */
-  record(port: number, dir: number, bytes: Uint8Array, at: number, capLen: number, origLen: number, tsNs: number): boolean {
+  record(port: number, dir: number, bytes: Uint8Array, at: number, capLen: number, origLen: number, sec: number, nsec: number): boolean {
     let id = this.ident[port];
     if (id === undefined) id = this.implicitPort(port);
     const need = this.enc.recordLength(capLen, dir);
@@ -220,10 +231,6 @@ export class CaptureWriter implements CaptureSink {
       if (packets > 0 && this.f.bytes + this.outLen + ifBytes + need + stats > this.limit) { this.rotateNext = true; return false; }
     }
     if (newIf) this.addInterface(id);
-    // tsNs is an integral double: sec * 1e9 is a multiple of 512 below 2^61, exact, and so is the difference
-    let sec = Math.floor(tsNs / NS_PER_S);
-    let nsec = tsNs - sec * NS_PER_S;
-    if (nsec < 0) { sec--; nsec += NS_PER_S; } else if (nsec >= NS_PER_S) { sec++; nsec -= NS_PER_S; }
     this.outLen += this.enc.writeRecord(this.out, this.outLen, this.f.ifidOf[port], sec, nsec, bytes, at, capLen, origLen, dir);
     if (id.inChunk++ === 0) this.chunkIdents.push(id);
     this.chunkPackets++;
@@ -259,6 +266,7 @@ export class CaptureWriter implements CaptureSink {
 
   /** Writes the chunk; on failure its frames become writer losses. */
   private async flush(): Promise<void> {
+    this.lastFlush = Date.now();
     const ok = (await this.writeAll(this.out, this.outLen)) === null;
     for (const id of this.chunkIdents) {
       if (ok) id.delivered += id.inChunk; else id.lostWriting += id.inChunk;

@@ -22,7 +22,7 @@ export const DEV_MCAST_CAPPED_MS = 500;
 
 /** A TAP's part of a namespace watch. */
 export interface NsMember {
-  ifindex: number;
+  readonly ifindex: number;
   /** most dev_mcast entries reported per read */
   limit: number;
   /** over its cap: its namespace is read at the slow pace */
@@ -64,16 +64,21 @@ const schedule = {
 
 class NsWatch {
   private readonly members = new Set<NsMember>();
+  /** the members by ifindex: an event reaches its TAP without a walk over thousands of siblings */
+  private readonly byIfindex = new Map<number, NsMember[]>();
   private readonly sock: EventSocket;
   readonly file: DevMcastFile;
   lastRead = 0;
+  /** members added since the last read wait for it: one read for a burst of adds (a start with 4,096 children) */
+  private addRead: NodeJS.Immediate | null = null;
+  private closed = false;
 
   constructor(netnsFd: number, private readonly ino: number) {
     this.file = new DevMcastFile({ netnsFd });
     try {
       this.sock = new EventSocket({ netnsFd }, true, {
-        link: (e) => { for (const m of this.members) if (m.ifindex === e.ifindex) m.link(e); this.soon(); },
-        mcast: (e) => { for (const m of this.members) if (m.ifindex === e.ifindex && !m.slow) m.mcast(e); this.soon(); },
+        link: (e) => { for (const m of this.byIfindex.get(e.ifindex) ?? []) m.link(e); this.soon(); },
+        mcast: (e) => { for (const m of this.byIfindex.get(e.ifindex) ?? []) if (!m.slow) m.mcast(e); this.soon(); },
         overflow: () => { for (const m of this.members) m.overflow(); this.read(true); },
       });
     } catch (e) { this.file.close(); throw e; }
@@ -84,19 +89,24 @@ class NsWatch {
     return DEV_MCAST_MS;
   }
 
+  /** Whether a read `since` ms after the last one is due (the walk over the members only when it decides). */
+  private dueAfter(since: number): boolean {
+    return since >= DEV_MCAST_CAPPED_MS || (since >= DEV_MCAST_MS && this.gap() === DEV_MCAST_MS);
+  }
+
   /** Read at this tick: every tick (each is a 50 ms mark), or 500 ms after the last read while a TAP is capped. */
   dueAt(now: number): boolean {
-    const gap = this.gap();
-    return gap === DEV_MCAST_MS || now - this.lastRead >= gap;
+    return now - this.lastRead >= DEV_MCAST_CAPPED_MS || this.gap() === DEV_MCAST_MS;
   }
 
   /** A netlink event came: read now, unless read less than a gap ago (then a tick reads it, at most 50 ms away). */
   private soon(): void {
-    if (Date.now() - this.lastRead >= this.gap()) this.read(false);
+    if (this.dueAfter(Date.now() - this.lastRead)) this.read(false);
   }
 
   /** Reads dev_mcast and reports each member's entries; `force` also when the bytes did not change. */
   read(force: boolean): void {
+    if (this.closed) return;
     this.lastRead = Date.now();
     let r: { buf: Uint8Array; len: number } | null;
     try { r = this.file.read(force); } catch { return; /* the namespace is going away: its TAPs report that */ }
@@ -110,14 +120,29 @@ class NsWatch {
     }
   }
 
+  /**
+   * The new member hears its list with the next turn of the event loop: members added in one turn (a start's
+   * children are added in one loop) share one read, where a read per add would parse the namespace's whole file
+   * (every TAP's entries) once per child — quadratic in the children of a namespace.
+   */
   add(m: NsMember): void {
     this.members.add(m);
-    this.read(true);  // the new member hears its list at once
+    const same = this.byIfindex.get(m.ifindex);
+    if (same) same.push(m); else this.byIfindex.set(m.ifindex, [m]);
+    this.addRead ??= setImmediate(() => { this.addRead = null; this.read(true); });
   }
 
   remove(m: NsMember): void {
     this.members.delete(m);
+    const same = this.byIfindex.get(m.ifindex);
+    if (same) {
+      const at = same.indexOf(m);
+      if (at >= 0) same.splice(at, 1);
+      if (same.length === 0) this.byIfindex.delete(m.ifindex);
+    }
     if (this.members.size > 0) return;
+    this.closed = true;
+    if (this.addRead) { clearImmediate(this.addRead); this.addRead = null; }
     watches.delete(this.ino);
     schedule.stop();
     this.sock.close();

@@ -21,9 +21,9 @@ function collect(room = Infinity): CaptureSink & { out: Rec[] } {
   let left = room;
   return {
     out,
-    record(port, dir, bytes, at, capLen, origLen, tsNs) {
+    record(port, dir, bytes, at, capLen, origLen, sec, nsec) {
       if (left-- <= 0) return false;
-      out.push({ port, dir, data: Array.from(bytes.subarray(at, at + capLen)), capLen, origLen, tsNs });
+      out.push({ port, dir, data: Array.from(bytes.subarray(at, at + capLen)), capLen, origLen, tsNs: sec * 1e9 + nsec });
       return true;
     },
   };
@@ -162,7 +162,8 @@ describe('capture ring', () => {
         // compares each record with the frame sent at the same place in the sequence (toEqual on 9000-element
         // arrays would dominate the test's time)
         const check: CaptureSink = {
-          record(port, dir, bytes, at, capLen, origLen, tsNs) {
+          record(port, dir, bytes, at, capLen, origLen, sec, nsec) {
+            const tsNs = sec * 1e9 + nsec;
             const f = sent[next++];
             const cap = Math.min(f.len, SNAP);
             if (port !== f.region || dir !== Dir.OUT || tsNs !== f.ts || origLen !== f.len || capLen !== cap) wrong.push(`record ${next - 1}: header`);
@@ -309,7 +310,8 @@ describe('capture ring', () => {
     w.once('message', () => { done = true; });
     let expectNext = 0, bad = 0, got = 0;
     const sink: CaptureSink = {
-      record(port, _dir, bytes, at, capLen, origLen, tsNs) {
+      record(port, _dir, bytes, at, capLen, origLen, sec, nsec) {
+        const tsNs = sec * 1e9 + nsec;
         const i = bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16);
         if (i !== tsNs || tsNs < expectNext || port !== (i & 1) || origLen !== 20 + (i % 280) || capLen !== Math.min(origLen, 256)) bad++;
         expectNext = tsNs + 1;
