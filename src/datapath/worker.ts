@@ -83,25 +83,47 @@ function run(): void {
   const detached = new Uint8Array(table.maxChildren + 1);
   let anyDetached = false;
   let emptyPolls = 0;
-  const applyPosted = (): void => {
+  // Parent memberships (PACKET_ADD/DROP_MEMBERSHIP) wait until the batch they arrived with is forwarded: each is a
+  // setsockopt that can take the device's address lock and change its promiscuity (hundreds of µs), and the frames
+  // of that batch are already here — a child set UP gets its first frame without waiting for them. In order, and
+  // APPLIED (what settled() waits for) moves only once they are done.
+  const deferred: ToWorker[] = [];
+  let deferredPosted = -1;
+  const applyOne = (msg: ToWorker): void => {
+    try { apply(table, engine, s, msg); } catch (e) {
+      post({ type: 'error', message: `applying ${msg.op}: ${(e as Error).message}` });
+    }
+  };
+  const markApplied = (posted: number): void => {
+    Atomics.store(ctl, CTL.APPLIED, posted);
+    Atomics.notify(ctl, CTL.APPLIED);
+  };
+  const applyDeferred = (): void => {
+    if (deferredPosted < 0) return;
+    for (const msg of deferred) applyOne(msg);
+    deferred.length = 0;
+    markApplied(deferredPosted);
+    deferredPosted = -1;
+  };
+  const applyPosted = (beforeBatch: boolean): void => {
     const posted = Atomics.load(ctl, CTL.POSTED);
     if (posted === seen) return;
     emptyPolls = 0;
     for (let m = receiveMessageOnPort(init.port); m !== undefined; m = receiveMessageOnPort(init.port)) {
       const msg = m.message as ToWorker;
       if (msg.op === 'detach' && msg.port >= 0 && msg.port < detached.length) { detached[msg.port] = 1; anyDetached = true; }
-      try { apply(table, engine, s, msg); } catch (e) {
-        post({ type: 'error', message: `applying ${(m.message as ToWorker).op}: ${(e as Error).message}` });
-      }
+      if (msg.op === 'membership' && (beforeBatch || deferred.length > 0)) deferred.push(msg);
+      else applyOne(msg);
     }
     seen = posted;
-    Atomics.store(ctl, CTL.APPLIED, posted);
-    Atomics.notify(ctl, CTL.APPLIED);
+    if (deferred.length > 0) deferredPosted = posted;
+    else markApplied(posted);
   };
   post({ type: 'ready', ifindex: engine.parentIfindex });
   try {
     while (Atomics.load(ctl, CTL.STOP) === 0) {
-      applyPosted();
+      applyPosted(false);
+      applyDeferred();
       // Detached before this poll: the engine no longer reads those ports, so nothing of theirs can be in it.
       if (anyDetached) { detached.fill(0); anyDetached = false; }
       // While floods wait, poll without sleeping: the batch after this one drains more of them
@@ -112,11 +134,12 @@ function run(): void {
         emptyPolls = 0;
         // A change posted while poll() waited (a child set up a moment before its first frame) applies to this
         // batch: the batch after the post, as the kernel's change applies to the next frame.
-        applyPosted();
+        applyPosted(true);
         if (anyDetached) { dropDetached(rx, detached); detached.fill(0); anyDetached = false; }
         // One timestamp per batch (as passt's pcap does): a clock read per frame would cost more than the capture.
         const tsNs = s.capture === null ? 0 : Math.round((performance.timeOrigin + performance.now()) * 1e6);
         forwardBatch(s, rx, engine, tsNs);
+        applyDeferred();
       } else if (emptyPolls < QUIET_POLLS) {
         emptyPolls++;
       }
