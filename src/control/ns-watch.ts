@@ -3,22 +3,21 @@
 // /proc/net/dev_mcast, re-read with pread.
 //
 // Link-layer joins made with SIOCADDMULTI (`ip maddr add`) produce no message, so dev_mcast is re-read on the one
-// timer left: every 50 ms, and at once when any netlink event for the namespace arrives unless it was read less than
-// 50 ms ago (then at the 50 ms mark). While a TAP in it is over its group cap, at most once per 500 ms, events
-// included. An unchanged file (length and hash) is not parsed.
+// timer left: every period (50 ms unless a round of reads is costly: reread-pace.ts), and at once when any netlink
+// event for the namespace arrives unless it was read less than a period ago (then at the next tick). While a TAP in
+// it is over its group cap, at most once per 500 ms, events included. An unchanged file (length and hash) is not
+// parsed.
 //
-// The 50 ms marks are one tick shared by every namespace, and a tick reads every namespace due in one native call
-// that says which files changed: an idle daemon with 64 namespaces wakes 20 times a second, not 1,280, and spends a
-// tick in the kernel generating the files, not in JavaScript.
+// The ticks are shared by every namespace, and a tick reads every namespace due in one native call that says which
+// files changed: an idle daemon with 64 namespaces wakes 20 times a second, not 1,280, and spends a tick in the
+// kernel generating the files, not in JavaScript.
 
 import { fstatSync } from 'node:fs';
 import { EventSocket } from '../io/event-socket.js';
 import { DevMcastFile, forEachChanged, parseDevMcastBytes } from '../io/dev-mcast.js';
 import type { LinkEvent } from '../io/rtnetlink.js';
 import type { McastEvent } from '../io/rtnetlink-mcast.js';
-
-export const DEV_MCAST_MS = 50;
-export const DEV_MCAST_CAPPED_MS = 500;
+import { PACE_ROUNDS, cappedGap, rereadPeriod } from './reread-pace.js';
 
 /** A TAP's part of a namespace watch. */
 export interface NsMember {
@@ -38,20 +37,27 @@ const watches = new Map<number, NsWatch>();
 /** The namespace's inode: how two descriptors on one namespace are known to be the same. */
 export const nsInode = (fd: number): number => fstatSync(fd).ino;
 
-/** The 50 ms marks: one timer for every namespace, running while there is one. unref'd: it keeps nothing alive. */
+/** The ticks: one timer for every namespace, running while there is one. unref'd: it keeps nothing alive. */
 const schedule = {
   timer: null as NodeJS.Timeout | null,
   due: [] as NsWatch[],
   files: [] as DevMcastFile[],
+  /** the wall-clock cost of the last rounds (ms), a ring; the period follows from it */
+  costs: new Float64Array(PACE_ROUNDS),
+  round: 0,
+  period: rereadPeriod([]),
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => this.tick(), DEV_MCAST_MS);
+    if (!this.timer) this.arm();
+  },
+  arm(): void {
+    this.timer = setTimeout(() => this.tick(), this.period);
     this.timer.unref();
   },
   stop(): void {
-    if (this.timer && watches.size === 0) { clearInterval(this.timer); this.timer = null; }
+    if (this.timer && watches.size === 0) { clearTimeout(this.timer); this.timer = null; }
   },
   tick(): void {
+    const t0 = performance.now();
     const now = Date.now();
     this.due.length = 0;
     this.files.length = 0;
@@ -59,6 +65,9 @@ const schedule = {
     try {
       forEachChanged(this.files, (i) => this.due[i].read(true));
     } catch { /* the call itself failed (a bad argument): the next tick tries again */ }
+    this.costs[this.round++ % PACE_ROUNDS] = performance.now() - t0;
+    this.period = rereadPeriod(this.costs);
+    if (watches.size > 0) this.arm(); else this.timer = null;
   },
 };
 
@@ -84,22 +93,22 @@ class NsWatch {
     } catch (e) { this.file.close(); throw e; }
   }
 
-  private gap(): number {
-    for (const m of this.members) if (m.slow) return DEV_MCAST_CAPPED_MS;
-    return DEV_MCAST_MS;
+  private capped(): boolean {
+    for (const m of this.members) if (m.slow) return true;
+    return false;
   }
 
   /** Whether a read `since` ms after the last one is due (the walk over the members only when it decides). */
   private dueAfter(since: number): boolean {
-    return since >= DEV_MCAST_CAPPED_MS || (since >= DEV_MCAST_MS && this.gap() === DEV_MCAST_MS);
+    return since >= cappedGap(schedule.period) || (since >= schedule.period && !this.capped());
   }
 
-  /** Read at this tick: every tick (each is a 50 ms mark), or 500 ms after the last read while a TAP is capped. */
+  /** Read at this tick: every tick, or 500 ms (or a period, if longer) after the last read while a TAP is capped. */
   dueAt(now: number): boolean {
-    return now - this.lastRead >= DEV_MCAST_CAPPED_MS || this.gap() === DEV_MCAST_MS;
+    return now - this.lastRead >= cappedGap(schedule.period) || !this.capped();
   }
 
-  /** A netlink event came: read now, unless read less than a gap ago (then a tick reads it, at most 50 ms away). */
+  /** A netlink event came: read now, unless read less than a period ago (then a tick reads it, a period away). */
   private soon(): void {
     if (this.dueAfter(Date.now() - this.lastRead)) this.read(false);
   }
