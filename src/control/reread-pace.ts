@@ -3,7 +3,8 @@
 // address of the namespace, so a round costs in proportion to the interfaces: ~0.1 ms for a few TAPs, ~5 ms for
 // 4,096 in one namespace (bench/results/profile.md). A fixed 50 ms period made that 10 % of a core at 4,096, taken
 // from the forwarding. So the period is 50 ms while a round is cheap and stretches to keep the re-reads at about
-// REREAD_SHARE of a core, up to DEV_MCAST_MAX_MS: join latency grows only where the kernel would make us pay for it.
+// REREAD_SHARE of a core (2 %: a round stays at 50 ms up to ~1 ms, e.g. 64 namespaces of one TAP), up to
+// DEV_MCAST_MAX_MS: join latency grows only where the kernel would make us pay for it.
 // Pure: the schedule measures, this decides.
 
 /** The period while a round of re-reads is cheap (the join latency a user sees with a usual number of TAPs) */
@@ -13,7 +14,7 @@ export const DEV_MCAST_CAPPED_MS = 500;
 /** The longest period, however costly a round: a join still takes effect within a second */
 export const DEV_MCAST_MAX_MS = 1000;
 /** The share of one core the re-reads may take: a round that costs c ms is followed by the next c / share ms later */
-export const REREAD_SHARE = 0.01;
+export const REREAD_SHARE = 0.02;
 /** How many recent rounds the cost is taken from */
 export const PACE_ROUNDS = 8;
 
