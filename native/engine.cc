@@ -100,6 +100,9 @@ Napi::Value Engine::Open(const Napi::CallbackInfo& info) {
     while (cap < parent_.frames() + tapBuffers) cap <<= 1;
     rc = psend_.Start(parent_.fd(), cap);
     if (rc < 0) { CloseAll(); return Num(env, Fail("pthread_create", rc)); }
+    senderSeq_.assign(1u << 16, 0);
+    senderBytes_.assign(1u << 16, 0);
+    senders_.reserve(1u << 16);
   }
   open_ = true;
   return Num(env, 0);

@@ -56,7 +56,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
   bool Ready() { return parent_.Ready() || taps_.rx().CqReady() || taps_.staged() > 0; }  // without entering
   void ReleaseSent() { uint64_t d = psend_.Done(); parent_.Release(d); taps_.Release(d); }  // wait.cc's
   void ReportLate();  // wait.cc
-  bool SendParent(size_t nmsg, const uint8_t* region, const uint32_t* at, const uint32_t* len, int32_t* result);  // send.cc
+  size_t SendParent(size_t nmsg, const uint8_t* region, const uint32_t* at, const uint32_t* len, int32_t* result);  // send.cc
   static bool BindView(View& v, Napi::Value val, size_t elemSize);
   uint8_t* RegionBase(unsigned r, size_t* size);
   size_t RxCapacity() const;
@@ -76,6 +76,11 @@ class Engine : public Napi::ObjectWrap<Engine> {
   TapPool taps_;       // region 1
   std::unique_ptr<Uring> tx_;  // TAP writes, all of a send() in one io_uring_enter()
   ParentSend psend_;          // sends to the parent, and the thread that makes them
+  // Per sender (a send()'s tag, as uint16): the last sequence number handed to the thread, and its bytes in the
+  // send() being made (zero between sends); the senders of that send(). Sized at open(): send.cc's SendParent.
+  std::vector<uint64_t> senderSeq_;
+  std::vector<size_t> senderBytes_;
+  std::vector<uint16_t> senders_;
   uint8_t* scratch_ = nullptr;  // region 2: frames JavaScript builds itself
   size_t scratchLen_ = 0;
 

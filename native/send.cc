@@ -6,11 +6,15 @@
 // DOC: Inline or on the sender thread
 // The thread pays when a send is expensive: large (GSO) frames, whose segmentation, checksums and receiving stack
 // then run on another core. A small frame costs less to send than to hand over and wake a thread for, and a sparse
-// one (a ping) would wait for that wake. So the frames of one send() for the parent go to the thread when they carry
-// at least `sendThreadBytes` bytes, or when the thread still has frames of an earlier send() (then they must follow
-// those, or one flow's frames would be reordered); otherwise they go inline. A handed-over frame's result is its
-// length; if its send fails later, the failure is counted on the parent (portStats) and reported at the next poll()
-// with the tag send() was given for it (bindTx's late arrays), for the caller to count as it counts result[j] < 0.
+// one (a ping) would wait for that wake. The choice is made per sender (the tag send() was given for each frame: the
+// child that sent it): a sender's frames of one send() go to the thread when they carry at least `sendThreadBytes`
+// bytes, or when the thread still has frames of that sender from an earlier send() (then they must follow those, or
+// one flow's frames would be reordered); otherwise they go inline. Per sender, because the thread's queue is one line:
+// a child flooding the wire fills it with thousands of frames, and a sibling's ping queued behind them would wait
+// milliseconds; order between different children's frames is not a thing the kernel keeps either. A handed-over
+// frame's result is its length; if its send fails later, the failure is counted on the parent (portStats) and
+// reported at the next poll() with its tag (bindTx's late arrays), for the caller to count as it counts
+// result[j] < 0.
 #include <cstring>
 
 #include "common.h"
@@ -91,40 +95,62 @@ Napi::Value Engine::Send(const Napi::CallbackInfo& info) {
     inflight++;
   }
   // Handed to the thread first, so it sends while the TAP writes below run here.
-  bool inlineParent = nmsg > 0 && !SendParent(nmsg, region, at, len, result);
+  size_t inlineParent = nmsg > 0 ? SendParent(nmsg, region, at, len, result) : 0;
   if (tx_->Pending()) tx_->Enter(0, -1);  // TAP writes complete inline, while we go on with the parent
-  if (inlineParent) psend_.SendInline(parent_.fd(), msgs_.data(), msgIdx_.data(), static_cast<unsigned>(nmsg), result, kVnet);
+  if (inlineParent) psend_.SendInline(parent_.fd(), msgs_.data(), msgIdx_.data(), static_cast<unsigned>(inlineParent), result, kVnet);
   reap(true);
   double sent = 0;
   for (size_t j = 0; j < count; j++) if (result[j] >= 0) sent++;
   return Num(env, sent);
 }
 
-// Hands the parent's frames of this send() to the thread → true, or false: send them inline (the caller does).
-bool Engine::SendParent(size_t nmsg, const uint8_t* region, const uint32_t* at, const uint32_t* len, int32_t* result) {
-  if (!psend_.running()) return false;
-  size_t bytes = 0;
+// Hands the frames of this send() for the parent that go to the thread (DOC above) to it → how many are left to send
+// inline, moved to the front of msgs_ in their order.
+size_t Engine::SendParent(size_t nmsg, const uint8_t* region, const uint32_t* at, const uint32_t* len, int32_t* result) {
+  if (!psend_.running()) return nmsg;
+  auto* tag = static_cast<int16_t*>(txTag_.data);
+  auto sender = [tag](uint32_t j) -> uint16_t { return tag ? static_cast<uint16_t>(tag[j]) : 0; };
   bool scratch = false;
+  senders_.clear();  // within its reserved capacity: no allocation
   for (size_t i = 0; i < nmsg; i++) {
-    bytes += iovs_[i].iov_len;
-    if (region[msgIdx_[i]] == kRegionScratch) scratch = true;
+    uint32_t j = msgIdx_[i];
+    if (region[j] == kRegionScratch) scratch = true;
+    uint16_t s = sender(j);
+    if (senderBytes_[s] == 0) senders_.push_back(s);
+    senderBytes_[s] += iovs_[i].iov_len;
   }
   if (scratch) {
     // Scratch is reused as soon as send() returns, so its frames are never handed over; sent inline, they wait for
     // what the thread still has, to keep the order.
+    for (uint16_t s : senders_) senderBytes_[s] = 0;
     psend_.WaitDone(psend_.queued());
-    return false;
+    return nmsg;
   }
-  if (psend_.Idle() && bytes < static_cast<size_t>(sendThreadBytes_)) return false;
-  auto* tag = static_cast<int16_t*>(txTag_.data);
+  uint64_t done = psend_.Done();
+  size_t kept = 0;
+  bool queued = false;
   for (size_t i = 0; i < nmsg; i++) {
     uint32_t j = msgIdx_[i];
+    uint16_t s = sender(j);
+    if (senderSeq_[s] <= done && senderBytes_[s] < static_cast<size_t>(sendThreadBytes_)) {
+      if (kept != i) {
+        iovs_[kept] = iovs_[i];
+        msgs_[kept] = msgs_[i];
+        msgs_[kept].msg_hdr.msg_iov = &iovs_[kept];
+        msgIdx_[kept] = j;
+      }
+      kept++;
+      continue;
+    }
     uint64_t seq = psend_.Queue(static_cast<uint8_t*>(iovs_[i].iov_base), static_cast<uint32_t>(iovs_[i].iov_len), tag ? tag[j] : 0);
+    senderSeq_[s] = seq;
     if (region[j] == kRegionRing) parent_.Hold(at[j], seq); else taps_.Hold(at[j], seq);
     result[j] = static_cast<int32_t>(len[j]);
+    queued = true;
   }
-  psend_.Kick();
-  return true;
+  for (uint16_t s : senders_) senderBytes_[s] = 0;
+  if (queued) psend_.Kick();
+  return kept;
 }
 
 }  // namespace umv

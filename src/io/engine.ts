@@ -33,13 +33,13 @@ export interface OpenEngineOptions extends EngineOptions {
   /** adaptive waiting: poll() keeps looking (spinning, yielding the CPU each turn) until this long after the last
    *  frame before it sleeps; 0 = sleep at once. Ignored while busyPollUs (a fixed spin) is set. Default ADAPTIVE_SPIN_US */
   spinUs?: number;
-  /** a send() whose frames for the parent carry at least this many bytes hands them to the engine's sender thread
-   *  (so does any send() while that thread still has frames); -1: no sender thread, every send inline. Default
-   *  SEND_THREAD_BYTES */
+  /** a sender's frames for the parent in one send() (by the transmit list's sender) that carry at least this many
+   *  bytes go to the engine's sender thread (so do that sender's frames while the thread still has some of its
+   *  earlier ones); -1: no sender thread, every send inline. Default SEND_THREAD_BYTES */
   sendThreadBytes?: number;
 }
 
-/** From how many bytes for the parent in one send() the engine's sender thread sends them: GSO frames, whose
+/** From how many bytes of one sender for the parent in one send() the engine's sender thread sends them: GSO frames, whose
  *  segmentation and receiving stack cost more than the hand-over; small frames go inline (no wake-up of another
  *  thread). bench/results/profile.md ("Sender thread") has the measurements. */
 export const SEND_THREAD_BYTES = 16384;

@@ -139,6 +139,78 @@ describe.skipIf(!root)('sender thread (root)', () => {
     }
   }, 30_000);
 
+  test('the thread is chosen per sender: a small sender beside a large one goes inline, each sender in its order', () => {
+    // 1,000 bytes: sender 7's frames of one send() carry more, sender 9's less
+    const eng = openEngine({ parent: p0, netns: dp, batch: 64, ringFrames: 256, tapBuffers: 128, sendThreadBytes: 1000 });
+    eng.membership('promisc', true);
+    eng.attachTap(1, tap.fd);
+    const tx = new Tx(4096);
+    const bySender = (n: number): number => (n % 3 === 0 ? 9 : 7);
+    const sizeOf = (n: number): number => (bySender(n) === 9 ? 60 : 1400);
+    const read = (want: number): number => {
+      let n = 0;
+      const end = Date.now() + 5000;
+      while (n < want && Date.now() < end) n += eng.poll(rx, 20);
+      return n;
+    };
+    try {
+      // parent down: a frame sent inline fails in send() itself; one handed over fails later, at a poll
+      sb.run(dp, ['ip', 'link', 'set', p0, 'down']);
+      for (let n = 0; n < 4; n++) expect(tapSock.send(numberedFrame(MAC_EXT, MAC_T1, sizeOf(n), n))).toBeGreaterThan(0);
+      expect(read(4)).toBe(4);
+      tx.count = 0;
+      for (let i = 0; i < 4; i++) {
+        const n = numberOf(eng.regions[rx.region[i]], rx.at[i]);
+        const j = tx.count++;
+        tx.port[j] = 0; tx.region[j] = rx.region[i]; tx.at[j] = rx.at[i]; tx.len[j] = rx.len[i]; tx.sender[j] = bySender(n);
+      }
+      eng.send(tx);
+      const results = Array.from({ length: 4 }, (_, j) => [tx.sender[j], tx.result[j] < 0 ? tx.result[j] : 'sent']).sort();
+      // frames 0 and 3 are sender 9's (120 bytes): inline, ENETDOWN at once; 1 and 2 are sender 7's 2,800: the thread
+      expect(results).toEqual([[7, 'sent'], [7, 'sent'], [9, -ENETDOWN], [9, -ENETDOWN]]);
+      const late: number[] = [];
+      const end = Date.now() + 5000;
+      while (late.length < 2 && Date.now() < end) {
+        eng.poll(rx, 20);
+        for (let i = 0; i < tx.late.count[0]; i++) late.push(tx.late.sender[i]);
+        tx.late.count[0] = 0;
+      }
+      expect(late).toEqual([7, 7]);
+      sb.run(dp, ['ip', 'link', 'set', p0, 'up']);
+
+      // parent up: the two senders' frames mixed in every send(); each sender's arrive in the order they were sent
+      const TOTAL = 600;
+      extSock.collect(10_000, 200, () => false);
+      let next = 0, relayed = 0;
+      const got: number[] = [];
+      const stop = Date.now() + 20_000;
+      while (relayed < TOTAL && Date.now() < stop) {
+        for (let k = 0; k < 30 && next < TOTAL; k++, next++) {
+          expect(tapSock.send(numberedFrame(MAC_EXT, MAC_T1, sizeOf(next), 1000 + next))).toBeGreaterThan(0);
+        }
+        const n = eng.poll(rx, 20);
+        tx.count = 0;
+        for (let i = 0; i < n; i++) {
+          if (!isNumberedFrame(eng.regions[rx.region[i]], rx.at[i], rx.len[i])) continue;
+          const num = numberOf(eng.regions[rx.region[i]], rx.at[i]) - 1000;
+          const j = tx.count++;
+          tx.port[j] = 0; tx.region[j] = rx.region[i]; tx.at[j] = rx.at[i]; tx.len[j] = rx.len[i]; tx.sender[j] = bySender(num);
+        }
+        if (tx.count > 0) expect(eng.send(tx)).toBe(tx.count);
+        relayed += tx.count;
+        for (const f of extSock.collect(tx.count, 50, (b, len) => isNumberedFrame(b, 0, len))) got.push(numberOf(f, 0) - 1000);
+      }
+      for (const f of extSock.collect(TOTAL - got.length, 3000, (b, len) => isNumberedFrame(b, 0, len))) got.push(numberOf(f, 0) - 1000);
+      expect(relayed).toBe(TOTAL);
+      const all = Array.from({ length: TOTAL }, (_, i) => i);
+      expect(got.filter((n) => bySender(n) === 9)).toEqual(all.filter((n) => bySender(n) === 9));
+      expect(got.filter((n) => bySender(n) === 7)).toEqual(all.filter((n) => bySender(n) === 7));
+    } finally {
+      sb.run(dp, ['ip', 'link', 'set', p0, 'up']);
+      eng.close();
+    }
+  }, 60_000);
+
   test('more sends than the queue holds wait for room; close() with sends in flight joins the thread, no hang', () => {
     const tx = new Tx(4096);
     for (let round = 0; round < 3; round++) {
