@@ -1,7 +1,9 @@
 // Group frames: which children a flood reaches (macvlan_broadcast and the port filters bc_filter / mc_filter), and
 // the flood of a frame drained from the broadcast queue. The loop in broadcast() is the hottest code of the core.
 
-import { BROADCAST_HI, BROADCAST_LO, ETH, ETH_OVERHEAD, ETHERTYPE_PAUSE, etherType, macHiAt, macLoAt } from '../wire/ethernet.js';
+import {
+  BROADCAST_HI, BROADCAST_LO, ETH, ETH_OVERHEAD, ETHERTYPE_PAUSE, etherType, macHiAt, macLoAt,
+} from '../wire/ethernet.js';
 import { Drop, Egress, Mode } from './constants.js';
 import type { VerdictApi } from './contract.js';
 import type { PortTable } from './port-table.js';

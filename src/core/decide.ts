@@ -29,7 +29,9 @@ import { queueXmit } from './decide-transmit.js';
 import { natClear, natDeliver, natDhcpAck, natSourceOk, toParentMac } from './nat-decide.js';
 import { clearVerdict } from './verdict-rows.js';
 
-export { floodMask, floodQueued, inBcFilter, inMcFilter, MASK_EXTERNAL, MASK_FROM_BRIDGE, MASK_FROM_VEPA } from './decide-flood.js';
+export {
+  floodMask, floodQueued, inBcFilter, inMcFilter, MASK_EXTERNAL, MASK_FROM_BRIDGE, MASK_FROM_VEPA,
+} from './decide-flood.js';
 export { refuse } from './verdict-rows.js';
 
 export function decide(t: PortTable, from: number, b: Uint8Array, at: number, len: number, gso: boolean,
