@@ -43,7 +43,7 @@ export class CaptureFiles extends CaptureChunk {
     this.st = { file: this.base, filesOpened: 0, framesWritten: 0, framesLostWriting: 0, bytesWritten: 0, writeErrors: 0 };
   }
 
-  // ---- writing -------------------------------------------------------------------------------------------------
+  // ---- writing ------------------------------------------------------------------------------------------------
 
   /** Writes the chunk; on failure its frames become writer losses. */
   protected async flush(): Promise<void> {
