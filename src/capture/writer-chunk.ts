@@ -13,7 +13,8 @@ import type { CaptureWriterOptions } from './writer-options.js';
 const DEFAULT_CHUNK = 1 << 20;
 
 /** The options with their defaults filled in (writer.ts) */
-export type WriterSettings = Required<Pick<CaptureWriterOptions, 'format' | 'intervalMs' | 'app'>> & CaptureWriterOptions;
+export type WriterSettings = Required<Pick<CaptureWriterOptions, 'format' | 'intervalMs' | 'app'>>
+  & CaptureWriterOptions;
 
 /** The file being written and the interfaces it holds */
 export interface OpenFile {
