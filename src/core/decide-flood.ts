@@ -7,7 +7,10 @@ import {
 import { Drop, Egress, Mode } from './constants.js';
 import type { VerdictApi } from './contract.js';
 import type { PortTable } from './port-table.js';
-import { clearVerdict } from './verdict-rows.js';
+import * as rows from './verdict-rows.js';
+
+// a module-own name for what is called per frame (decide.ts says why)
+const { clearVerdict } = rows;
 
 /** Modes an external origin's group frame floods to (macvlan_multicast_rx, src == NULL) */
 export const MASK_EXTERNAL = Mode.PRIVATE | Mode.VEPA | Mode.BRIDGE | Mode.PASSTHRU;

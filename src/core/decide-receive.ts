@@ -5,8 +5,12 @@ import { BROADCAST_HI, BROADCAST_LO, ETH, ETHERTYPE_PAUSE, etherType, macHiAt, m
 import { Drop, Egress, Flag, Mode } from './constants.js';
 import type { VerdictApi } from './contract.js';
 import type { PortTable } from './port-table.js';
-import { broadcast, floodMask, inBcFilter, inMcFilter } from './decide-flood.js';
-import { emit } from './verdict-rows.js';
+import * as flood from './decide-flood.js';
+import * as rows from './verdict-rows.js';
+
+// Module-own names for what is called per frame (decide.ts says why)
+const { broadcast, floodMask, inBcFilter, inMcFilter } = flood;
+const { emit } = rows;
 
 /** Origins whose reflected group frames go back to them only (I3, "forward to original port") */
 const ORIGIN_ONLY_MODES = Mode.PRIVATE | Mode.PASSTHRU | Mode.SOURCE;

@@ -6,9 +6,14 @@ import {
 import { Drop, Egress, Mode, PARENT } from './constants.js';
 import type { VerdictApi } from './contract.js';
 import type { PortTable } from './port-table.js';
-import { broadcast } from './decide-flood.js';
-import { forwardSource } from './decide-receive.js';
-import { emit } from './verdict-rows.js';
+import * as flood from './decide-flood.js';
+import * as receive from './decide-receive.js';
+import * as rows from './verdict-rows.js';
+
+// Module-own names for what is called per frame (decide.ts says why)
+const { broadcast } = flood;
+const { forwardSource } = receive;
+const { emit } = rows;
 
 const DST = ETH.DST;
 const SRC = ETH.SRC;

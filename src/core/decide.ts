@@ -24,15 +24,21 @@ import { ETH, VLAN_TCI, VLAN_VID_MASK, etherType, isGroupDst } from '../wire/eth
 import { Drop, Egress, PARENT } from './constants.js';
 import type { VerdictApi } from './contract.js';
 import type { PortTable } from './port-table.js';
-import { multicastRx, unicastRx } from './decide-receive.js';
-import { queueXmit } from './decide-transmit.js';
+import * as receive from './decide-receive.js';
+import * as transmit from './decide-transmit.js';
 import { natClear, natDeliver, natDhcpAck, natSourceOk, toParentMac } from './nat-decide.js';
-import { clearVerdict } from './verdict-rows.js';
+import * as rows from './verdict-rows.js';
 
 export {
   floodMask, floodQueued, inBcFilter, inMcFilter, MASK_EXTERNAL, MASK_FROM_BRIDGE, MASK_FROM_VEPA,
 } from './decide-flood.js';
 export { refuse } from './verdict-rows.js';
+
+// Module-own names for the steps called per frame: V8 folds a module's own const into the code that calls it, but
+// loads and checks an imported binding from its cell at every call.
+const { multicastRx, unicastRx } = receive;
+const { queueXmit } = transmit;
+const { clearVerdict } = rows;
 
 export function decide(t: PortTable, from: number, b: Uint8Array, at: number, len: number, gso: boolean,
   v: VerdictApi): number {
