@@ -8,7 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { ALTERNATIVES, Deployer, OFFLOADS_OFF, umacvlanUnavailable, vdeUnavailable,
   type AltId, type Deployment, type Offloads } from './alternatives.js';
 import { startEchoServers, type Ctx } from './measure.js';
-import { renderMarkdown, summarize, type RunResults, type Sample, type Settings } from './results.js';
+import { renderMarkdown } from './results.js';
+import { summarize } from './results-summary.js';
+import type { RunResults, Sample, Settings } from './results-types.js';
 import { BenchSandbox, PREFIX, removeStale } from './sandbox.js';
 import { fmtSample, sample } from './sample.js';
 import { onceRows, readBaseline } from './once.js';

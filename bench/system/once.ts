@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { macNatUnavailable, type Deployer } from './alternatives.js';
 import type { Ctx } from './measure.js';
-import type { RunResults, Settings } from './results.js';
+import type { RunResults, Settings } from './results-types.js';
 import { fmtSample, sample } from './sample.js';
 
 export async function onceRows(ctx: Ctx, deployer: Deployer, settings: Settings, results: RunResults, write: () => void): Promise<void> {

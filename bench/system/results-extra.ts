@@ -1,7 +1,7 @@
 // The parts of the report that are not per-round medians: the targets (judged in targets.ts), what the once-per-run
 // rows measured beside their medians (capture losses), and the daemon rows.
 import { rowsMarkdown } from './daemon-report.js';
-import type { RunResults } from './results.js';
+import type { RunResults } from './results-types.js';
 import { benchTargets } from './targets.js';
 
 export function renderTargets(r: RunResults): string[] {

@@ -1,6 +1,7 @@
 // The scale section of the report: 64-byte frames/s child→child with 2 … 4,096 children on the parent, and what the
 // daemon costs to start, stop and keep idle with that many.
-import { cell, ratioCell, type RunResults } from './results.js';
+import { cell, ratioCell } from './results.js';
+import type { RunResults } from './results-types.js';
 
 export function renderScale(r: RunResults): string[] {
   const out: string[] = [];

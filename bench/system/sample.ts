@@ -1,7 +1,7 @@
 // One alternative deployed, measured and removed: the unit every round, scale step and once-per-run row is made of.
 import type { AltId, Deployer, Deployment, Offloads } from './alternatives.js';
 import { frames, idleCpu, reachable, rssBytes, rtt, tcp, type Ctx } from './measure.js';
-import type { Sample, Settings } from './results.js';
+import type { Sample, Settings } from './results-types.js';
 import { sleep } from '../../support/time.js';
 
 /** Sparse round trips: one every 10 ms, as interactive traffic comes; measured with offloads off on these. */

@@ -2,7 +2,7 @@
 // daemon rows' (judged on what bench/system/daemon-rows.ts measures, in `npm run bench` and `npm run bench:daemon`).
 // Each is printed as met or short, never asserted.
 import type { AltId } from './alternatives.js';
-import type { Metric, RunResults, Sample } from './results.js';
+import type { Metric, RunResults, Sample } from './results-types.js';
 
 export interface TargetRow {
   readonly measure: string;

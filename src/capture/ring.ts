@@ -2,9 +2,8 @@
 //
 // DOC: Theory of operation
 // One SharedArrayBuffer, made once by control (create) and viewed by the worker (attach); after that nothing is
-// allocated. The worker is the only producer, the writer in the main thread the only consumer.
-//
-//   [control words][filter program][port mask][counters: seen | accepted | dropped][data: capacity bytes]
+// allocated. The worker is the only producer, the writer in the main thread the only consumer. The buffer's parts
+// and a record's header are laid out in ring-layout.ts.
 //
 // head and tail are free-running byte counts (mod 2^32); the capacity is a power of two, so a count's position is
 // count & (capacity - 1) on both sides of the 2^32 wrap, and head - tail (mod 2^32) is the bytes in use. The
@@ -15,7 +14,6 @@
 //                                                          fit before it, a WRAP word fills the rest and the
 //         |[rec][rec]<head.........tail>[rec][WRAP.....|    record goes to position 0
 //
-// A record is 8-aligned: [size u32][port u16 | dir u16][origLen u32][capLen u32][tsNs f64][capLen bytes, padded].
 // offer() on the hot path: port not captured → return; count seen; run the filter (a filtered-out frame costs
 // only that); count accepted; no room → count dropped and return false; else copy min(len, snaplen, filter's
 // answer) bytes. Counters are Uint32 per port, written by the producer only; a consumer turns them into totals by
@@ -26,30 +24,24 @@
 // spare and switches only when the sequence was even and unchanged across the copy, else it keeps the old
 // program and tries again on the next frame.
 
-import { BPF_MAXINSNS, runBpf, toProgram } from './bpf.js';
+import { runBpf, toProgram } from './bpf.js';
 import { FrameCopier } from './bytes.js';
 import type { Direction } from '../core/direction.js';
+import {
+  CTL as CTL_WORDS, CTL_BYTES, FILTER_BYTES, newRingBuffer, REC_HDR as REC_HDR_BYTES, RING_MAGIC, ringLayout,
+  WRAP as WRAP_WORD, type CaptureRingOptions,
+} from './ring-layout.js';
+import { RingTotals, type RingCounts } from './ring-totals.js';
 
-const CTL = { HEAD: 0, TAIL: 1, FILTER_SEQ: 2, FILTER_INSNS: 3, ALL_PORTS: 4, SNAPLEN: 5, CAPACITY: 6, MAX_PORTS: 7, MAGIC: 8 } as const;
-const CTL_BYTES = 64;
-const FILTER_BYTES = BPF_MAXINSNS * 16;
-const RING_MAGIC = 0x756d6331; // "umc1": the layout version
-const REC_HDR = 24;
-const WRAP = 0xffffffff;
+export {
+  DEFAULT_MAX_PORTS, DEFAULT_RING_BYTES, DEFAULT_SNAPLEN, ringLayout, type CaptureRingOptions,
+} from './ring-layout.js';
 
-export const DEFAULT_SNAPLEN = 262144;
-/** MAX_CHILDREN + 1 (core/constants.ts): capture may not import core, so the caller should pass its own. */
-export const DEFAULT_MAX_PORTS = 4097;
-export const DEFAULT_RING_BYTES = 32 << 20;
-
-export interface CaptureRingOptions {
-  /** bytes for records, rounded up to a power of two; at least twice the largest record */
-  bytes?: number;
-  /** bytes kept of each frame (the rest is counted in origLen only), 1 .. 262144 */
-  snaplen?: number;
-  /** port indices are 0 .. maxPorts - 1 */
-  maxPorts?: number;
-}
+// Module-own copies of what offer() and drain() read per record: V8 folds a module's own const into the code that
+// reads it, but loads (and checks) an imported binding from its cell at every use.
+const CTL = CTL_WORDS;
+const REC_HDR = REC_HDR_BYTES;
+const WRAP = WRAP_WORD;
 
 /**
  * The consumer's side of a record. The bytes are valid only during the call. The timestamp comes as whole seconds
@@ -62,16 +54,6 @@ export interface CaptureSink {
 }
 
 const NS_PER_S = 1e9;
-
-const align8 = (n: number): number => (n + 7) & ~7;
-const pow2AtLeast = (n: number): number => 2 ** Math.ceil(Math.log2(n));
-
-/** Byte offsets of the port mask, the counters (seen, accepted, dropped: maxPorts u32 each) and the records. */
-export function ringLayout(maxPorts: number): { mask: number; counters: number; data: number } {
-  const mask = CTL_BYTES + FILTER_BYTES;
-  const counters = mask + align8(maxPorts);
-  return { mask, counters, data: counters + align8(3 * 4 * maxPorts) };
-}
 
 export class CaptureRing {
   readonly sab: SharedArrayBuffer;
@@ -96,33 +78,19 @@ export class CaptureRing {
   private progOn = false;
   private progSeq = 0;
   // consumer's totals
-  private readonly last: Uint32Array;
-  private readonly totals: Float64Array;
+  private readonly totals: RingTotals;
   // consumer's last timestamp and its split
   private tsNs = NaN;
   private tsSec = 0;
   private tsNsec = 0;
 
   static create(o: CaptureRingOptions = {}): CaptureRing {
-    const snaplen = o.snaplen ?? DEFAULT_SNAPLEN;
-    const maxPorts = o.maxPorts ?? DEFAULT_MAX_PORTS;
-    if (!Number.isInteger(snaplen) || snaplen < 1 || snaplen > DEFAULT_SNAPLEN) throw new RangeError(`snaplen ${snaplen} is not in 1..${DEFAULT_SNAPLEN}`);
-    if (!Number.isInteger(maxPorts) || maxPorts < 1 || maxPorts > 0x10000) throw new RangeError(`maxPorts ${maxPorts} is not in 1..65536`);
-    const capacity = pow2AtLeast(Math.max(o.bytes ?? DEFAULT_RING_BYTES, 2 * align8(REC_HDR + snaplen), 4096));
-    if (capacity > 1 << 30) throw new RangeError(`capture ring of ${capacity} bytes is larger than 1 GiB`);
-    const sab = new SharedArrayBuffer(ringLayout(maxPorts).data + capacity);
-    const ctl = new Int32Array(sab, 0, CTL_BYTES / 4);
-    ctl[CTL.SNAPLEN] = snaplen;
-    ctl[CTL.CAPACITY] = capacity;
-    ctl[CTL.MAX_PORTS] = maxPorts;
-    Atomics.store(ctl, CTL.MAGIC, RING_MAGIC);
-    return new CaptureRing(sab);
+    return new CaptureRing(newRingBuffer(o));
   }
 
   static attach(sab: SharedArrayBuffer): CaptureRing {
     return new CaptureRing(sab);
   }
-
 
   private constructor(sab: SharedArrayBuffer) {
     this.sab = sab;
@@ -144,8 +112,7 @@ export class CaptureRing {
     this.copier = new FrameCopier(this.data);
     this.prog = new Int32Array(FILTER_BYTES / 4);
     this.spare = new Int32Array(FILTER_BYTES / 4);
-    this.last = new Uint32Array(3 * this.maxPorts);
-    this.totals = new Float64Array(3 * this.maxPorts);
+    this.totals = new RingTotals(this.maxPorts);
     this.syncFilter(Atomics.load(this.ctl, CTL.FILTER_SEQ));
   }
 
@@ -278,22 +245,11 @@ export class CaptureRing {
 
   /** Folds the producer's 32-bit counters into this instance's totals. Call at least once per 2^32 frames a port. */
   refresh(): void {
-    const m = this.maxPorts;
-    for (let p = 0; p < m; p++) {
-      this.fold(p, Atomics.load(this.seen, p));
-      this.fold(m + p, Atomics.load(this.accepted, p));
-      this.fold(2 * m + p, Atomics.load(this.dropped, p));
-    }
-  }
-
-  private fold(i: number, now: number): void {
-    this.totals[i] += (now - this.last[i]) >>> 0;
-    this.last[i] = now;
+    this.totals.fold(this.seen, this.accepted, this.dropped);
   }
 
   /** Totals as of the last refresh(): frames offered on a captured port, accepted by the filter, lost to a full ring. */
-  counters(port: number): { seen: number; accepted: number; dropped: number } {
-    const m = this.maxPorts;
-    return { seen: this.totals[port], accepted: this.totals[m + port], dropped: this.totals[2 * m + port] };
+  counters(port: number): RingCounts {
+    return this.totals.of(port);
   }
 }

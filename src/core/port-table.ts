@@ -1,8 +1,9 @@
 // PortTable: the state of one macvlan port (the parent and its children) as typed arrays, plus the derived tables
-// the hot path reads: the address table, the source table and the multicast group sets. The class is built in three
+// the hot path reads: the address table, the source table and the multicast group sets. The class is built in four
 // layers, one file each: the per-slot fields (port-slots.ts), the lists beside them — multicast, allow-lists, VLAN
-// claims, MAC-NAT (port-lists.ts) — and here what joins them: a child's life (add, remove, up, MAC, mode), the
-// address table and the up list, the parent's events, the snapshot.
+// claims, MAC-NAT (port-lists.ts) —, the tables derived from both — the address table, the up list, passthru,
+// the broadcast-queue limit, allGroups (port-derived.ts) — and here what drives them: a child's life (add, remove,
+// up, MAC, mode), the parent's events, the snapshot.
 
 /*
  * Theory of operation
@@ -14,20 +15,21 @@
  * each child's multicast list and each child's source allow-list, and the parent's fields. Everything else is
  * derived and is rebuilt or patched by the mutator that changed its inputs, never by the reader:
  *
- * - Address table (`addr`, MAC → slot, here). Holds exactly the children that are used && up, like the kernel's
- *   vlan_hash, which macvlan_open fills and macvlan_stop empties: a DOWN child's MAC is "unknown" to forwarding.
+ * - Address table (`addr`, MAC → slot, port-derived.ts). Holds exactly the children that are used && up, like the
+ *   kernel's vlan_hash, which macvlan_open fills and macvlan_stop empties: a DOWN child's MAC is "unknown" to
+ *   forwarding.
  *   rules.ts refuses a second UP child with the same MAC (EADDRINUSE), but the mutators do not validate, so the
  *   table must still be deterministic when that happens: the lowest slot wins. That is what a plain scan over the
  *   slots would answer, so an independent reference model agrees with us even on states the rules forbid.
- * - upList/upCount (here): the used && up children in ascending slot order. Floods walk this list instead of all
- *   4096 slots, and ascending order makes egress order a function of the table alone.
+ * - upList/upCount (port-derived.ts): the used && up children in ascending slot order. Floods walk this list instead
+ *   of all 4096 slots, and ascending order makes egress order a function of the table alone.
  * - Source table (`sources`, source-table.ts): source MAC → the children listing it, in slot order.
  * - Group table (`groups`, group-table.ts): group MAC → members and how many UP members hold it.
  * The address, source and group tables are MacIndex hash tables (mac-index.ts).
- * - allGroups (here): whether the parent is PROMISC or ALLMULTI, set on it directly or raised by an UP child
- *   (memberships.ts raisesParentFlags), which opens the port filters to every group.
+ * - allGroups (port-derived.ts): whether the parent is PROMISC or ALLMULTI, set on it directly or raised by an UP
+ *   child (memberships.ts raisesParentFlags), which opens the port filters to every group.
  *
- * Every change is a call of one of this class's mutators (its own and the two bases'): the datapath replays the same
+ * Every change is a call of one of this class's mutators (its own and its bases'): the datapath replays the same
  * calls on the worker's replica, and configuration checks replay them on a scratch table. The source and group
  * tables' own methods are the mutators' helpers; they do not check the slot, so nothing else calls them.
  *
@@ -42,9 +44,7 @@
 import { DEFAULT_BC_CUTOFF, DEFAULT_BC_QUEUE_LEN, Mode } from './constants.js';
 import type { ModeBit } from './constants.js';
 import type { ChildSpec, PortTableApi } from './contract.js';
-import { MacIndex } from './mac-index.js';
-import { raisesParentFlags } from './memberships.js';
-import { PortLists } from './port-lists.js';
+import { PortDerived } from './port-derived.js';
 import { restoreSnapshot, snapshotOf, type PortTableSnapshot } from './port-snapshot.js';
 
 export type { PortTableSnapshot } from './port-snapshot.js';
@@ -62,50 +62,7 @@ export interface ParentState {
   unicastFilter?: boolean;
 }
 
-export class PortTable extends PortLists implements PortTableApi {
-  // Derived state. Public so decide() can read the arrays directly; written only by the mutators below.
-  /** MAC → slot of the lowest used && up child with that MAC */
-  readonly addr: MacIndex;
-  /** used && up children, ascending; the first upCount entries are valid */
-  readonly upList: Int16Array;
-  upCount = 0;
-
-  private passthruSlot = 0;
-  private bcLimit = 0;
-  private ownPromisc = false;
-  private filtersUnicast = true;
-  /** The port filters pass every group: the parent is PROMISC or ALLMULTI, by itself or through an UP child
-   *  (forwarding.md §3.1). Derived: rewritten by every mutator of its inputs. */
-  allGroups = false;
-
-  constructor(maxChildren?: number) {
-    super(maxChildren);
-    this.addr = new MacIndex(this.maxChildren + 1);
-    this.upList = new Int16Array(this.maxChildren + 1);
-  }
-
-  get passthru(): number { return this.passthruSlot; }
-  get bcQueueLimit(): number { return this.bcLimit; }
-
-  /** PROMISC or ALLMULTI set on the parent itself (what children add is in allGroups) */
-  get parentPromisc(): boolean { return this.ownPromisc; }
-  set parentPromisc(on: boolean) { this.ownPromisc = on; this.recomputeAllGroups(); }
-
-  /** The parent filters unicast (IFF_UNICAST_FLT); true by default, as a NIC does. veth, tap and bridge do not. */
-  get parentFiltersUnicast(): boolean { return this.filtersUnicast; }
-  set parentFiltersUnicast(on: boolean) { this.filtersUnicast = on; this.recomputeAllGroups(); }
-
-  // ---- hot-path reads (no allocation) ----
-
-  lookup(mac: number): number {
-    return this.addr.find(mac);
-  }
-
-  /** lookup() for a MAC as (hi, lo) (wire/ethernet.ts macHiAt/macLoAt): what decide() calls */
-  lookupHL(hi: number, lo: number): number {
-    return this.addr.findHL(hi, lo);
-  }
-
+export class PortTable extends PortDerived implements PortTableApi {
   // ---- control path ----
 
   setParent(p: ParentState): void {
@@ -222,47 +179,5 @@ export class PortTable extends PortLists implements PortTableApi {
 
   clone(): PortTable {
     return PortTable.fromSnapshot(this.snapshot());
-  }
-
-  // ---- internals ----
-
-  private recomputePort(): void {
-    let pt = 0;
-    let lim = 0;
-    for (let i = 1; i <= this.maxChildren; i++) {
-      if (this.used[i] === 0) continue;
-      if (pt === 0 && this.mode[i] === Mode.PASSTHRU) pt = i;
-      if (this.bcQueueLen[i] > lim) lim = this.bcQueueLen[i];
-    }
-    this.passthruSlot = pt;
-    this.bcLimit = lim;
-  }
-
-  /** allGroups from its inputs. The kernel rebuilds its port filters on the next child event instead (a child going
-   *  DOWN is none): forwarding.md §3.1 says where that lags and why we do not. */
-  private recomputeAllGroups(): void {
-    let all = this.ownPromisc;
-    for (let k = 0; k < this.upCount && !all; k++) all = raisesParentFlags(this, this.upList[k], this.filtersUnicast);
-    this.allGroups = all;
-  }
-
-  private rebuildUpList(): void {
-    let n = 0;
-    for (let i = 1; i <= this.maxChildren; i++) if (this.used[i] === 1 && this.up[i] === 1) this.upList[n++] = i;
-    this.upCount = n;
-  }
-
-  private addrEnter(i: number, mac: number): void {
-    const cur = this.addr.find(mac);
-    if (cur < 0 || i < cur) this.addr.set(mac, i);
-  }
-
-  /** i (still marked up) leaves the address table under `mac`; the next-lowest UP holder, if any, takes over */
-  private addrLeave(i: number, mac: number): void {
-    if (this.addr.find(mac) !== i) return;
-    for (let j = 1; j <= this.maxChildren; j++) {
-      if (j !== i && this.used[j] === 1 && this.up[j] === 1 && this.mac[j] === mac) { this.addr.set(mac, j); return; }
-    }
-    this.addr.delete(mac);
   }
 }

@@ -9,14 +9,15 @@
 // wrap several times over while frames are held.
 
 import { describe, test, expect, beforeAll, afterAll } from 'vitest';
-import { createSandbox, isRoot, type Sandbox } from '../../support/sandbox.js';
-import { macText, testMac } from '../../support/addresses.js';
+import { isRoot, type Sandbox } from '../../support/sandbox.js';
+import { testMac } from '../../support/addresses.js';
 import { RawSocket } from '../support/raw-socket.js';
 import { isNumberedFrame, numberedFrame, numberOf } from '../support/frames.js';
 import { openEngine, type Engine } from '../../src/io/engine.js';
-import { PortIo, type RxBatch } from '../../src/io/contract.js';
+import { PortIo } from '../../src/io/contract.js';
 import { Tx } from '../../src/datapath/tx-list.js';
-import { openTap, closeTap, type Tap } from '../../src/io/tap.js';
+import type { Tap } from '../../src/io/tap.js';
+import { makeEngineWire, rxBatch, type EngineWire } from '../support/engine-wire.js';
 import { makeLab } from '../support/lab.js';
 import { startDaemon } from '../../support/daemon.js';
 import { sleep } from '../../support/time.js';
@@ -26,11 +27,8 @@ const MAC_EXT = testMac(0x5d, 0x01), MAC_T1 = testMac(0x5d, 0x11);
 const FROM_WIRE = 100_000;  // numbers of the frames the far end sends; the TAP's count from 0
 const ENETDOWN = 100;
 
-function rxBatch(n: number): RxBatch {
-  return { count: 0, port: new Int16Array(n), region: new Uint8Array(n), at: new Uint32Array(n), len: new Uint32Array(n) };
-}
-
 describe.skipIf(!root)('sender thread (root)', () => {
+  let wire: EngineWire;
   let sb: Sandbox;
   let ext: string, dp: string, e0: string, p0: string;
   let tap: Tap;
@@ -39,19 +37,15 @@ describe.skipIf(!root)('sender thread (root)', () => {
   const rx = rxBatch(64);
 
   beforeAll(() => {
-    sb = createSandbox('ust');
-    ext = sb.addNs('ext'); dp = sb.addNs('dp');
-    [e0, p0] = sb.addVeth(ext, 'e0', dp, 'p0');
-    sb.run(ext, ['ip', 'link', 'set', e0, 'address', macText(MAC_EXT)]);
-    tap = openTap(sb.name('t1'), { netns: dp, mac: MAC_T1, mtu: 1500 });
+    wire = makeEngineWire('ust', MAC_EXT, MAC_T1);
+    ({ sb, ext, dp, e0, p0, tap } = wire);
     extSock = RawSocket.open(ext, e0);
     tapSock = RawSocket.open(dp, tap.name);
   });
   afterAll(() => {
     extSock?.close();
     tapSock?.close();
-    if (tap) closeTap(tap);
-    sb?.cleanup();
+    wire?.close();
   });
 
   const open = (): Engine => {

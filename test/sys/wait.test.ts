@@ -7,13 +7,13 @@
 // after it (30 ms), so the frames land in every state of the wait.
 
 import { describe, test, expect, beforeAll, afterAll } from 'vitest';
-import { createSandbox, isRoot, type Sandbox } from '../../support/sandbox.js';
+import { isRoot, type Sandbox } from '../../support/sandbox.js';
 import { macText, testMac, TEST_ETHERTYPE } from '../../support/addresses.js';
 import { isNumberedFrame, numberOf } from '../support/frames.js';
 import { openEngine, type Engine, type OpenEngineOptions } from '../../src/io/engine.js';
-import type { RxBatch } from '../../src/io/contract.js';
-import { openTap, closeTap, type Tap } from '../../src/io/tap.js';
+import type { Tap } from '../../src/io/tap.js';
 import { IfaceError } from '../../src/io/errors.js';
+import { makeEngineWire, rxBatch, type EngineWire } from '../support/engine-wire.js';
 
 const root = isRoot();
 const MAC_EXT = testMac(0x5f, 0x01), MAC_T1 = testMac(0x5f, 0x11);
@@ -31,26 +31,20 @@ for n in range(count):
     time.sleep(gaps[n % len(gaps)])
 `;
 
-function rxBatch(n: number): RxBatch {
-  return { count: 0, port: new Int16Array(n), region: new Uint8Array(n), at: new Uint32Array(n), len: new Uint32Array(n) };
-}
 const hex = (mac: number): string => macText(mac).replace(/:/g, '');
 
 describe.skipIf(!root)('engine wait (root)', () => {
+  let wire: EngineWire;
   let sb: Sandbox;
   let ext: string, dp: string, e0: string, p0: string;
   let tap: Tap;
 
   beforeAll(() => {
-    sb = createSandbox('usp');
-    ext = sb.addNs('ext'); dp = sb.addNs('dp');
-    [e0, p0] = sb.addVeth(ext, 'e0', dp, 'p0');
-    sb.run(ext, ['ip', 'link', 'set', e0, 'address', macText(MAC_EXT)]);
-    tap = openTap(sb.name('t1'), { netns: dp, mac: MAC_T1, mtu: 1500 });
+    wire = makeEngineWire('usp', MAC_EXT, MAC_T1);
+    ({ sb, ext, dp, e0, p0, tap } = wire);
   });
   afterAll(() => {
-    if (tap) closeTap(tap);
-    sb?.cleanup();
+    wire?.close();
   });
 
   /** Starts a paced sender on `dev` in `ns`, polls until COUNT numbered frames came from `port`; their numbers. */

@@ -38,7 +38,7 @@ describe('the catalog and the sources', () => {
 
   test('the scan sees the sources', () => {
     expect(SOURCES.length).toBeGreaterThan(30);
-    expect(named.get('UMV_ERR_DUP_MAC')).toContain(join('src', 'core', 'rules.ts'));
+    expect(named.get('UMV_ERR_DUP_MAC')).toContain(join('src', 'core', 'rules-change.ts'));
   });
 
   test('every code named anywhere in src/ is in the catalog', () => {
