@@ -22,7 +22,7 @@ import type { RunConfig } from './config-file.js';
 import { DaemonChildren } from './daemon-children.js';
 import { DaemonError, describeError } from './daemon-error.js';
 import { EXIT as Exit } from './help.js';
-import type { Host, LinkState, ParentEvent } from './host.js';
+import type { ChildTap, Host, LinkState, ParentEvent } from './host.js';
 import type { Log } from './log.js';
 import { onParentState } from './parent-events.js';
 import { watchVlanUppers } from './vlan-uppers.js';
@@ -193,17 +193,30 @@ export class Daemon extends DaemonChildren {
     if (dp) await dp.stop();
     this.ports.datapath = null;
     await this.nat?.stop();
+    const removing: ChildTap[] = [];
     for (const rt of this.children.values()) {
       rt.unwatch?.();
-      if (rt.tap && store) {
-        // Kept children lose carrier, as kernel children whose parent is down; removed ones stop being persistent.
-        try { if (remove) rt.tap.unpersist(); else rt.tap.setCarrier(false); } catch { /* gone */ }
-      }
-      if (rt.tap) { try { rt.tap.close(); } catch { /* gone */ } }
+      const tap = rt.tap;
       rt.tap = null;
+      if (!tap) continue;
+      if (store) {
+        // Kept children lose carrier, as kernel children whose parent is down; removed ones stop being persistent.
+        try { if (remove) tap.unpersist(); else tap.setCarrier(false); } catch { /* gone */ }
+      }
+      if (store && !remove) { try { tap.close(); } catch { /* gone */ } } else removing.push(tap);
     }
+    this.removeTaps(removing);
     if (store && remove) {
       try { store.removeFile(); } catch (e) { this.log.warn(`state file ${store.path}: ${(e as Error).message}`); }
+    }
+  }
+
+  /** The TAPs that go with the daemon: one delete per namespace (Host.removeTaps); a slow fallback is said once. */
+  private removeTaps(taps: ChildTap[]): void {
+    if (taps.length === 0) return;
+    const r = this.ports.host.removeTaps(taps);
+    if (r.problems.length > 0) {
+      this.log.warn(`stop: ${r.oneByOne} of ${taps.length} TAPs removed one at a time (slow), the group delete failed: ${r.problems.join('; ')}`);
     }
   }
 }
