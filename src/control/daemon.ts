@@ -227,6 +227,8 @@ export class Daemon extends DaemonChildren {
     const r = this.ports.host.removeTaps(taps);
     if (r.problems.length > 0) {
       this.log.warn(`stop: ${r.oneByOne} of ${taps.length} TAPs removed one at a time (slow), the group delete failed: ${r.problems.join('; ')}`);
+    } else {
+      this.log.info(`stop: ${r.grouped} of ${taps.length} TAPs removed by ${r.deletes} group delete${r.deletes === 1 ? '' : 's'}`);
     }
   }
 }

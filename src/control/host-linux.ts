@@ -13,7 +13,7 @@ import { sdNotify } from '../io/notify.js';
 import { VlanLinkSocket, dumpVlanLinks } from '../io/vlan-watch.js';
 import { netnsPath } from '../io/netns.js';
 import { attachTap, pinNetns, tapLinks, unpinNetns } from '../io/tap-persist.js';
-import { deleteTapsByGroup } from '../io/link-group.js';
+import { deleteTapsByGroup, type GroupDelete } from '../io/link-group.js';
 import type { ChildTap, Host, LinkState, NetnsIdentity, ParentEvent, TapMark, TapRemoval, VlanWatchEvent } from './host.js';
 import { LinuxChildTap } from './host-linux-tap.js';
 import { setAddress, setHostRoute } from '../io/ip-config.js';
@@ -146,11 +146,11 @@ export class LinuxHost implements Host {
   }
 
   removeTaps(taps: readonly ChildTap[]): TapRemoval {
-    let r: { deleted: number; problems: string[] };
-    try { r = deleteTapsByGroup(taps.map((t) => t.fd)); } catch (e) { r = { deleted: 0, problems: [(e as Error).message] }; }
+    let r: GroupDelete;
+    try { r = deleteTapsByGroup(taps.map((t) => t.fd)); } catch (e) { r = { deleted: 0, deletes: 0, problems: [(e as Error).message] }; }
     // Gone already (the group delete): the close only releases the fd. Still there: the close removes it.
     for (const t of taps) { try { t.close(); } catch { /* gone */ } }
-    return { oneByOne: taps.length - r.deleted, problems: r.problems };
+    return { grouped: r.deleted, deletes: r.deletes, oneByOne: taps.length - r.deleted, problems: r.problems };
   }
 
   notify(text: string): void {

@@ -75,8 +75,12 @@ export interface NetnsIdentity {
   ino: number;
 }
 
-/** What removeTaps() could not do the fast way: TAPs left to their close, one netdev at a time, and why. */
+/** How removeTaps() went: TAPs removed together, and those left to their close (one netdev at a time), and why. */
 export interface TapRemoval {
+  /** TAPs removed by a delete of many at once */
+  grouped: number;
+  /** such deletes: one per namespace */
+  deletes: number;
   /** TAPs the group delete did not take (also those already gone) */
   oneByOne: number;
   /** one line per namespace where the group delete failed or left TAPs out */

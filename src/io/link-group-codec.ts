@@ -90,8 +90,8 @@ function text(dv: DataView, d: number, n: number): string {
 const HIGH = 0x8000_0000;
 
 /**
- * A group no link of the namespace carries: drawn from the upper half of the u32 range (`ip link` users number
- * theirs from the bottom), drawn again while taken; after 64 taken draws, the first free one from 2^31 up (there is
+ * A group no link of the namespace carries: drawn from the upper half of the u32 range, which `ip link set … group`
+ * refuses (it takes 0 to 2^31-1), drawn again while taken; after 64 taken draws, the first free one from 2^31 up (there is
  * one: a namespace has fewer links than 2^31). `draw` returns a u32 (crypto in link-group.ts; fixed in tests).
  */
 export function freeGroup(used: ReadonlySet<number>, draw: () => number): number {

@@ -22,6 +22,8 @@ function seqs(n: number): number { const s = seqCounter; seqCounter = (seqCounte
 export interface GroupDelete {
   /** TAPs deleted by a group delete; the others go one by one when their fd is closed */
   deleted: number;
+  /** group deletes done: one per namespace that held some of the TAPs */
+  deletes: number;
   /** one line per namespace where the group path failed or left TAPs out: `netns inode N: OP: ERRNO` */
   problems: string[];
 }
@@ -36,7 +38,7 @@ interface NsTaps { nsfd: number; ino: number; names: string[] }
 export function deleteTapsByGroup(fds: readonly number[]): GroupDelete {
   const addon = loadAddon();
   const spaces = new Map<string, NsTaps>();
-  const out: GroupDelete = { deleted: 0, problems: [] };
+  const out: GroupDelete = { deleted: 0, deletes: 0, problems: [] };
   try {
     for (const fd of fds) {
       const nsfd = addon.tapNetnsFd(fd);
@@ -51,7 +53,10 @@ export function deleteTapsByGroup(fds: readonly number[]): GroupDelete {
       if (known) known.names.push(name); else spaces.set(key, { nsfd, ino: st.ino, names: [name] });
     }
     for (const ns of spaces.values()) {
-      try { out.deleted += deleteInNs(ns, out.problems); } catch (e) { out.problems.push(`netns inode ${ns.ino}: ${(e as Error).message}`); }
+      try {
+        const n = deleteInNs(ns, out.problems);
+        if (n > 0) { out.deleted += n; out.deletes++; }
+      } catch (e) { out.problems.push(`netns inode ${ns.ino}: ${(e as Error).message}`); }
     }
   } finally {
     for (const ns of spaces.values()) addon.closeFd(ns.nsfd);

@@ -37,6 +37,7 @@ describe('stop: the TAPs that go', () => {
     expect(host.removals).toEqual([['c0', 'c1', 'c2', 'c3']]);
     for (const t of host.taps.values()) expect(t.calls.filter((c) => c === 'close')).toEqual(['close']);
     expect(log.lines.filter((l) => l.startsWith('warn'))).toEqual([]);
+    expect(log.lines).toContain('stop: 4 of 4 TAPs removed by 2 group deletes');
   });
 
   test('a child deleted before the stop went then, alone, and is not handed over again', async () => {

@@ -106,7 +106,9 @@ export class FakeHost implements Host {
   removeTaps(taps: readonly ChildTap[]): TapRemoval {
     this.removals.push(taps.map((t) => t.name));
     for (const t of taps) t.close();
-    return { oneByOne: this.removeProblems.length ? taps.length : 0, problems: this.removeProblems };
+    if (this.removeProblems.length) return { grouped: 0, deletes: 0, oneByOne: taps.length, problems: this.removeProblems };
+    const spaces = new Set(taps.map((t) => (t as FakeTap).netns));
+    return { grouped: taps.length, deletes: spaces.size, oneByOne: 0, problems: [] };
   }
   /** addresses (ADDR/PREFIX) and host routes as the kernel would hold them, by ifindex; an add of one there answers
    *  EEXIST, a delete of one not there EADDRNOTAVAIL / ESRCH; `ipRefuse` makes a request for that address fail */
