@@ -60,6 +60,8 @@ export class Daemon extends DaemonChildren {
   private unwatchParent: (() => void) | null = null;
   private unwatchVlans: (() => void) | null = null;
   private stopping = false;
+  /** --persist: every TAP is made persistent, and outlives its fd — also after a failed start, which drops the store */
+  private tapsPersist = false;
   /** --mac-nat: who owns which address (nat-owners.ts); null when off */
   nat: NatOwners | null = null;
   /** at stop, delete the children (and the state file) even under --persist: the parent went, or stop --remove-children */
@@ -87,6 +89,7 @@ export class Daemon extends DaemonChildren {
     const d = new Daemon(cfg, host, log, parent);
     const p = d.ports;
     d.store = restart?.store ?? null;
+    d.tapsPersist = d.store !== null;
     try {
       // Watch first, then read again: a change between the first read and the watch (a carrier arriving just
       // after `ip link set up`) would otherwise never be seen.
@@ -203,6 +206,8 @@ export class Daemon extends DaemonChildren {
     if (dp) await dp.stop();
     this.ports.datapath = null;
     await this.nat?.stop();
+    // A TAP goes iff it is not persistent when its fd closes: never made so, or made so no more (removal, below).
+    const keep = this.tapsPersist && !(store && remove);
     const removing: ChildTap[] = [];
     for (const rt of this.children.values()) {
       rt.unwatch?.();
@@ -213,7 +218,7 @@ export class Daemon extends DaemonChildren {
         // Kept children lose carrier, as kernel children whose parent is down; removed ones stop being persistent.
         try { if (remove) tap.unpersist(); else tap.setCarrier(false); } catch { /* gone */ }
       }
-      if (store && !remove) { try { tap.close(); } catch { /* gone */ } } else removing.push(tap);
+      if (keep) { try { tap.close(); } catch { /* gone */ } } else removing.push(tap);
     }
     this.removeTaps(removing);
     if (store && remove) {

@@ -18,11 +18,9 @@ const kids = (n: number): ChildConfig[] => Array.from({ length: n }, (_, i) => c
 const dirs: string[] = [];
 afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
 
-async function start(children: ChildConfig[], persist = false) {
-  const host = new FakeHost();
+async function start(children: ChildConfig[], persist = false, host = new FakeHost(), dir = mkdtempSync(join(tmpdir(), 'umg-stop-'))) {
   host.namespaces.set('na', { dev: 4, ino: 1001 });
   const log = new MemoryLog();
-  const dir = mkdtempSync(join(tmpdir(), 'umg-stop-'));
   dirs.push(dir);
   const over = persist ? { persist: true, state: join(dir, 'p0.state') } : {};
   const d = await Daemon.start({ parent: 'p0', children, log: 'normal', busyPollUs: 0, maxGroups: 1024, ...over }, host, log,
@@ -67,6 +65,18 @@ describe('stop: the TAPs that go', () => {
       expect(t.exists).toBe(false);
       expect(t.calls.slice(-2)).toEqual(['unpersist', 'close']);
     }
+  });
+
+  test('--persist, a start that fails after adopting: the kept TAPs (and the one it made) stay, none is removed', async () => {
+    const first = await start(kids(3), true);
+    await first.d.stop();
+    const host = first.host;
+    host.notify = () => { throw new Error('NOTIFY_SOCKET: ECONNREFUSED'); };
+    const err = await start([...kids(3), child('c9', 9)], true, host, dirs[dirs.length - 1]).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(host.removals).toEqual([]);
+    for (const t of host.taps.values()) expect(t.exists).toBe(true);
+    expect(host.taps.get('c9')!.persistent).toBe(true);
   });
 
   test('the group delete failing somewhere: one warning line, with what went slow and why', async () => {
