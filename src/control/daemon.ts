@@ -233,7 +233,9 @@ export class Daemon extends DaemonChildren {
     if (r.problems.length > 0) {
       this.log.warn(`stop: ${r.oneByOne} of ${taps.length} TAPs removed one at a time (slow), the group delete failed: ${r.problems.join('; ')}`);
     } else {
-      this.log.info(`stop: ${r.grouped} of ${taps.length} TAPs removed by ${r.deletes} group delete${r.deletes === 1 ? '' : 's'}`);
+      // A start that failed says one line, its cause: this one only with --verbose then.
+      const say = this.booting ? this.log.debug.bind(this.log) : this.log.info.bind(this.log);
+      say(`stop: ${r.grouped} of ${taps.length} TAPs removed by ${r.deletes} group delete${r.deletes === 1 ? '' : 's'}`);
     }
   }
 }
