@@ -40,14 +40,6 @@ export type { PortListener } from './daemon-children.js';
 export type { ChildRt, ChildState } from './port-state.js';
 
 const BATCH = 256;
-/**
- * Children made between two turns of the event loop at start-up. Each new TAP brings ~7 link and multicast messages
- * (~12 KB of receive buffer) to each event socket of its namespace, read only when the loop turns: 4,096 made in one
- * turn need ~48 MB there, and an overflow costs a re-read of every TAP. 128 a turn stay within the 8 MiB the
- * sockets get (native/sys.cc).
- */
-const ADD_TURN = 128;
-const nextTurn = (): Promise<void> => new Promise((res) => { setImmediate(res); });
 
 /** Starts the datapath for a table; tests hand in a fake that records the messages instead of a worker. */
 export type OpenDatapath = (table: PortTable, o: DatapathOptions) => DatapathSink;
@@ -111,12 +103,10 @@ export class Daemon extends DaemonChildren {
         onLearn: (e) => d.nat?.onLearn(e),
       });
       await p.datapath.ready;
-      let added = 0;
-      const made = async (): Promise<void> => { if (++added % ADD_TURN === 0) await nextTurn(); };
       if (restart) {
-        for (const pc of restart.plan) { restart.store.start(pc, (c, existing) => d.addChild(c, existing)); await made(); }
+        for (const pc of restart.plan) restart.store.start(pc, (c, existing) => d.addChild(c, existing));
       } else {
-        for (const c of withHp.children) { d.addChild(c); await made(); }
+        for (const c of withHp.children) d.addChild(c);
       }
       d.startHostPort(restart?.store.state.hostPort);
       await p.datapath.settled();
