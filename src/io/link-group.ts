@@ -53,10 +53,15 @@ export function deleteTapsByGroup(fds: readonly number[]): GroupDelete {
       if (known) known.names.push(name); else spaces.set(key, { nsfd, ino: st.ino, names: [name] });
     }
     for (const ns of spaces.values()) {
+      const what = `netns inode ${ns.ino}`;
       try {
-        const n = deleteInNs(ns, out.problems);
+        const n = deleteInNs(ns, what, out.problems);
         if (n > 0) { out.deleted += n; out.deletes++; }
-      } catch (e) { out.problems.push(`netns inode ${ns.ino}: ${(e as Error).message}`); }
+      } catch (e) {
+        // an IfaceError names the namespace already (`what: OP: ERRNO`)
+        const m = (e as Error).message;
+        out.problems.push(m.startsWith(what) ? m : `${what}: ${m}`);
+      }
     }
   } finally {
     for (const ns of spaces.values()) addon.closeFd(ns.nsfd);
@@ -101,8 +106,7 @@ function setGroups(nsfd: number, what: string, ifindexes: readonly number[], gro
 }
 
 /** The group delete in one namespace; returns how many TAPs it deleted, pushes a problem when it left some out. */
-function deleteInNs(ns: NsTaps, problems: string[]): number {
-  const what = `netns inode ${ns.ino}`;
+function deleteInNs(ns: NsTaps, what: string, problems: string[]): number {
   const links = groupLinks(ns.nsfd, what);
   const byName = new Map(links.map((l) => [l.ifname, l]));
   const ours: number[] = [];
