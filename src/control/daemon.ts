@@ -22,7 +22,7 @@ import type { RunConfig } from './config-file.js';
 import { DaemonChildren } from './daemon-children.js';
 import { DaemonError, describeError } from './daemon-error.js';
 import { EXIT as Exit } from './help.js';
-import type { Host, LinkState, ParentEvent } from './host.js';
+import type { ChildTap, Host, LinkState, ParentEvent } from './host.js';
 import type { Log } from './log.js';
 import { onParentState } from './parent-events.js';
 import { watchVlanUppers } from './vlan-uppers.js';
@@ -52,6 +52,8 @@ export class Daemon extends DaemonChildren {
   private unwatchParent: (() => void) | null = null;
   private unwatchVlans: (() => void) | null = null;
   private stopping = false;
+  /** --persist: every TAP is made persistent, and outlives its fd — also after a failed start, which drops the store */
+  private tapsPersist = false;
   /** --mac-nat: who owns which address (nat-owners.ts); null when off */
   nat: NatOwners | null = null;
   /** at stop, delete the children (and the state file) even under --persist: the parent went, or stop --remove-children */
@@ -79,6 +81,7 @@ export class Daemon extends DaemonChildren {
     const d = new Daemon(cfg, host, log, parent);
     const p = d.ports;
     d.store = restart?.store ?? null;
+    d.tapsPersist = d.store !== null;
     try {
       // Watch first, then read again: a change between the first read and the watch (a carrier arriving just
       // after `ip link set up`) would otherwise never be seen.
@@ -193,17 +196,36 @@ export class Daemon extends DaemonChildren {
     if (dp) await dp.stop();
     this.ports.datapath = null;
     await this.nat?.stop();
+    // A TAP goes iff it is not persistent when its fd closes: never made so, or made so no more (removal, below).
+    const keep = this.tapsPersist && !(store && remove);
+    const removing: ChildTap[] = [];
     for (const rt of this.children.values()) {
       rt.unwatch?.();
-      if (rt.tap && store) {
-        // Kept children lose carrier, as kernel children whose parent is down; removed ones stop being persistent.
-        try { if (remove) rt.tap.unpersist(); else rt.tap.setCarrier(false); } catch { /* gone */ }
-      }
-      if (rt.tap) { try { rt.tap.close(); } catch { /* gone */ } }
+      const tap = rt.tap;
       rt.tap = null;
+      if (!tap) continue;
+      if (store) {
+        // Kept children lose carrier, as kernel children whose parent is down; removed ones stop being persistent.
+        try { if (remove) tap.unpersist(); else tap.setCarrier(false); } catch { /* gone */ }
+      }
+      if (keep) { try { tap.close(); } catch { /* gone */ } } else removing.push(tap);
     }
+    this.removeTaps(removing);
     if (store && remove) {
       try { store.removeFile(); } catch (e) { this.log.warn(`state file ${store.path}: ${(e as Error).message}`); }
+    }
+  }
+
+  /** The TAPs that go with the daemon: one delete per namespace (Host.removeTaps); a slow fallback is said once. */
+  private removeTaps(taps: ChildTap[]): void {
+    if (taps.length === 0) return;
+    const r = this.ports.host.removeTaps(taps);
+    if (r.problems.length > 0) {
+      this.log.warn(`stop: ${r.oneByOne} of ${taps.length} TAPs removed one at a time (slow), the group delete failed: ${r.problems.join('; ')}`);
+    } else {
+      // A start that failed says one line, its cause: this one only with --verbose then.
+      const say = this.booting ? this.log.debug.bind(this.log) : this.log.info.bind(this.log);
+      say(`stop: ${r.grouped} of ${taps.length} TAPs removed by ${r.deletes} group delete${r.deletes === 1 ? '' : 's'}`);
     }
   }
 }

@@ -13,7 +13,8 @@ import { sdNotify } from '../io/notify.js';
 import { VlanLinkSocket, dumpVlanLinks } from '../io/vlan-watch.js';
 import { netnsPath } from '../io/netns.js';
 import { attachTap, pinNetns, tapLinks, unpinNetns } from '../io/tap-persist.js';
-import type { ChildTap, Host, LinkState, NetnsIdentity, ParentEvent, TapMark, VlanWatchEvent } from './host.js';
+import { deleteTapsByGroup, type GroupDelete } from '../io/link-group.js';
+import type { ChildTap, Host, LinkState, NetnsIdentity, ParentEvent, TapMark, TapRemoval, VlanWatchEvent } from './host.js';
 import { LinuxChildTap } from './host-linux-tap.js';
 import { setAddress, setHostRoute } from '../io/ip-config.js';
 import { ipPrefix, type IpPrefix } from '../io/rtnl-addr-codec.js';
@@ -142,6 +143,14 @@ export class LinuxHost implements Host {
 
   setHostRoute(ifname: string, ifindex: number, add: boolean, addr: string): void {
     setHostRoute(ifname, ifindex, add, hostPrefix(ifname, add ? 'RTM_NEWROUTE' : 'RTM_DELROUTE', addr));
+  }
+
+  removeTaps(taps: readonly ChildTap[]): TapRemoval {
+    let r: GroupDelete;
+    try { r = deleteTapsByGroup(taps.map((t) => t.fd)); } catch (e) { r = { deleted: 0, deletes: 0, problems: [(e as Error).message] }; }
+    // Gone already (the group delete): the close only releases the fd. Still there: the close removes it.
+    for (const t of taps) { try { t.close(); } catch { /* gone */ } }
+    return { grouped: r.deleted, deletes: r.deletes, oneByOne: taps.length - r.deleted, problems: r.problems };
   }
 
   notify(text: string): void {

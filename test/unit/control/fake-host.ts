@@ -4,7 +4,7 @@
 
 import { engineStatsBytes } from '../../../src/datapath/engine-stats.js';
 import { Log } from '../../../src/control/log.js';
-import type { ChildTap, Host, LinkState, NetnsIdentity, ParentEvent, TapEvent, TapMark, VlanLink, VlanWatchEvent } from '../../../src/control/host.js';
+import type { ChildTap, Host, LinkState, NetnsIdentity, ParentEvent, TapEvent, TapMark, TapRemoval, VlanLink, VlanWatchEvent } from '../../../src/control/host.js';
 import type { DatapathOptions, DatapathSink } from '../../../src/datapath/handle.js';
 import { applyTableOp, type ToWorker } from '../../../src/datapath/messages.js';
 import { PortTable } from '../../../src/core/port-table.js';
@@ -100,6 +100,16 @@ export class FakeHost implements Host {
     return () => { this.vlanCb = null; };
   }
   notify(text: string): void { this.notes.push(text); }
+  /** the names each removeTaps() call was given; `removeProblems`: what the next calls report as not done fast */
+  readonly removals: string[][] = [];
+  removeProblems: string[] = [];
+  removeTaps(taps: readonly ChildTap[]): TapRemoval {
+    this.removals.push(taps.map((t) => t.name));
+    for (const t of taps) t.close();
+    if (this.removeProblems.length) return { grouped: 0, deletes: 0, oneByOne: taps.length, problems: this.removeProblems };
+    const spaces = new Set(taps.map((t) => (t as FakeTap).netns));
+    return { grouped: taps.length, deletes: spaces.size, oneByOne: 0, problems: [] };
+  }
   /** addresses (ADDR/PREFIX) and host routes as the kernel would hold them, by ifindex; an add of one there answers
    *  EEXIST, a delete of one not there EADDRNOTAVAIL / ESRCH; `ipRefuse` makes a request for that address fail */
   readonly addrs = new Map<number, Set<string>>();

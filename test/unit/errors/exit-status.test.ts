@@ -39,7 +39,7 @@ function hostWithout(root: boolean): Host {
     link: (name) => { throw Object.assign(new Error(`${name}: ENODEV`), { code: 'ENODEV' }); },
     linkExistsIn: never, openTap: never, watchParent: never, watchVlanUppers: never, notify: () => undefined,
     netnsIdentity: never, findNetns: never, links: never, attachTap: never, pinNetns: never, unpinNetns: never,
-    setAddress: never, setHostRoute: never,
+    setAddress: never, setHostRoute: never, removeTaps: never,
   };
 }
 
