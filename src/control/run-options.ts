@@ -125,8 +125,8 @@ export const RUN_OPTIONS: readonly RunOption[] = [
   }),
   setting<boolean>({
     flag: '--no-gro', key: 'gro', default: 'true',
-    help: 'deliver TCP segments from the parent to a child one by one, as the kernel does; by default\n' +
-      "consecutive segments of one flow are written to the child's TAP as one GSO frame (README)",
+    help: 'write TCP segments from the parent to a child one by one, as kernel macvlan passes them on;\n' +
+      "by default consecutive segments of one flow go to the child's TAP as one GSO frame",
     text: () => false, json: asBoolean, slot: top('gro'),
   }),
   ...persistOptions(),
