@@ -14,7 +14,7 @@ import { makeCounters, readRow } from '../../../src/core/counters.js';
 import { Mode, PARENT } from '../../../src/core/constants.js';
 import { SinkEngine } from '../../../bench/gc-check.js';
 import {
-  flow, fold, ipv4HeaderOk, list, segment, tcpChecksumOk, TCP_ACK, TCP_FIN, TCP_PSH, type Entry,
+  flow, fold, ipv4HeaderOk, list, segment, tcpChecksumOk, TCP_ACK, TCP_FIN, TCP_PSH,
 } from '../helpers/tcp-segments.js';
 
 const stage = (regions: Uint8Array[]): GroStage => new GroStage(8, 4096, regions[2], 2, 0);
@@ -174,4 +174,3 @@ describe('GRO through forwardBatch', () => {
   });
 });
 
-export type { Entry };
