@@ -32,6 +32,7 @@ void Engine::Init(Napi::Env env, Napi::Object exports) {
     InstanceMethod<&Engine::Memory>("memory"),
     InstanceMethod<&Engine::BindRx>("bindRx"),
     InstanceMethod<&Engine::BindTx>("bindTx"),
+    InstanceMethod<&Engine::BindGather>("bindGather"),
     InstanceMethod<&Engine::Poll>("poll"),
     InstanceMethod<&Engine::Send>("send"),
     InstanceMethod<&Engine::AttachTap>("attachTap"),
@@ -169,6 +170,7 @@ Napi::Value Engine::BindTx(const Napi::CallbackInfo& info) {
       !BindView(txLen_, info[3], 4) || !BindView(txResult_, info[4], 4))
     return Num(info.Env(), -EINVAL);
   txTag_ = View(); lateTag_ = View(); lateLen_ = View(); lateErr_ = View(); lateCount_ = View();
+  gCount_ = View(); gFirst_ = View(); gRegion_ = View(); gAt_ = View(); gLen_ = View();
   if (info.Length() > 5) {
     if (!BindView(txTag_, info[5], 2) || !BindView(lateTag_, info[6], 2) || !BindView(lateLen_, info[7], 4) ||
         !BindView(lateErr_, info[8], 4) || !BindView(lateCount_, info[9], 4) || lateCount_.length < 1 ||
@@ -178,6 +180,22 @@ Napi::Value Engine::BindTx(const Napi::CallbackInfo& info) {
     }
   }
   return Num(info.Env(), static_cast<double>(TxCapacity()));
+}
+
+// bindGather(count Uint16Array, first Uint32Array, region Uint8Array, at Uint32Array, len Uint32Array) → piece
+// capacity | -EINVAL. After bindTx (which forgets them): count/first per transmit-list entry, the others per piece.
+// send() then writes a TAP entry with count n (1..kGatherSkip-1) as one writev of pieces first..first+n-1, and does
+// not write one with kGatherSkip.
+Napi::Value Engine::BindGather(const Napi::CallbackInfo& info) {
+  gCount_ = View(); gFirst_ = View(); gRegion_ = View(); gAt_ = View(); gLen_ = View();
+  if (!txPort_.data || !BindView(gCount_, info[0], 2) || !BindView(gFirst_, info[1], 4) || !BindView(gRegion_, info[2], 1) ||
+      !BindView(gAt_, info[3], 4) || !BindView(gLen_, info[4], 4) || gCount_.length < TxCapacity() ||
+      gFirst_.length < TxCapacity() || gAt_.length != gRegion_.length || gLen_.length != gRegion_.length) {
+    gCount_ = View(); gFirst_ = View(); gRegion_ = View(); gAt_ = View(); gLen_ = View();
+    return Num(info.Env(), -EINVAL);
+  }
+  gIovs_.resize(gRegion_.length);
+  return Num(info.Env(), static_cast<double>(gRegion_.length));
 }
 
 // attachTap(port, fd) → 0 | -errno. The fd stays the caller's; reading starts at the next poll().

@@ -37,6 +37,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
   Napi::Value Memory(const Napi::CallbackInfo& info);
   Napi::Value BindRx(const Napi::CallbackInfo& info);
   Napi::Value BindTx(const Napi::CallbackInfo& info);
+  Napi::Value BindGather(const Napi::CallbackInfo& info);
   Napi::Value Poll(const Napi::CallbackInfo& info);
   Napi::Value Send(const Napi::CallbackInfo& info);
   Napi::Value AttachTap(const Napi::CallbackInfo& info);
@@ -56,6 +57,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
   bool Ready() { return parent_.Ready() || taps_.rx().CqReady() || taps_.staged() > 0; }  // without entering
   void ReleaseSent() { uint64_t d = psend_.Done(); parent_.Release(d); taps_.Release(d); }  // wait.cc's
   void ReportLate();  // wait.cc
+  bool Gather(size_t j, unsigned n);  // send.cc
   size_t SendParent(size_t nmsg, const uint8_t* region, const uint32_t* at, const uint32_t* len, int32_t* result);  // send.cc
   static bool BindView(View& v, Napi::Value val, size_t elemSize);
   uint8_t* RegionBase(unsigned r, size_t* size);
@@ -91,6 +93,9 @@ class Engine : public Napi::ObjectWrap<Engine> {
   std::vector<mmsghdr> msgs_;
   std::vector<iovec> iovs_;
   std::vector<uint32_t> msgIdx_;
+  // optional gather writes to TAPs (send.cc): per entry a piece count and first piece, per piece its memory
+  View gCount_, gFirst_, gRegion_, gAt_, gLen_;
+  std::vector<iovec> gIovs_;  // one per piece, so every write's iovecs stay put until send() reaps it
 };
 
 }  // namespace umv

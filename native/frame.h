@@ -14,6 +14,8 @@ constexpr size_t kRingBlock = 1u << 20;
 constexpr unsigned kVnet = 10;
 /** one 802.1Q tag, which the kernel strips into metadata on the parent and we put back */
 constexpr unsigned kVlan = 4;
+/** A gather count meaning "not written": its bytes went out as a piece of another entry (src/io/contract.ts) */
+constexpr uint16_t kGatherSkip = 0xffff;
 /** Memory regions JavaScript sees frames in (src/io/engine.ts Region) */
 constexpr unsigned kRegionRing = 0, kRegionPool = 1, kRegionScratch = 2;
 

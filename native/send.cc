@@ -1,7 +1,8 @@
 // send.cc - send(): the bound transmit list out, frames to TAPs as io_uring writes on the tx ring, all submitted in
 // one io_uring_enter() and reaped before returning; frames to the parent through sendmmsg(), inline or handed to the
 // sender thread (parent-send.cc). Only reads the frames; a failed frame is counted on its port (portStats) and the
-// rest still go.
+// rest still go. A TAP entry with gather pieces (bindGather) is one IORING_OP_WRITEV of those pieces: which pieces
+// make a frame is JavaScript's choice (datapath/gro.ts), this only points iovecs at them.
 //
 // DOC: Inline or on the sender thread
 // The thread pays when a send is expensive: large (GSO) frames, whose segmentation, checksums and receiving stack
@@ -22,6 +23,9 @@
 
 namespace umv {
 
+/** UIO_MAXIOV: the most iovecs one writev takes */
+constexpr unsigned kMaxIov = 1024;
+
 // send(count) → frames sent; tx.result[j] = bytes of frame j (>= 0) or -errno
 Napi::Value Engine::Send(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -37,6 +41,7 @@ Napi::Value Engine::Send(const Napi::CallbackInfo& info) {
   if (msgs_.size() < count) { msgs_.resize(count); iovs_.resize(count); msgIdx_.resize(count); }
   size_t nmsg = 0;
   unsigned inflight = 0;
+  const uint16_t* gCount = static_cast<const uint16_t*>(gCount_.data);
   sendGen_++;
   auto reap = [&](bool wait) {
     while (inflight) {
@@ -78,6 +83,9 @@ Napi::Value Engine::Send(const Napi::CallbackInfo& info) {
     }
     TapPool::Port* pt = taps_.Find(p);
     if (!pt) { result[j] = -ENXIO; continue; }
+    unsigned pieces = gCount ? gCount[j] : 0;
+    if (pieces == kGatherSkip) { result[j] = 0; continue; }
+    if (pieces && !Gather(j, pieces)) { result[j] = -EFAULT; continue; }
     io_uring_sqe* sqe = tx_->GetSqe();
     if (!sqe) {  // submission queue full: push what we have and collect its results
       tx_->Enter(0, -1);
@@ -85,10 +93,16 @@ Napi::Value Engine::Send(const Napi::CallbackInfo& info) {
       sqe = tx_->GetSqe();
       if (!sqe) { result[j] = -EAGAIN; continue; }
     }
-    sqe->opcode = IORING_OP_WRITE;
     sqe->fd = pt->fd;
-    sqe->addr = reinterpret_cast<uint64_t>(frame);
-    sqe->len = len[j] + kVnet;
+    if (pieces) {
+      sqe->opcode = IORING_OP_WRITEV;
+      sqe->addr = reinterpret_cast<uint64_t>(&gIovs_[static_cast<const uint32_t*>(gFirst_.data)[j]]);
+      sqe->len = pieces;
+    } else {
+      sqe->opcode = IORING_OP_WRITE;
+      sqe->addr = reinterpret_cast<uint64_t>(frame);
+      sqe->len = len[j] + kVnet;
+    }
     sqe->off = ~0ull;
     sqe->user_data = Tag(kWrite, sendGen_, j);
     result[j] = -ETIME;  // stays if the kernel never answers this write
@@ -102,6 +116,24 @@ Napi::Value Engine::Send(const Napi::CallbackInfo& info) {
   double sent = 0;
   for (size_t j = 0; j < count; j++) if (result[j] >= 0) sent++;
   return Num(env, sent);
+}
+
+// Points the iovecs of pieces first[j]..first[j]+n-1 at their memory → false when one lies outside its region or
+// the pieces outside the bound arrays (the write would be the caller's mistake, not the kernel's).
+bool Engine::Gather(size_t j, unsigned n) {
+  size_t first = static_cast<const uint32_t*>(gFirst_.data)[j];
+  if (n > kMaxIov || first > gIovs_.size() || n > gIovs_.size() - first) return false;
+  auto* region = static_cast<const uint8_t*>(gRegion_.data);
+  auto* at = static_cast<const uint32_t*>(gAt_.data);
+  auto* len = static_cast<const uint32_t*>(gLen_.data);
+  for (size_t k = first; k < first + n; k++) {
+    size_t size;
+    uint8_t* base = RegionBase(region[k], &size);
+    if (!base || static_cast<size_t>(at[k]) + len[k] > size) return false;
+    gIovs_[k].iov_base = base + at[k];
+    gIovs_[k].iov_len = len[k];
+  }
+  return true;
 }
 
 // Hands the frames of this send() for the parent that go to the thread (DOC above) to it → how many are left to send

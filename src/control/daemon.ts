@@ -97,7 +97,7 @@ export class Daemon extends DaemonChildren {
         d.nat.start();
       }
       p.datapath = openDatapath(p.table, {
-        parent: cfg.parent, batch: BATCH, busyPollUs: cfg.busyPollUs, counters: p.counters.buffer as SharedArrayBuffer,
+        parent: cfg.parent, batch: BATCH, busyPollUs: cfg.busyPollUs, gro: cfg.gro !== false, counters: p.counters.buffer as SharedArrayBuffer,
         onError: (m) => log.warn(`datapath: ${m}`),
         onExit: () => { log.warn('the datapath worker stopped unexpectedly; exiting'); d.endWith(Exit.FAILURE); },
         onLearn: (e) => d.nat?.onLearn(e),

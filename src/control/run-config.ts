@@ -40,6 +40,8 @@ export interface RunConfig {
   busyPollUs: number;
   /** exact multicast groups per child; above it the child is all-multicast */
   maxGroups: number;
+  /** false: --no-gro, segments toward a child one by one (datapath/gro.ts); absent: GRO on */
+  gro?: false;
   /** children outlive the daemon (state-file.ts) */
   persist?: boolean;
   /** the state file; absent = beside the default control socket */
@@ -74,6 +76,7 @@ export interface RunDraft {
   log?: Said<LogLevel>;
   busyPollUs?: Said<number>;
   maxGroups?: Said<number>;
+  gro?: Said<boolean>;
   persist?: Said<boolean>;
   state?: Said<string>;
   /** flags only: they act once, at this start */
@@ -111,6 +114,7 @@ export function buildRunConfig(flags: RunDraft, file: RunDraft | null): RunConfi
     };
     // Set only when given: a configuration without persistence reads as it always did.
     if (merged.persist?.value) config.persist = true;
+    if (merged.gro?.value === false) config.gro = false;
     if (flags.forget.length) config.forget = flags.forget.map((f) => f.value);
     if (flags.forgetAll) config.forgetAll = true;
     if (flags.forget.length && !config.persist) throw blame(flags.forget[0], 'needs --persist (it acts on the state file)');

@@ -34,7 +34,7 @@ export interface Slot<T> {
   get(d: RunDraft): Said<T> | undefined;
   set(d: RunDraft, s: Said<T>): void;
 }
-export const top = <K extends 'parent' | 'control' | 'metrics' | 'log' | 'busyPollUs' | 'maxGroups' | 'persist' | 'state' | 'hostPort'>(k: K): Slot<NonNullable<RunDraft[K]>['value']> =>
+export const top = <K extends 'parent' | 'control' | 'metrics' | 'log' | 'busyPollUs' | 'maxGroups' | 'persist' | 'state' | 'hostPort' | 'gro'>(k: K): Slot<NonNullable<RunDraft[K]>['value']> =>
   ({ get: (d) => d[k], set: (d, s) => { (d as Record<K, unknown>)[k] = s; } });
 export const cap = <K extends keyof CaptureDraft>(k: K): Slot<NonNullable<CaptureDraft[K]>['value']> =>
   ({ get: (d) => d.capture[k], set: (d, s) => { (d.capture as Record<K, unknown>)[k] = s; } });

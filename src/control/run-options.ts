@@ -123,6 +123,12 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     text: (t) => parseDecimal(t, 0, MAX_GROUPS_LIMIT, 'groups per child'), json: asInteger(0, MAX_GROUPS_LIMIT),
     slot: top('maxGroups'),
   }),
+  setting<boolean>({
+    flag: '--no-gro', key: 'gro', default: 'true',
+    help: 'write TCP segments from the parent to a child one by one, as kernel macvlan passes them on;\n' +
+      "by default consecutive segments of one flow go to the child's TAP as one GSO frame",
+    text: () => false, json: asBoolean, slot: top('gro'),
+  }),
   ...persistOptions(),
   MAC_NAT_OPTION,
   ...hostPortOptions(),

@@ -17,6 +17,7 @@ import type { Tx } from './tx-list.js';
 import { Dir, type Direction } from '../core/direction.js';
 import { FLOOD_COPY_BUDGET, FLOOD_QUEUE_MAX, type FloodQueue } from './flood-queue.js';
 import { natFrame, type NatLearner } from './nat-forward.js';
+import type { GroStage } from './gro.js';
 
 /** What the worker needs to hand frames to a capture, if one is running. */
 export interface CaptureTap {
@@ -34,6 +35,8 @@ export interface BatchState {
   flood?: FloodQueue | null;
   /** --mac-nat: where learned addresses are posted (null: learn nothing; the rewrite happens regardless) */
   learner?: NatLearner | null;
+  /** Userspace GRO toward the children (gro.ts; the transmit list must have gather arrays); null/absent: off */
+  gro?: GroStage | null;
 }
 
 export function forwardBatch(s: BatchState, rx: RxBatch, engine: EngineApi, tsNs: number): void {
@@ -134,7 +137,12 @@ export function countLate(s: BatchState): void {
 export function flush(s: BatchState, engine: EngineApi, tsNs: number): void {
   const { tx, counters, capture, regions } = s;
   if (tx.count === 0) return;
+  const gro = s.gro ?? null;
+  // Segments for one child become one frame (gro.ts); each entry still gets its own result, counted and captured
+  // as the segment it is.
+  const merged = gro !== null ? gro.plan(tx, regions) : 0;
   engine.send(tx);
+  if (merged > 0) gro!.settle(tx);
   for (let j = 0; j < tx.count; j++) {
     const ok = tx.result[j] >= 0;
     if (!ok) countTxResult(counters, tx.port[j], tx.kind[j], tx.len[j], false, tx.sender[j]);

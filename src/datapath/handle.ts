@@ -10,6 +10,8 @@ export interface DatapathOptions {
   parent: string;
   batch: number;
   busyPollUs: number;
+  /** userspace GRO toward the children (datapath/gro.ts); absent: on */
+  gro?: boolean;
   counters: SharedArrayBuffer;
   onError: (message: string) => void;
   /** the worker ended without being asked to (a crash): the daemon cannot forward any more */
@@ -41,7 +43,7 @@ export class Datapath implements DatapathSink {
 
   constructor(table: PortTable, o: DatapathOptions) {
     const init: WorkerInit = {
-      parent: o.parent, batch: o.batch, busyPollUs: o.busyPollUs, table: table.snapshot(),
+      parent: o.parent, batch: o.batch, busyPollUs: o.busyPollUs, gro: o.gro ?? true, table: table.snapshot(),
       counters: o.counters, control: this.ctl.buffer as SharedArrayBuffer, port: this.channel.port2,
     };
     this.worker = new Worker(new URL('./worker.js', import.meta.url), {

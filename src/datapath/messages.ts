@@ -52,6 +52,8 @@ export interface WorkerInit {
   parent: string;
   batch: number;
   busyPollUs: number;
+  /** userspace GRO toward the children (gro.ts) */
+  gro: boolean;
   table: PortTableSnapshot;
   /** per-port counters, written by the worker, read by control (core/counters.ts layout) */
   counters: SharedArrayBuffer;

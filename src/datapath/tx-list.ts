@@ -1,7 +1,7 @@
 // The batch lists of the worker: received frames, and views of them (no copy) with where each goes.
 // Sized once; the loop flushes the transmit list early when a flood would overflow it.
 
-import type { LateFailures, RxBatch, TxList } from '../io/contract.js';
+import type { LateFailures, RxBatch, TxGather, TxList } from '../io/contract.js';
 
 export class Rx implements RxBatch {
   count = 0;
@@ -26,8 +26,16 @@ export class Tx extends Rx implements TxList {
   /** WIRE copies that failed after send() (the engine's sender thread), written by the engine at each poll */
   readonly late: LateFailures;
 
-  constructor(capacity: number) {
+  /** Gather writes (userspace GRO, datapath/gro.ts); absent: every entry is written as it is */
+  readonly gather?: TxGather;
+
+  /** `pieces` > 0: room for that many gather pieces per send */
+  constructor(capacity: number, pieces = 0) {
     super(capacity);
+    if (pieces > 0) {
+      this.gather = { count: new Uint16Array(capacity), first: new Uint32Array(capacity), region: new Uint8Array(pieces),
+        at: new Uint32Array(pieces), len: new Uint32Array(pieces) };
+    }
     this.result = new Int32Array(capacity);
     this.kind = new Uint8Array(capacity);
     this.sender = new Int16Array(capacity);

@@ -15,6 +15,7 @@ import { CaptureRing } from '../capture/ring.js';
 import { collectEngineStats } from './engine-stats.js';
 import { FloodQueue, FLOOD_QUEUE_BYTES } from './flood-queue.js';
 import { NatLearner } from './nat-forward.js';
+import { GRO_MAX_RUNS, GRO_SCRATCH_BYTES, GroStage } from './gro.js';
 
 const init = workerData as WorkerInit;
 const post = (m: FromWorker): void => parentPort!.postMessage(m);
@@ -55,7 +56,9 @@ function dropDetached(rx: Rx, gone: Uint8Array): void {
 function run(): void {
   let engine: EngineApi;
   try {
-    engine = openEngine({ parent: init.parent, batch: init.batch, busyPollUs: init.busyPollUs, scratchBytes: FLOOD_QUEUE_BYTES });
+    // scratch: the flood queue's bytes, then the merged headers of GRO
+    engine = openEngine({ parent: init.parent, batch: init.batch, busyPollUs: init.busyPollUs,
+      scratchBytes: FLOOD_QUEUE_BYTES + GRO_SCRATCH_BYTES });
   } catch (e) {
     const err = e as Error & { code?: string };
     post({ type: 'error', message: err.message, code: err.code });
@@ -65,16 +68,20 @@ function run(): void {
   const ctl = new Int32Array(init.control);
   const verdict = new Verdict(2 * table.maxChildren + 2);
   verdict.defer = true;  // queued floods go through the flood queue (forwarding.md §3.4)
-  const flood = new FloodQueue(engine.regions[Region.SCRATCH], Region.SCRATCH);
+  const scratch = engine.regions[Region.SCRATCH];
+  const flood = new FloodQueue(scratch.subarray(0, FLOOD_QUEUE_BYTES), Region.SCRATCH);
+  const gro = init.gro ? new GroStage(table.maxChildren + 1, TX_CAPACITY, scratch, Region.SCRATCH, FLOOD_QUEUE_BYTES) : null;
   const s: BatchState = {
     table,
     verdict,
-    tx: new Tx(TX_CAPACITY),
+    // a merged frame takes one piece per segment and one for its header
+    tx: new Tx(TX_CAPACITY, gro !== null ? TX_CAPACITY + GRO_MAX_RUNS : 0),
     counters: new Float64Array(init.counters),
     regions: engine.regions,
     capture: null,
     flood,
     learner: new NatLearner(post, () => performance.now() / 1000),
+    gro,
   };
   const rx = new Rx(init.batch);
   let seen = 0;

@@ -35,6 +35,24 @@ export interface TxList {
   /** sends to the parent that failed after send() returned (the engine sends large ones from another thread):
    *  each poll() writes them here, as a failed result[j] would have said it */
   readonly late?: LateFailures;
+  /** gather writes to TAPs: an entry j with gather.count[j] = n (1..GATHER_SKIP-1) is written as ONE frame made of
+   *  pieces first[j]..first[j]+n-1, in order (the first starts with the vnet header), instead of (region, at, len);
+   *  GATHER_SKIP: not written at all (result[j] is the caller's to fill); 0: as usual. Only for TAP ports. */
+  readonly gather?: TxGather;
+}
+
+/** Entry value of TxGather.count: the entry is not written (its bytes went out as a piece of another entry). */
+export const GATHER_SKIP = 0xffff;
+
+/** Pieces of gather writes, bound with the transmit list. Each piece is raw memory: no vnet header is implied. */
+export interface TxGather {
+  /** per transmit-list entry */
+  readonly count: Uint16Array;
+  readonly first: Uint32Array;
+  /** per piece */
+  readonly region: Uint8Array;
+  readonly at: Uint32Array;
+  readonly len: Uint32Array;
 }
 
 /** Frames the engine's sender thread could not send; written by poll(), read before the next one. */

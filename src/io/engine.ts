@@ -102,6 +102,11 @@ export class Engine implements EngineApi {
         ? this.native.bindTx(tx.port, tx.region, tx.at, tx.len, tx.result, tx.sender, l.sender, l.len, l.err, l.count)
         : this.native.bindTx(tx.port, tx.region, tx.at, tx.len, tx.result);
       if (cap < 0) throw new IfaceError(this.parent, 'bind tx', -cap);
+      const g = tx.gather;
+      if (g !== undefined) {
+        const pieces = this.native.bindGather(g.count, g.first, g.region, g.at, g.len);
+        if (pieces < 0) throw new IfaceError(this.parent, 'bind gather', -pieces);
+      }
       this.txBound = tx;
     }
     const n = this.native.send(tx.count);

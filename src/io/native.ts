@@ -24,6 +24,9 @@ export interface NativeEngine {
    *  lateErr (tag[j] of the frame, its length, -errno) and their number into lateCount[0]. */
   bindTx(port: Int16Array, region: Uint8Array, at: Uint32Array, len: Uint32Array, result: Int32Array, tag?: Int16Array,
     lateTag?: Int16Array, lateLen?: Uint32Array, lateErr?: Int32Array, lateCount?: Uint32Array): number;
+  /** Remembers the gather arrays send() reads for TAP entries (contract.ts TxGather); returns the piece capacity or
+   *  -EINVAL. Bound after bindTx, which forgets them. */
+  bindGather(count: Uint16Array, first: Uint32Array, region: Uint8Array, at: Uint32Array, len: Uint32Array): number;
   /** Gives back the previous batch, then waits up to timeoutMs (< 0: no limit, 0: no wait) → frames | -errno. */
   poll(max: number, timeoutMs: number): number;
   /** Sends entries 0..count-1 of the bound tx arrays → frames sent; result[j] = bytes (>= 0) or -errno. */
