@@ -4,6 +4,7 @@ import { Worker, MessageChannel } from 'node:worker_threads';
 import type { PortTable } from '../core/port-table.js';
 import { CTL, type ToWorker, type FromWorker, type WorkerInit } from './messages.js';
 import { engineStatsBytes } from './engine-stats.js';
+import { untilApplied, wakeApplied } from './applied-wait.js';
 import type { LearnEvent } from './nat-forward.js';
 
 export interface DatapathOptions {
@@ -26,7 +27,7 @@ export interface DatapathSink {
   readonly ready: Promise<number>;
   /** Posts a change; the worker applies it before its next batch. */
   post(m: ToWorker): void;
-  /** Resolves once the worker has applied everything posted so far. */
+  /** Resolves once the worker has applied everything posted so far, or has exited (it never will then). */
   settled(): Promise<void>;
   /** The engine's statistics for this many ports, in datapath/engine-stats.ts's layout */
   engineStats(ports: number): Promise<Float64Array>;
@@ -39,6 +40,7 @@ export class Datapath implements DatapathSink {
   private readonly channel = new MessageChannel();
   private readonly stopped: Promise<void>;
   private statsBlock: Float64Array | null = null;
+  private exited = false;
   readonly ready: Promise<number>;
 
   constructor(table: PortTable, o: DatapathOptions) {
@@ -63,6 +65,8 @@ export class Datapath implements DatapathSink {
       });
       this.worker.on('error', (e) => { if (!isReady) rejectReady(e); else o.onError(e.message); });
       this.worker.on('exit', () => {
+        this.exited = true;
+        wakeApplied(this.ctl);
         if (!isReady) rejectReady(new Error('datapath worker exited before it was ready'));
         else if (Atomics.load(this.ctl, CTL.STOP) === 0) o.onExit();
         res();
@@ -76,11 +80,9 @@ export class Datapath implements DatapathSink {
     Atomics.add(this.ctl, CTL.POSTED, 1);
   }
 
-  /** Resolves once the worker has applied everything posted so far (between two batches). */
-  async settled(): Promise<void> {
-    const want = Atomics.load(this.ctl, CTL.POSTED);
-    // The worker applies changes between batches, at most one idle wait away (20 ms; 100 ms after a second of nothing).
-    while (Atomics.load(this.ctl, CTL.APPLIED) < want) await new Promise((r) => setTimeout(r, 2));
+  /** Resolves once the worker has applied everything posted so far (between two batches), or has exited. */
+  settled(): Promise<void> {
+    return untilApplied(this.ctl, Atomics.load(this.ctl, CTL.POSTED), () => this.exited);
   }
 
   /** The engine's statistics (engine-stats.ts layout), copied by the worker between two batches. `ports` sizes the

@@ -1,6 +1,8 @@
 // SIGTERM with many children: the TAPs that go with the daemon are deleted with one RTM_DELLINK by group per
 // namespace (io/link-group.ts), and nothing else is — not a link already in a group, not a TAP that is not the
-// daemon's. Under --persist the kept children stay; a `stop --remove-children` removes them the same fast way.
+// daemon's. Under --persist the kept children stay; a `stop --remove-children` removes them the same fast way. A
+// TAP deleted from outside just before SIGTERM, its close still waiting for the worker's detach, does not hold the
+// daemon open.
 //
 //   ext: e ──veth── p (parent, in dp, the daemon's)
 //   na: 32 children, fa (veth to nb, group 77), ft (a persistent TAP of no daemon's)
@@ -12,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSandbox, isRoot, type Sandbox } from '../../support/sandbox.js';
 import { startDaemon } from '../../support/daemon.js';
+import { sleep } from '../../support/time.js';
 
 const root = isRoot();
 const PER_NS = 32;
@@ -101,4 +104,23 @@ describe.skipIf(!root)('stop: one group delete per namespace (root)', () => {
     expect(existsSync(state)).toBe(false);
     expectForeignIntact();
   }, 30_000);
+
+  test('a TAP deleted outside just before SIGTERM: the daemon still exits at once, the others removed', async () => {
+    const two = kidsIn(na).slice(0, 2).map((name) => ({ name, ns: na }));
+    for (let round = 0; round < 4; round++) {
+      const d = await startDaemon(sb, dp, ['--parent', p, ...childArgs(two)], { timeoutMs: 30_000 });
+      // A second of nothing: the worker then looks for changes every 100 ms, the widest window for the
+      // SIGTERM to come while the deleted child's detach is still unapplied.
+      await sleep(1_100);
+      sb.run(na, ['ip', 'link', 'del', two[0].name]);
+      for (let i = 0; i < 2_000 && !d.stderr().includes(`child ${two[0].name}: its TAP was deleted`); i++) await sleep(1);
+      const r = await d.stop();
+      expect(r.signal, r.stderr).toBe(null);  // not killed after the wait: it exited
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`child ${two[0].name}: its TAP was deleted; the child is gone`);
+      expect(r.stderr).toContain('stop: 1 of 1 TAPs removed by 1 group delete');
+      expect(links(na).filter((n) => n === two[0].name || n === two[1].name)).toEqual([]);
+    }
+    expectForeignIntact();
+  }, 120_000);
 });
